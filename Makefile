@@ -1,0 +1,76 @@
+# Two entry points for a fresh machine: `make demo` and `make test` (see README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
+
+# All runtime state lives under one folder.
+export INCLUSION_DATA ?= $(CURDIR)/data
+export AIRFLOW_HOME := $(INCLUSION_DATA)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__PARALLELISM := 4
+export AIRFLOW__CORE__DEFAULT_TIMEZONE := Europe/Paris
+export GX_ANALYTICS_ENABLED := False
+export NO_PROXY := *
+PORT ?= 8000
+
+.PHONY: help install demo pipeline serve test expectations lock ledger rollback clean
+
+help:
+	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
+	@echo "make test   installe et lance tous les tests"
+
+$(STAMP): pyproject.toml requirements.lock
+	@echo "==> Environnement Python dans $(VENV)"
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	@$(VENV)/bin/uv pip install --quiet --python $(PYTHON) -r requirements.lock
+	@$(VENV)/bin/uv pip install --quiet --python $(PYTHON) --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install pipeline serve
+
+pipeline: install
+	@echo "==> Remise à zéro du dossier de données $(INCLUSION_DATA)"
+	@rm -rf "$(INCLUSION_DATA)"
+	@mkdir -p "$(INCLUSION_DATA)"
+	@echo "==> Dépôt des fichiers d'exemple des partenaires dans $(INCLUSION_DATA)/inbox"
+	@$(PYTHON) -m pipeline.samples --inbox "$(INCLUSION_DATA)/inbox"
+	@echo "==> Base de métadonnées Airflow (SQLite, $(AIRFLOW_HOME))"
+	@$(VENV)/bin/airflow db migrate > "$(INCLUSION_DATA)/airflow-migrate.log" 2>&1
+	@echo "==> Airflow : DAG reception_fichiers (registre, Great Expectations, entrepôt, rapports)"
+	@$(VENV)/bin/airflow dags test reception_fichiers > "$(INCLUSION_DATA)/reception_fichiers.log" 2>&1 || { tail -40 "$(INCLUSION_DATA)/reception_fichiers.log"; exit 1; }
+	@$(PYTHON) -m pipeline.cli ledger
+	@echo "==> Airflow : DAG publication_site (indicateurs, Pelican, mise en ligne atomique)"
+	@$(VENV)/bin/airflow dags test publication_site > "$(INCLUSION_DATA)/publication_site.log" 2>&1 || { tail -40 "$(INCLUSION_DATA)/publication_site.log"; exit 1; }
+	@echo "    site construit dans $$(readlink -f "$(INCLUSION_DATA)/site/current")"
+	@echo "    journaux Airflow : $(INCLUSION_DATA)/*.log ; rapports des partenaires : $(INCLUSION_DATA)/inbox/*/*.rapport.txt"
+
+serve:
+	@echo "==> Site servi sur http://127.0.0.1:$(PORT) (Ctrl-C pour arrêter)"
+	@exec $(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory "$(INCLUSION_DATA)/site/current"
+
+test: install
+	@echo "==> Tests"
+	@$(PYTHON) -m pytest
+
+expectations: install
+	@$(PYTHON) -m pipeline.suites
+
+lock:
+	uv pip compile --quiet pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+
+ledger: install
+	@$(PYTHON) -m pipeline.cli ledger
+
+rollback: install
+	@$(PYTHON) -m pipeline.cli rollback
+
+clean:
+	rm -rf "$(INCLUSION_DATA)" .pytest_cache

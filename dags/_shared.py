@@ -1,0 +1,25 @@
+"""Definitions shared by the DAG files (kept out of DAG parsing by .airflowignore)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset
+
+TIMEZONE = "Europe/Paris"
+START = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
+OWNER = "inclusion-numerique"
+
+# Emitted when accepted rows reach the warehouse; the site publication is scheduled on it.
+WAREHOUSE = Asset(name="entrepot", uri="file:///inclusion-numerique/entrepot")
+
+
+def default_args(retries: int, retry_delay: timedelta, timeout: timedelta) -> dict:
+    return {
+        "owner": OWNER,
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "retry_exponential_backoff": True,
+        "execution_timeout": timeout,
+    }

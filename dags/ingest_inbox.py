@@ -1,0 +1,69 @@
+"""Partner inboxes -> ledger -> validation -> warehouse. Wiring only; logic in ``pipeline``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from _shared import START, WAREHOUSE, default_args
+from airflow.sdk import dag, task
+
+DOC = """
+### Réception des fichiers des partenaires
+
+Toutes les 5 minutes, ce DAG regarde les dossiers de dépôt des partenaires
+(`<dossier de données>/inbox/<partenaire>/`). Chaque nouveau fichier est traité dans sa propre
+tâche (`traiter_fichier`) : empreinte SHA-256 inscrite au registre, lecture, contrôle par la
+suite Great Expectations du jeu de données, chargement des lignes acceptées dans l'entrepôt,
+rapport en français déposé à côté du fichier.
+
+**Si une tâche `traiter_fichier` échoue** : un fichier refusé ne fait pas échouer la tâche (le
+partenaire a son rapport). Un échec signale donc une panne (disque, base) : lisez le journal de
+la tâche, corrigez la cause, puis relancez la tâche ; le traitement est idempotent, un fichier
+déjà enregistré n'est jamais compté deux fois.
+"""
+
+
+@dag(
+    dag_id="reception_fichiers",
+    schedule="*/5 * * * *",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["inclusion-numerique", "ingestion"],
+    doc_md=DOC,
+    default_args=default_args(2, timedelta(seconds=30), timedelta(minutes=30)),
+)
+def reception_fichiers():
+    @task(doc_md="Liste les fichiers nouveaux dans les dossiers de dépôt.")
+    def lister_fichiers() -> list[dict]:
+        from pipeline.inbox import scan_inboxes
+
+        return [candidate.as_dict() for candidate in scan_inboxes()]
+
+    @task(doc_md="Lit, contrôle, charge un fichier et écrit son rapport.",
+          map_index_template="{{ fichier }}")
+    def traiter_fichier(candidate: dict) -> dict:
+        from pathlib import Path
+
+        from airflow.sdk import get_current_context
+        from pipeline.ingest import process_file
+
+        # Name each mapped task instance after its file in the UI.
+        get_current_context()["fichier"] = f"{candidate['partner']}/{Path(candidate['path']).name}"
+
+        return process_file(candidate["partner"], candidate["path"]).as_dict()
+
+    @task(outlets=[WAREHOUSE], trigger_rule="all_done",
+          doc_md="Signale à la publication que l'entrepôt a changé (sinon la tâche est sautée).")
+    def signaler_changements(outcomes: list[dict]) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        loaded = [o for o in outcomes if o and o["rows_loaded"] > 0]
+        if not loaded:
+            raise AirflowSkipException("aucune nouvelle ligne dans l'entrepôt")
+        return {"fichiers": len(loaded), "lignes": sum(o["rows_loaded"] for o in loaded)}
+
+    signaler_changements(traiter_fichier.expand(candidate=lister_fichiers()))
+
+
+reception_fichiers()

@@ -1,0 +1,53 @@
+"""Warehouse -> indicators -> Pelican build -> atomic swap. Wiring only; logic in ``pipeline``
+and ``transforms``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from _shared import START, TIMEZONE, WAREHOUSE, default_args
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+
+DOC = """
+### Publication du site
+
+Lancé dès que l'entrepôt change (après la réception d'un fichier accepté) et chaque nuit à 5 h
+(heure de Paris) pour que la liste des « prochains ateliers » ne montre jamais de séance passée.
+Calcule les indicateurs, construit le site avec Pelican dans un dossier neuf, le vérifie (pages
+lisibles, liens internes valides), puis le met en ligne par un échange atomique de lien.
+
+**Si la tâche échoue**, le site en ligne ne change pas : les habitants voient la dernière version
+correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version précédente.
+"""
+
+
+@dag(
+    dag_id="publication_site",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 5 * * *", timezone=TIMEZONE),
+        assets=[WAREHOUSE]),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    tags=["inclusion-numerique", "publication"],
+    doc_md=DOC,
+    default_args=default_args(1, timedelta(minutes=1), timedelta(minutes=30)),
+)
+def publication_site():
+    @task(doc_md="Calcule les indicateurs et construit puis met en ligne le site.")
+    def construire_et_publier(dag_run=None) -> dict:
+        from dataclasses import asdict
+        from zoneinfo import ZoneInfo
+
+        from pipeline.config import load_territory
+        from pipeline.publish import publish
+
+        territory = load_territory()
+        # The run's own time, not the wall clock: a re-run rebuilds the same site.
+        now = dag_run.run_after.astimezone(ZoneInfo(territory.timezone))
+        return asdict(publish(now, territory))
+
+    construire_et_publier()
+
+
+publication_site()

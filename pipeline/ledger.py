@@ -1,0 +1,69 @@
+"""The ledger: every file ever received, once, with its fingerprint and outcome.
+
+A file is identified by ``(partner, sha256)``: dropping the same bytes again is recognised and
+changes nothing. The ledger row and the file's warehouse rows are written in one transaction,
+so a crash leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+
+from pipeline import warehouse
+
+STATUS_ACCEPTED = "accepte"
+STATUS_ACCEPTED_WITH_WARNINGS = "accepte_avec_avertissements"
+STATUS_REJECTED = "rejete"
+STATUS_LABELS = {
+    STATUS_ACCEPTED: "accepté",
+    STATUS_ACCEPTED_WITH_WARNINGS: "accepté avec avertissements",
+    STATUS_REJECTED: "refusé",
+}
+
+
+@dataclass
+class LedgerEntry:
+    partner: str
+    sha256: str
+    dataset: str
+    original_name: str
+    received_at: str
+    status: str
+    rows_total: int
+    rows_loaded: int
+    errors: int
+    warnings: int
+    stored_path: str
+    report: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.status != STATUS_REJECTED
+
+
+def find(partner: str, sha256: str) -> LedgerEntry | None:
+    table = warehouse.ledger
+    with warehouse.engine().connect() as connection:
+        row = connection.execute(
+            select(table).where(table.c.partner == partner, table.c.sha256 == sha256)).first()
+    return LedgerEntry(**row._mapping) if row else None
+
+
+def insert(connection, entry: LedgerEntry) -> None:
+    connection.execute(warehouse.ledger.insert(), [asdict(entry)])
+
+
+def entries() -> list[LedgerEntry]:
+    table = warehouse.ledger
+    with warehouse.engine().connect() as connection:
+        rows = connection.execute(
+            select(table).order_by(table.c.received_at, table.c.partner, table.c.sha256))
+        return [LedgerEntry(**row._mapping) for row in rows]
+
+
+def as_json_lines(items: list[LedgerEntry]) -> str:
+    return "\n".join(json.dumps({k: v for k, v in asdict(e).items() if k != "report"},
+                                ensure_ascii=False) for e in items)

@@ -1,0 +1,266 @@
+"""Reading partner files into the contract's columns.
+
+Partners export from spreadsheets and business tools: CSV in several encodings and delimiters,
+or XLSX; French dates and decimals; headers with accents, capitals and stray spaces. This module
+turns any of those into a frame with the contract's column names and canonical values:
+dates ``YYYY-MM-DD``, times ``HH:MM``, integers as numbers, choices as their codes. Values it
+cannot read are kept as written so that validation can quote them back to the partner.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+from charset_normalizer import from_bytes
+
+from pipeline.contracts import Column, Contract
+
+CSV_DELIMITERS = ";,\t"
+FIRST_DATA_LINE = 2  # line 1 of a spreadsheet is the header
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read at all; the message is French and meant for the partner."""
+
+
+@dataclass
+class ReadingProblem:
+    line: int
+    column: str
+    value: str
+    rule: str
+    fix: str
+    severity: str = "erreur"
+
+
+@dataclass
+class ReadResult:
+    frame: pd.DataFrame
+    problems: list[ReadingProblem] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def normalize_header(name: object) -> str:
+    """``" Durée (minutes) "`` -> ``"duree_minutes"``: compare headers without accents or case."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(raw, cp_isolation=["cp1252", "latin_1", "utf_8"]).best()
+    if best is None:
+        raise UnreadableFile(
+            "Le fichier n'est pas un texte lisible (encodage inconnu). "
+            "Enregistrez-le au format CSV UTF-8 ou XLSX depuis votre tableur.")
+    return str(best), best.encoding
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        return max(CSV_DELIMITERS, key=header.count)
+
+
+def read_csv_cells(raw: bytes) -> tuple[pd.DataFrame, str, str]:
+    text, encoding = _decode(raw)
+    if not text.strip():
+        raise UnreadableFile("Le fichier est vide.")
+    delimiter = _sniff_delimiter(text)
+    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                        skip_blank_lines=False)
+    return frame, encoding, delimiter
+
+
+def read_xlsx_cells(path: Path, dataset: str) -> pd.DataFrame:
+    from openpyxl import load_workbook
+
+    # read_only streams rows; data_only returns cached values, never evaluates formulas.
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = next((ws for ws in workbook.worksheets
+                      if normalize_header(ws.title) == dataset), workbook.worksheets[0])
+        rows = list(sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise UnreadableFile("Le classeur est vide.")
+    header = ["" if v is None else str(v) for v in rows[0]]
+    body = [["" if v is None else v for v in row[: len(header)]] for row in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def read_cells(path: Path, dataset: str) -> tuple[pd.DataFrame, str | None, str | None]:
+    """Raw cells of the file, as strings (CSV) or Python values (XLSX)."""
+    raw = path.read_bytes()
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
+        try:
+            return read_xlsx_cells(path, dataset), None, None
+        except UnreadableFile:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
+            raise UnreadableFile(
+                "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
+                "format XLSX, ou exportez-le en CSV.") from exc
+    return read_csv_cells(raw)
+
+
+def map_headers(headers: list[str], contract: Contract) -> tuple[dict[str, str], list[str]]:
+    """Original header -> contract column, and the headers that match no column."""
+    lookup: dict[str, str] = {}
+    for col in contract.columns:
+        for variant in (col.name, col.label, *col.aliases):
+            lookup.setdefault(normalize_header(variant), col.name)
+    mapping, unknown = {}, []
+    for header in headers:
+        target = lookup.get(normalize_header(header))
+        if target and target not in mapping.values():
+            mapping[header] = target
+        elif str(header).strip():
+            unknown.append(str(header))
+    return mapping, unknown
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
+
+
+def parse_date(value: object) -> str | None:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+_TIME = re.compile(r"^(\d{1,2})\s*(?:[hH:]\s*(\d{2})?)(?::\d{2})?$")
+
+
+def parse_time(value: object) -> str | None:
+    if isinstance(value, datetime):
+        value = value.time()
+    if isinstance(value, time):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    match = _TIME.match(str(value).strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = re.sub(r"[\s\u00a0\u202f]", "", str(value)).replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> tuple[object, str | None]:
+    """Canonical value, or the value as written plus a French reason when it is unreadable."""
+    if _blank(value):
+        return None, None
+    if col.type == "date":
+        parsed = parse_date(value)
+        return (parsed, None) if parsed else (str(value).strip(), None)  # GX quotes it back
+    if col.type == "time":
+        parsed = parse_time(value)
+        return (parsed, None) if parsed else (str(value).strip(), None)
+    if col.type == "integer":
+        parsed = parse_integer(value)
+        if parsed is None:
+            return None, "n'est pas un nombre entier"
+        return parsed, None
+    text = str(value).strip()
+    if col.type == "insee":
+        if re.fullmatch(r"\d{4}", text):
+            text = "0" + text  # spreadsheets drop the leading zero of 01xxx-09xxx codes
+        return communes_by_name.get(normalize_header(text), text), None
+    if col.type == "choice":
+        wanted = normalize_header(text)
+        for choice in col.choices:
+            if wanted in (normalize_header(choice.code), normalize_header(choice.label)):
+                return choice.code, None
+        return text, None
+    return text, None
+
+
+def to_contract(cells: pd.DataFrame, contract: Contract,
+                communes_by_name: dict[str, str] | None = None,
+                lines: list[int] | None = None) -> ReadResult:
+    """Rename, convert and type the cells; ``lines`` are the spreadsheet line of each row."""
+    lines = lines if lines is not None else list(range(FIRST_DATA_LINE, FIRST_DATA_LINE + len(cells)))
+    mapping, unknown = map_headers(list(cells.columns), contract)
+    renamed = cells[list(mapping)].rename(columns=mapping)
+    communes_by_name = communes_by_name or {}
+    problems: list[ReadingProblem] = []
+    out: dict[str, list] = {}
+    for col in contract.columns:
+        if col.name not in renamed.columns:
+            out[col.name] = [None] * len(renamed)
+            continue
+        values = []
+        for line, value in zip(lines, renamed[col.name].tolist()):
+            converted, reason = _convert(col, value, communes_by_name)
+            if reason:
+                problems.append(ReadingProblem(
+                    line, col.name, str(value).strip(),
+                    f"La valeur {reason}.", f"Écrivez un nombre entier, par exemple {col.example}."))
+            values.append(converted)
+        out[col.name] = values
+    frame = pd.DataFrame(out, columns=contract.column_names)
+    for col in contract.columns:
+        if col.type == "integer":
+            frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype("float64")
+        else:
+            frame[col.name] = frame[col.name].astype(object)
+    frame["_ligne"] = lines
+    missing = [c.name for c in contract.columns if c.required and c.name not in mapping.values()]
+    return ReadResult(frame, problems, unknown, missing)
+
+
+def read_partner_file(path: Path, contract: Contract,
+                      communes_by_name: dict[str, str] | None = None) -> ReadResult:
+    cells, encoding, delimiter = read_cells(path, contract.dataset)
+    # Skip rows that are entirely empty (left by spreadsheets) but keep each row's line number.
+    filled = [not all(_blank(v) for v in row) for row in cells.itertuples(index=False)]
+    lines = [i + FIRST_DATA_LINE for i, keep in enumerate(filled) if keep]
+    cells = cells[filled].reset_index(drop=True)
+    result = to_contract(cells, contract, communes_by_name, lines)
+    result.encoding, result.delimiter = encoding, delimiter
+    return result

@@ -1,0 +1,131 @@
+"""Great Expectations suites generated from the contracts and stored in ``expectations/``.
+
+Each expectation carries, in its ``meta``, the French rule, the fix and the severity that the
+partner report shows, so the suite file is the single reviewed description of the checks.
+``python -m pipeline.suites`` rewrites the files; a test fails when they drift from the contracts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.config import REPO_ROOT
+from pipeline.contracts import CONTRACTS, Column, Contract
+
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+HOUR_MINUTE = r"^([01]\d|2[0-3]):[0-5]\d$"
+PARTNER_COMMUNES = "communes_du_partenaire"
+
+
+def _expectation(kind: str, kwargs: dict, column: str, rule: str, fix: str,
+                 severity: str = "erreur") -> dict:
+    return {
+        "type": kind,
+        "kwargs": kwargs,
+        "meta": {"colonne": column, "regle": rule, "correction": fix, "gravite": severity},
+    }
+
+
+def _column_expectations(contract: Contract, col: Column) -> list[dict]:
+    name = col.name
+    out = [_expectation("expect_column_to_exist", {"column": name}, name,
+                        f"La colonne « {name} » est absente.",
+                        "Ajoutez cette colonne (voir le modèle de fichier sur le site).")]
+    if col.required:
+        out.append(_expectation("expect_column_values_to_not_be_null", {"column": name}, name,
+                                f"La colonne « {name} » doit être remplie.",
+                                f"Indiquez : {col.description}"))
+    if col.required_when_status and contract.status_column:
+        codes = ", ".join(repr(s) for s in col.required_when_status)
+        labels = [c.label for c in contract.column(contract.status_column).choices
+                  if c.code in col.required_when_status]
+        out.append(_expectation(
+            "expect_column_values_to_not_be_null",
+            {"column": name, "row_condition": f"{contract.status_column} in [{codes}]",
+             "condition_parser": "pandas"},
+            name,
+            f"La colonne « {name} » doit être remplie quand le statut est "
+            f"« {' / '.join(labels)} ».",
+            f"Indiquez : {col.description}"))
+    if col.type == "insee":
+        out.append(_expectation(
+            "expect_column_values_to_be_in_set",
+            {"column": name, "value_set": {"$PARAMETER": PARTNER_COMMUNES}}, name,
+            "Cette commune ne fait pas partie des communes pour lesquelles vous pouvez "
+            "envoyer des données.",
+            "Indiquez le code INSEE (5 caractères) d'une de vos communes, ou demandez à "
+            "l'agglomération d'ajouter cette commune à votre convention."))
+    elif col.type == "date":
+        out.append(_expectation("expect_column_values_to_match_regex",
+                                {"column": name, "regex": ISO_DATE}, name,
+                                "Cette date n'est pas lisible.",
+                                "Écrivez la date sous la forme JJ/MM/AAAA, par exemple 31/01/2026."))
+    elif col.type == "time":
+        out.append(_expectation("expect_column_values_to_match_regex",
+                                {"column": name, "regex": HOUR_MINUTE}, name,
+                                "Cette heure n'est pas lisible.",
+                                "Écrivez l'heure sous la forme 14h30 ou 14:30."))
+    elif col.type == "integer" and (col.minimum is not None or col.maximum is not None):
+        out.append(_expectation(
+            "expect_column_values_to_be_between",
+            {"column": name, "min_value": col.minimum, "max_value": col.maximum}, name,
+            f"La valeur doit être un nombre entier entre {col.minimum} et {col.maximum}.",
+            f"Corrigez le nombre ({col.description})"))
+    elif col.type == "choice":
+        out.append(_expectation(
+            "expect_column_values_to_be_in_set",
+            {"column": name, "value_set": [c.code for c in col.choices]}, name,
+            "Cette valeur ne fait pas partie de la liste autorisée.",
+            "Choisissez parmi : " + " ; ".join(col.choice_labels) + "."))
+    if name == contract.key:
+        out.append(_expectation("expect_column_values_to_be_unique", {"column": name}, name,
+                                "Cet identifiant apparaît sur plusieurs lignes du fichier.",
+                                "Donnez un identifiant différent à chaque ligne."))
+    return out
+
+
+def build_suite(contract: Contract) -> dict:
+    expectations: list[dict] = []
+    for col in contract.columns:
+        expectations.extend(_column_expectations(contract, col))
+    for rule in contract.pair_rules:
+        expectations.append(_expectation(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            {"column_A": rule.larger, "column_B": rule.smaller, "or_equal": True,
+             "ignore_row_if": "either_value_is_missing"},
+            rule.smaller, rule.message, rule.fix, rule.severity))
+    return {
+        "name": contract.dataset,
+        "expectations": expectations,
+        "meta": {"contrat": contract.dataset, "titre": contract.title,
+                 "genere_par": "python -m pipeline.suites"},
+    }
+
+
+def suite_path(dataset: str) -> Path:
+    return EXPECTATIONS_DIR / f"{dataset}.json"
+
+
+def render_suite(contract: Contract) -> str:
+    return json.dumps(build_suite(contract), ensure_ascii=False, indent=2) + "\n"
+
+
+def load_suite(dataset: str) -> dict:
+    return json.loads(suite_path(dataset).read_text(encoding="utf-8"))
+
+
+def write_suites() -> list[Path]:
+    EXPECTATIONS_DIR.mkdir(exist_ok=True)
+    written = []
+    for contract in CONTRACTS.values():
+        path = suite_path(contract.dataset)
+        path.write_text(render_suite(contract), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in write_suites():
+        print(f"écrit {written_path.relative_to(REPO_ROOT)}")

@@ -1,0 +1,139 @@
+"""The warehouse: accepted rows of every dataset, with their history.
+
+One table per dataset, built from its contract. Rows are never deleted: a file that sends a row
+with a key already present (``<partner, key>``) supersedes the previous version, which stays with
+``current = 0`` and the file that replaced it. Every row knows the file it came from.
+
+SQLite by default (a file under the data folder, WAL mode, one writer at a time through
+``BEGIN IMMEDIATE``); any SQLAlchemy URL (PostgreSQL) through ``INCLUSION_WAREHOUSE_URL``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text,
+                        create_engine, event, select, update)
+
+from pipeline.config import warehouse_url
+from pipeline.contracts import CONTRACTS, Contract
+
+metadata = MetaData()
+KEY_CHUNK = 500
+
+ledger = Table(
+    "ledger", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("dataset", String(32), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_loaded", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("warnings", Integer, nullable=False),
+    Column("stored_path", Text, nullable=False),
+    Column("report", Text, nullable=False),
+)
+
+_SQL_TYPES = {"integer": Float, "text": Text, "insee": String(5), "date": String(10),
+              "time": String(5), "choice": String(64)}
+
+
+def _dataset_table(contract: Contract) -> Table:
+    columns = [
+        Column("partner", String(64), primary_key=True),
+        Column(contract.key, Text, primary_key=True),
+        Column("source_sha256", String(64), primary_key=True),
+        Column("source_line", Integer, nullable=False),
+        Column("current", Integer, nullable=False),
+        Column("superseded_by", String(64)),
+    ]
+    columns += [Column(c.name, _SQL_TYPES[c.type]) for c in contract.columns if c.name != contract.key]
+    return Table(contract.dataset, metadata, *columns)
+
+
+DATASET_TABLES: dict[str, Table] = {name: _dataset_table(c) for name, c in CONTRACTS.items()}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling would start deferred transactions that deadlock
+    # when two processes upgrade to write; we issue BEGIN IMMEDIATE ourselves instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def engine() -> Engine:
+    return _engine_for(warehouse_url())
+
+
+def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
+                         frame: pd.DataFrame) -> int:
+    """Within the caller's transaction: retire the current versions of the file's keys, then
+    insert the file's rows as current. Returns the number of rows inserted."""
+    table = DATASET_TABLES[contract.dataset]
+    keys = frame[contract.key].astype(str).tolist()
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start:start + KEY_CHUNK]
+        connection.execute(
+            update(table)
+            .where(table.c.partner == partner, table.c.current == 1,
+                   table.c[contract.key].in_(chunk))
+            .values(current=0, superseded_by=sha256))
+    records = []
+    for row in frame.to_dict(orient="records"):
+        record = {name: _clean(row.get(name)) for name in contract.column_names}
+        record[contract.key] = str(record[contract.key])
+        record.update(partner=partner, source_sha256=sha256, source_line=int(row["_ligne"]),
+                      current=1, superseded_by=None)
+        records.append(record)
+    if records:
+        connection.execute(table.insert(), records)
+    return len(records)
+
+
+def _clean(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    return value
+
+
+def current_rows(dataset: str) -> pd.DataFrame:
+    """Current (not superseded) rows of a dataset, as a DataFrame."""
+    table = DATASET_TABLES[dataset]
+    with engine().connect() as connection:
+        result = connection.execute(select(table).where(table.c.current == 1))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def all_rows(dataset: str) -> pd.DataFrame:
+    table = DATASET_TABLES[dataset]
+    with engine().connect() as connection:
+        result = connection.execute(select(table))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

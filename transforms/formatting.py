@@ -1,0 +1,60 @@
+"""French formatting of numbers, rates and dates (Babel), shared by the site and downloads."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+LOCALE = "fr_FR"
+NOT_REPORTED = "non renseigné"
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value: object, decimals: int = 0) -> str:
+    """``12345`` -> ``12 345`` (narrow no-break space, as Babel and the French norm want)."""
+    if _missing(value):
+        return NOT_REPORTED
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def percent(value: object, decimals: int = 1) -> str:
+    """``0.452`` -> ``45,2 %``."""
+    if _missing(value):
+        return NOT_REPORTED
+    return format_percent(value, format="#,##0." + "0" * decimals + "\u202f%", locale=LOCALE)
+
+
+def long_date(value: date | datetime | str) -> str:
+    """``2026-01-31`` -> ``samedi 31 janvier 2026``."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, format="EEEE d MMMM y", locale=LOCALE)
+
+
+def short_date(value: date | datetime | str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, format="d MMMM y", locale=LOCALE)
+
+
+def clock(value: str) -> str:
+    """``14:30`` -> ``14 h 30``; ``09:00`` -> ``9 h``."""
+    hour, minute = (int(part) for part in value.split(":"))
+    return f"{hour} h {minute:02d}" if minute else f"{hour} h"
+
+
+def duration(minutes: object) -> str:
+    if _missing(minutes):
+        return NOT_REPORTED
+    minutes = int(minutes)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
