@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnType = Literal["text", "insee", "date", "time", "integer", "choice"]
+ColumnType = Literal["text", "insee", "date", "time", "integer", "decimal", "choice",
+                     "multichoice", "phone", "email", "url"]
 Severity = Literal["erreur", "avertissement"]
 
 
@@ -40,6 +41,12 @@ class Column:
     # Other headers partners' tools commonly export for this column (compared without case,
     # accents, spaces or punctuation).
     aliases: tuple[str, ...] = ()
+    # A regular expression the canonical value must match (e.g. a postal code).
+    pattern: str | None = None
+    pattern_hint: str = ""
+    max_length: int | None = None
+    # Multi-valued columns (``multichoice``, several e-mails or URLs) hold ``|``-separated values.
+    multiple: bool = False
 
     @property
     def choice_labels(self) -> list[str]:
@@ -58,6 +65,27 @@ class PairRule:
 
 
 @dataclass(frozen=True)
+class RequiredTogether:
+    """``then`` must be filled on every row where ``when`` is filled (and the reverse)."""
+
+    when: str
+    then: str
+    message: str
+    fix: str
+    severity: Severity = "erreur"
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A rule that needs other files or the warehouse; implemented in ``pipeline.crosschecks``."""
+
+    id: str
+    message: str
+    fix: str
+    severity: Severity
+
+
+@dataclass(frozen=True)
 class Contract:
     dataset: str
     title: str
@@ -65,7 +93,15 @@ class Contract:
     key: str
     columns: tuple[Column, ...]
     pair_rules: tuple[PairRule, ...] = field(default=())
+    together_rules: tuple[RequiredTogether, ...] = field(default=())
+    cross_checks: tuple[CrossCheck, ...] = field(default=())
     status_column: str | None = None
+    # Column holding the commune's INSEE code, checked against the partner's communes.
+    commune_column: str = "commune"
+    # Column holding the commune's name, used to fill a missing INSEE code (exact names only).
+    commune_name_column: str | None = None
+    # Words that, found in a file name, designate this dataset.
+    file_words: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -107,6 +143,7 @@ WORKSHOPS = Contract(
     ),
     key="identifiant_seance",
     status_column="statut",
+    file_words=("atelier", "ateliers", "seance", "seances"),
     columns=(
         Column("identifiant_seance", "Identifiant de la séance", "text",
                "Votre identifiant de la séance, unique dans vos fichiers ; il sert à corriger "
@@ -164,7 +201,134 @@ WORKSHOPS = Contract(
     ),
 )
 
-CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (WORKSHOPS,)}
+VOUCHERS = Contract(
+    dataset="pass",
+    title="Pass numérique",
+    description=(
+        "Une ligne par pass (chèque) : sa remise à un habitant par un prescripteur, puis son "
+        "utilisation dans un lieu agréé. Aucune identité de bénéficiaire."
+    ),
+    key="numero_pass",
+    file_words=("pass", "cheque", "cheques", "aptic", "chequier"),
+    columns=(
+        Column("numero_pass", "Numéro du pass", "text",
+               "Numéro imprimé sur le pass, unique.", "PN-2026-000123",
+               aliases=("pass", "numero", "numero_cheque", "n_pass", "code_pass")),
+        Column("numero_carnet", "Numéro du carnet", "text",
+               "Numéro du carnet (chéquier) dont le pass fait partie.", "C-2026-0012",
+               aliases=("carnet", "numero_chequier", "chequier", "n_carnet")),
+        Column("valeur_euros", "Valeur (euros)", "decimal",
+               "Valeur faciale du pass en euros.", "10", minimum=1, maximum=100,
+               aliases=("valeur", "montant", "valeur_faciale")),
+        Column("date_distribution", "Date de remise", "date",
+               "Date à laquelle le pass a été remis à l'habitant.", "15/01/2026",
+               aliases=("date_remise", "remis_le", "date_de_distribution")),
+        Column("prescripteur", "Prescripteur", "text",
+               "Structure qui a remis le pass (CCAS, France Services, Mission locale…).",
+               "CCAS de Massy", aliases=("distributeur", "structure_prescriptrice")),
+        Column("commune", "Commune (code INSEE)", "insee",
+               "Code INSEE de la commune où le pass a été remis.", "91377",
+               aliases=("code_insee", "insee", "code_commune")),
+        Column("date_utilisation", "Date d'utilisation", "date",
+               "Date à laquelle le pass a été utilisé ; vide s'il ne l'a pas encore été.",
+               "02/02/2026", required=False,
+               aliases=("utilise_le", "date_encaissement", "date_de_utilisation")),
+        Column("lieu_utilisation", "Lieu d'utilisation", "text",
+               "Identifiant (colonne « id » de l'annuaire des lieux) ou nom du lieu où le pass "
+               "a été utilisé ; vide s'il ne l'a pas encore été.", "lieu-massy-01",
+               required=False, aliases=("lieu", "structure_utilisation", "lieu_encaissement")),
+    ),
+    pair_rules=(
+        PairRule("date_distribution", "date_utilisation",
+                 "Le pass a été utilisé avant d'avoir été remis.",
+                 "Vérifiez la date de remise et la date d'utilisation."),
+    ),
+    together_rules=(
+        RequiredTogether("date_utilisation", "lieu_utilisation",
+                         "Un pass utilisé doit indiquer le lieu où il l'a été.",
+                         "Indiquez le lieu d'utilisation, ou videz la date d'utilisation."),
+        RequiredTogether("lieu_utilisation", "date_utilisation",
+                         "Un lieu d'utilisation est indiqué sans date d'utilisation.",
+                         "Indiquez la date d'utilisation, ou videz le lieu."),
+    ),
+    cross_checks=(
+        CrossCheck("pass_utilise_deux_fois",
+                   "Ce pass a déjà été utilisé d'après un autre fichier.",
+                   "Un pass ne s'utilise qu'une fois : vérifiez le numéro du pass.", "erreur"),
+        CrossCheck("lieu_inconnu",
+                   "Ce lieu d'utilisation n'est pas dans l'annuaire des lieux.",
+                   "Utilisez l'identifiant du lieu tel qu'il figure dans l'annuaire, ou "
+                   "demandez son ajout.", "avertissement"),
+    ),
+)
+
+COLLECTION = Contract(
+    dataset="collecte",
+    title="Collecte de téléphones",
+    description=(
+        "Une ligne par relève d'un collecteur de téléphones usagés : date, commune, point de "
+        "collecte et nombre de téléphones relevés. Le tri (reconditionnés, recyclés) est envoyé "
+        "par le reconditionneur dans son propre fichier « tri »."
+    ),
+    key="identifiant_collecte",
+    file_words=("collecte", "collectes", "releve", "releves", "telephones", "mobiles"),
+    columns=(
+        Column("identifiant_collecte", "Identifiant de la relève", "text",
+               "Votre identifiant de la relève, repris par le reconditionneur.", "COL-2026-0001",
+               aliases=("id", "identifiant", "id_releve", "numero_releve")),
+        Column("date", "Date de la relève", "date", "Date à laquelle le collecteur a été vidé.",
+               "28/02/2026", aliases=("date_releve", "date_collecte")),
+        Column("commune", "Commune (code INSEE)", "insee",
+               "Code INSEE de la commune du point de collecte.", "91471",
+               aliases=("code_insee", "insee", "code_commune")),
+        Column("point_collecte", "Point de collecte", "text",
+               "Lieu du collecteur (mairie, médiathèque, conservatoire…), avec son adresse.",
+               "Mairie d'Orsay, 2 place du Général Leclerc",
+               aliases=("lieu", "point_de_collecte", "collecteur", "emplacement")),
+        Column("telephones_collectes", "Téléphones collectés", "integer",
+               "Nombre de téléphones trouvés dans le collecteur.", "37", minimum=0,
+               maximum=5000, aliases=("telephones", "nombre_telephones", "quantite", "mobiles")),
+    ),
+)
+
+SORTING = Contract(
+    dataset="tri",
+    title="Tri des téléphones collectés",
+    description=(
+        "Envoyé par le reconditionneur : une ligne par relève triée, avec le nombre de "
+        "téléphones reconditionnés (effacés, testés, revendus au profit d'Emmaüs International) "
+        "et recyclés."
+    ),
+    key="identifiant_collecte",
+    commune_column="",
+    file_words=("tri", "reconditionnement", "reconditionnes", "recyclage"),
+    columns=(
+        Column("identifiant_collecte", "Identifiant de la relève", "text",
+               "Identifiant de la relève tel qu'envoyé par la commune.", "COL-2026-0001",
+               aliases=("id", "identifiant", "id_releve", "numero_releve")),
+        Column("telephones_reconditionnes", "Téléphones reconditionnés", "integer",
+               "Téléphones effacés, testés et reconditionnés.", "21", minimum=0, maximum=5000,
+               aliases=("reconditionnes", "reemploi", "reutilises")),
+        Column("telephones_recycles", "Téléphones recyclés", "integer",
+               "Téléphones hors d'usage envoyés au recyclage.", "16", minimum=0, maximum=5000,
+               aliases=("recycles", "recyclage")),
+    ),
+    cross_checks=(
+        CrossCheck("tri_superieur_collecte",
+                   "Il y a plus de téléphones triés (reconditionnés + recyclés) que de "
+                   "téléphones collectés lors de cette relève.",
+                   "Vérifiez les nombres, ou l'identifiant de la relève.", "erreur"),
+        CrossCheck("releve_inconnue",
+                   "Cette relève n'a pas encore été déclarée par la commune.",
+                   "Rien à faire si la commune l'envoie bientôt ; sinon vérifiez l'identifiant.",
+                   "avertissement"),
+    ),
+)
+
+from pipeline.venue_contract import VENUES  # noqa: E402
+
+CONTRACTS: dict[str, Contract] = {c.dataset: c for c in (WORKSHOPS, VOUCHERS, COLLECTION,
+                                                          SORTING, VENUES)}
 
 
 def contract_for(dataset: str) -> Contract:

@@ -1,20 +1,26 @@
-"""Scanning the partners' inbox folders for new files.
+"""Scanning the partners' inbox folders for new files, safely.
 
-Only regular files directly inside a partner's folder are candidates. Reports written back by the
-pipeline (``*.rapport.txt``), hidden files and names that spreadsheets and browsers use while a
-file is still being written are left alone.
+Only regular files directly inside a partner's folder are candidates. Symbolic links,
+sub-folders, devices, sockets and names that try to escape the folder are refused: the partner
+gets a report saying why, and nothing is read through them. Reports written back by the pipeline
+(``*.rapport.txt``), hidden files and names that spreadsheets and browsers use while a file is
+still being written are left alone, and so is a file modified in the last few seconds
+(``INCLUSION_SETTLE_SECONDS``, default 2): it may still be being copied.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.config import DataPaths, Territory, data_paths, load_territory
 
 REPORT_SUFFIX = ".rapport.txt"
-TEMPORARY_MARKERS = (".part", ".tmp", ".crdownload", ".partial")
+TEMPORARY_MARKERS = (".part", ".tmp", ".crdownload", ".partial", ".download", "~")
+DATASET_ORDER = ("lieux", "collecte", "ateliers", "pass", "tri")  # referenced data first
 
 
 @dataclass(frozen=True)
@@ -27,24 +33,69 @@ class Candidate:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    partner: str
+    name: str
+    reason: str
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get("INCLUSION_SETTLE_SECONDS", "2"))
+
+
 def is_ignored_name(name: str) -> bool:
     lower = name.lower()
     return (lower.endswith(REPORT_SUFFIX) or name.startswith((".", "~$"))
             or lower.endswith(TEMPORARY_MARKERS))
 
 
-def scan_inboxes(territory: Territory | None = None,
-                 paths: DataPaths | None = None) -> list[Candidate]:
+def _refusal_reason(name: str, mode: int) -> str | None:
+    if "/" in name or "\\" in name or name in ("..", ".") or "\x00" in name:
+        return "ce nom de fichier n'est pas autorisé"
+    if stat.S_ISLNK(mode):
+        return "c'est un raccourci (lien symbolique), pas un fichier"
+    if stat.S_ISDIR(mode):
+        return "c'est un dossier ; déposez les fichiers directement dans votre dossier"
+    if not stat.S_ISREG(mode):
+        return "ce n'est pas un fichier ordinaire"
+    return None
+
+
+def scan_partner(folder: Path, partner_id: str, now: float | None = None
+                 ) -> tuple[list[Candidate], list[Refusal]]:
+    now = time.time() if now is None else now
+    candidates, refusals = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if is_ignored_name(entry.name):
+                continue
+            info = entry.stat(follow_symlinks=False)
+            reason = _refusal_reason(entry.name, info.st_mode)
+            if reason:
+                refusals.append(Refusal(partner_id, entry.name, reason))
+            elif now - info.st_mtime >= settle_seconds():
+                candidates.append(Candidate(partner_id, str(Path(entry.path)), info.st_size))
+    return candidates, refusals
+
+
+def _dataset_rank(candidate: Candidate, territory: Territory) -> int:
+    datasets = territory.partner(candidate.partner).datasets
+    ranks = [DATASET_ORDER.index(d) for d in datasets if d in DATASET_ORDER]
+    return min(ranks, default=len(DATASET_ORDER))
+
+
+def scan_inboxes(territory: Territory | None = None, paths: DataPaths | None = None,
+                 refusals: list[Refusal] | None = None) -> list[Candidate]:
+    """New files, venues and pickups first so that files referring to them can be checked."""
     territory = territory or load_territory()
     paths = paths or data_paths()
     found: list[Candidate] = []
     for partner in territory.partners:
         folder = paths.partner_inbox(partner)
         folder.mkdir(parents=True, exist_ok=True)
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if is_ignored_name(entry.name) or not entry.is_file(follow_symlinks=False):
-                    continue
-                found.append(Candidate(partner.id, str(Path(entry.path)),
-                                       entry.stat(follow_symlinks=False).st_size))
-    return sorted(found, key=lambda c: (c.partner, c.path))
+        candidates, refused = scan_partner(folder, partner.id)
+        found += candidates
+        if refusals is not None:
+            refusals += refused
+    return sorted(found, key=lambda c: (_dataset_rank(c, territory), c.partner, c.path))

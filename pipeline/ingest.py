@@ -10,20 +10,46 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline import ledger, warehouse
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
+import pandas as pd
+
 from pipeline.contracts import CONTRACTS, contract_for
-from pipeline.reading import UnreadableFile, normalize_header, read_partner_file
+from pipeline.crosschecks import run_cross_checks
+from pipeline.privacy import personal_headers, personal_values
+from pipeline.reading import (UnreadableFile, map_headers, normalize_header, read_cells,
+                              read_cells_into_contract)
 from pipeline.reports import render_report, report_path, write_atomically
 from pipeline.validation import Problem, validate
 
 log = logging.getLogger(__name__)
+
+MAX_CSV_MB = float(os.environ.get("INCLUSION_MAX_CSV_MB", "300"))
+MAX_XLSX_MB = float(os.environ.get("INCLUSION_MAX_XLSX_MB", "50"))
+SPLIT_ADVICE = "Découpez le fichier en plusieurs fichiers plus petits (par année, par exemple)."
+ASK_STEWARD = ("Vérifiez que vous avez déposé le bon fichier ; sinon, contactez l'équipe de "
+               "l'agglomération pour faire évoluer votre convention.")
+RETRY = "Déposez à nouveau le fichier une fois corrigé."
+PRIVACY_ADVICE = ("N'envoyez que des nombres et des contacts publics : retirez les noms, "
+                  "adresses électroniques et numéros de téléphone des personnes, puis déposez "
+                  "à nouveau le fichier.")
+
+
+def oversize_reason(path: Path) -> str | None:
+    size_mb = path.stat().st_size / 1_000_000
+    is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    limit = MAX_XLSX_MB if is_xlsx else MAX_CSV_MB
+    if size_mb > limit:
+        return (f"Le fichier est trop gros ({size_mb:.0f} Mo ; au plus {limit:.0f} Mo pour un "
+                f"fichier {'Excel' if is_xlsx else 'CSV'}).")
+    return None
 
 
 @dataclass
@@ -50,11 +76,94 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def detect_dataset(partner: Partner, path: Path) -> str | None:
+def detect_dataset(partner: Partner, path: Path) -> tuple[str | None, str | None]:
+    """The dataset a file holds, from its name or the partner's only dataset; or a French
+    reason why it cannot be accepted (a dataset the partner may not send)."""
+    tokens = set(normalize_header(path.stem).split("_"))
+    named = [d for d, c in CONTRACTS.items() if tokens & set(c.file_words)]
+    if len(named) == 1:
+        if named[0] in partner.datasets:
+            return named[0], None
+        if len(partner.datasets) != 1:
+            return None, _not_allowed(named[0])
     if len(partner.datasets) == 1:
-        return partner.datasets[0]
-    name = normalize_header(path.stem)
-    return next((d for d in partner.datasets if d in name), None)
+        return partner.datasets[0], None
+    return None, None
+
+
+def _not_allowed(dataset: str) -> str:
+    return (f"Ce fichier contient des données « {CONTRACTS[dataset].title} », que votre "
+            "convention ne prévoit pas que vous envoyiez.")
+
+
+def dataset_from_headers(headers: list[str], allowed: tuple[str, ...]) -> tuple[str | None, int]:
+    """The contract whose columns the headers match best, and how many they match."""
+    best, best_score = None, 0
+    for dataset, contract in CONTRACTS.items():
+        score = len(map_headers(headers, contract)[0])
+        if score > best_score or (score == best_score and dataset in allowed):
+            best, best_score = dataset, score
+    return best, best_score
+
+
+@dataclass
+class Examination:
+    dataset: str
+    frame: pd.DataFrame | None = None
+    problems: list[Problem] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+
+
+def _file_problem(rule: str, fix: str) -> Problem:
+    return Problem(None, "", "", rule, fix, "erreur")
+
+
+def examine(path: Path, partner: Partner, territory: Territory) -> Examination:
+    """Everything that decides whether a file is accepted, without writing anything."""
+    fallback = partner.datasets[0] if partner.datasets else "inconnu"
+    too_big = oversize_reason(path)
+    if too_big:
+        return Examination(fallback, problems=[_file_problem(too_big, SPLIT_ADVICE)])
+    dataset, refusal = detect_dataset(partner, path)
+    if refusal:
+        return Examination(fallback, problems=[_file_problem(refusal, ASK_STEWARD)])
+    try:
+        cells, encoding, delimiter = read_cells(path, dataset or fallback)
+    except UnreadableFile as exc:
+        return Examination(dataset or fallback, problems=[_file_problem(str(exc), RETRY)])
+    headers = [str(h) for h in cells.columns]
+    by_header, score = dataset_from_headers(headers, partner.datasets)
+    if dataset is None:
+        if by_header not in partner.datasets or score == 0:
+            return Examination(fallback, problems=[_file_problem(
+                "Le type de données du fichier n'a pas été reconnu.",
+                "Mettez le nom des données dans le nom du fichier, par exemple "
+                + " ou ".join(f"« {d}_2026.csv »" for d in partner.datasets) + ".")])
+        dataset = by_header
+    elif by_header not in partner.datasets and score > len(map_headers(headers, contract_for(dataset))[0]):
+        return Examination(dataset, problems=[_file_problem(_not_allowed(by_header), ASK_STEWARD)])
+    personal = personal_headers(headers, dataset)
+    if personal:
+        return Examination(dataset, problems=[_file_problem(
+            "Le fichier contient des colonnes de données personnelles : "
+            + ", ".join(f"« {h} »" for h in personal) + ". Il a été refusé et mis à l'écart.",
+            PRIVACY_ADVICE)])
+    contract = contract_for(dataset)
+    communes = {normalize_header(c.name): c.insee for c in territory.communes}
+    read = read_cells_into_contract(cells, contract, communes)
+    read.encoding, read.delimiter = encoding, delimiter
+    text_columns = [c.name for c in contract.columns if c.type == "text"]
+    leaks = personal_values(read.frame, dataset, text_columns)
+    if leaks:
+        return Examination(dataset, read.frame, [
+            Problem(line, column, "(masqué)", "Cette case semble contenir l'adresse électronique "
+                    "ou le numéro de portable d'une personne. Le fichier a été refusé et mis à "
+                    "l'écart.", PRIVACY_ADVICE, "erreur") for line, column, _value in leaks],
+            read.unknown_columns)
+    problems = validate(read, contract, territory.partner_communes(partner))
+    if not read.frame.empty and not read.missing_columns:
+        problems += run_cross_checks(contract, read.frame, partner.id)
+    return Examination(dataset, read.frame, problems, read.unknown_columns)
 
 
 def _stored_path(paths: DataPaths, partner: Partner, sha256: str, name: str, accepted: bool) -> Path:
@@ -82,26 +191,9 @@ def process_file(partner_id: str, file_path: str, territory: Territory | None = 
         return _refile_known(known, partner, path, paths, territory)
 
     received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    dataset = detect_dataset(partner, path)
-    problems: list[Problem] = []
-    unknown_columns: list[str] = []
-    frame = None
-    if dataset is None:
-        problems.append(Problem(None, "", "", "Le type de données du fichier n'a pas été reconnu.",
-                                "Mettez le nom des données dans le nom du fichier, par exemple "
-                                + " ou ".join(f"« {d}_2026.csv »" for d in partner.datasets) + ".",
-                                "erreur"))
-        dataset = partner.datasets[0] if partner.datasets else "inconnu"
-    else:
-        contract = contract_for(dataset)
-        try:
-            read = read_partner_file(path, contract, {
-                normalize_header(c.name): c.insee for c in territory.communes})
-            frame, unknown_columns = read.frame, read.unknown_columns
-            problems = validate(read, contract, territory.partner_communes(partner))
-        except UnreadableFile as exc:
-            problems.append(Problem(None, "", "", str(exc), "Déposez à nouveau le fichier une "
-                                    "fois corrigé.", "erreur"))
+    exam = examine(path, partner, territory)
+    dataset, frame, problems, unknown_columns = (exam.dataset, exam.frame, exam.problems,
+                                                 exam.unknown_columns)
     errors = sum(p.severity == "erreur" for p in problems)
     warnings = len(problems) - errors
     status = (ledger.STATUS_REJECTED if errors else

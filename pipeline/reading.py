@@ -80,21 +80,54 @@ def _sniff_delimiter(text: str) -> str:
         return max(CSV_DELIMITERS, key=header.count)
 
 
+def _refuse_duplicate_headers(header: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for name in header:
+        key = normalize_header(name)
+        if key and key in seen:
+            raise UnreadableFile(f"La colonne « {name.strip()} » apparaît deux fois dans la "
+                                 "ligne d'en-tête. Supprimez ou renommez l'une des deux.")
+        seen[key] = name
+
+
 def read_csv_cells(raw: bytes) -> tuple[pd.DataFrame, str, str]:
     text, encoding = _decode(raw)
     if not text.strip():
         raise UnreadableFile("Le fichier est vide.")
     delimiter = _sniff_delimiter(text)
+    _refuse_duplicate_headers(next(csv.reader(io.StringIO(text), delimiter=delimiter), []))
     frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                         skip_blank_lines=False)
     return frame, encoding, delimiter
 
 
+MAX_XLSX_UNPACKED_BYTES = 400_000_000
+MAX_XLSX_RATIO = 200
+
+
+def _refuse_zip_bomb(path: Path) -> None:
+    """An XLSX is a zip: refuse one that would unpack to far more than it weighs."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("Le classeur Excel est endommagé ; enregistrez-le à nouveau au "
+                             "format XLSX, ou exportez-le en CSV.") from exc
+    packed = max(path.stat().st_size, 1)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES or unpacked / packed > MAX_XLSX_RATIO:
+        raise UnreadableFile("Le classeur Excel est anormalement compressé et n'a pas été "
+                             "ouvert par sécurité. Exportez-le en CSV.")
+
+
 def read_xlsx_cells(path: Path, dataset: str) -> pd.DataFrame:
     from openpyxl import load_workbook
 
-    # read_only streams rows; data_only returns cached values, never evaluates formulas.
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    _refuse_zip_bomb(path)
+    # read_only streams rows; data_only returns cached values, never evaluates formulas;
+    # keep_links=False ignores links to external workbooks.
+    workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     try:
         sheet = next((ws for ws in workbook.worksheets
                       if normalize_header(ws.title) == dataset), workbook.worksheets[0])
@@ -106,6 +139,7 @@ def read_xlsx_cells(path: Path, dataset: str) -> pd.DataFrame:
     if not rows:
         raise UnreadableFile("Le classeur est vide.")
     header = ["" if v is None else str(v) for v in rows[0]]
+    _refuse_duplicate_headers(header)
     body = [["" if v is None else v for v in row[: len(header)]] for row in rows[1:]]
     return pd.DataFrame(body, columns=header, dtype=object)
 
@@ -191,33 +225,82 @@ def parse_integer(value: object) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> tuple[object, str | None]:
-    """Canonical value, or the value as written plus a French reason when it is unreadable."""
+_MULTI_SPLIT = re.compile(r"\s*[|;]\s*")
+_LOOSE_SPLIT = re.compile(r"\s*[|;,]\s*|\s+")
+
+
+def parse_decimal(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = re.sub(r"[\s\u00a0\u202f]", "", str(value)).replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def normalize_phone(text: str) -> tuple[str, bool]:
+    """French numbers written the usual way (``01 69 31 00 00``) -> ``+33169310000``."""
+    digits = re.sub(r"[\s.\-()\u00a0]", "", text)
+    if re.fullmatch(r"0[1-9]\d{8}", digits):
+        return "+33" + digits[1:], True
+    if re.fullmatch(r"0033[1-9]\d{8}", digits):
+        return "+" + digits[2:], True
+    return digits, digits != text
+
+
+def _choose(col: Column, text: str) -> str:
+    wanted = normalize_header(text)
+    for choice in col.choices:
+        if wanted in (normalize_header(choice.code), normalize_header(choice.label)):
+            return choice.code
+    return text
+
+
+@dataclass
+class Converted:
+    value: object
+    error: str | None = None
+    warning: str | None = None
+
+
+def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> Converted:
+    """Canonical value; an unreadable value is kept as written so validation quotes it back,
+    except numbers, which become empty with a reading error."""
     if _blank(value):
-        return None, None
+        return Converted(None)
     if col.type == "date":
-        parsed = parse_date(value)
-        return (parsed, None) if parsed else (str(value).strip(), None)  # GX quotes it back
+        return Converted(parse_date(value) or str(value).strip())
     if col.type == "time":
-        parsed = parse_time(value)
-        return (parsed, None) if parsed else (str(value).strip(), None)
+        return Converted(parse_time(value) or str(value).strip())
     if col.type == "integer":
         parsed = parse_integer(value)
-        if parsed is None:
-            return None, "n'est pas un nombre entier"
-        return parsed, None
+        return Converted(parsed, None if parsed is not None else "n'est pas un nombre entier")
+    if col.type == "decimal":
+        parsed = parse_decimal(value)
+        return Converted(parsed, None if parsed is not None else "n'est pas un nombre")
     text = str(value).strip()
     if col.type == "insee":
         if re.fullmatch(r"\d{4}", text):
             text = "0" + text  # spreadsheets drop the leading zero of 01xxx-09xxx codes
-        return communes_by_name.get(normalize_header(text), text), None
+        return Converted(communes_by_name.get(normalize_header(text), text))
     if col.type == "choice":
-        wanted = normalize_header(text)
-        for choice in col.choices:
-            if wanted in (normalize_header(choice.code), normalize_header(choice.label)):
-                return choice.code, None
-        return text, None
-    return text, None
+        return Converted(_choose(col, text))
+    if col.type == "multichoice":
+        parts = [p for p in _MULTI_SPLIT.split(text) if p]
+        warning = ("utilise « ; » comme séparateur (ancienne version du standard) : converti en « | »"
+                   if ";" in text else None)
+        return Converted("|".join(_choose(col, p) for p in parts), warning=warning)
+    if col.type == "phone":
+        phone, changed = normalize_phone(text)
+        return Converted(phone, warning=f"a été converti en {phone}" if changed else None)
+    if col.multiple:
+        splitter = _MULTI_SPLIT if col.type == "text" else _LOOSE_SPLIT
+        parts = [p for p in splitter.split(text) if p]
+        return Converted("|".join(parts))
+    return Converted(text)
 
 
 def to_contract(cells: pd.DataFrame, contract: Contract,
@@ -236,16 +319,22 @@ def to_contract(cells: pd.DataFrame, contract: Contract,
             continue
         values = []
         for line, value in zip(lines, renamed[col.name].tolist()):
-            converted, reason = _convert(col, value, communes_by_name)
-            if reason:
+            converted = _convert(col, value, communes_by_name)
+            if converted.error:
                 problems.append(ReadingProblem(
-                    line, col.name, str(value).strip(),
-                    f"La valeur {reason}.", f"Écrivez un nombre entier, par exemple {col.example}."))
-            values.append(converted)
+                    line, col.name, str(value).strip(), f"La valeur {converted.error}.",
+                    f"Écrivez un nombre, par exemple {col.example}."))
+            elif converted.warning:
+                problems.append(ReadingProblem(
+                    line, col.name, str(value).strip(), f"La valeur {converted.warning}.",
+                    "Rien à faire pour cet envoi ; adoptez ce format pour les prochains.",
+                    "avertissement"))
+            values.append(converted.value)
         out[col.name] = values
     frame = pd.DataFrame(out, columns=contract.column_names)
+    _fill_insee_from_names(frame, contract, communes_by_name)
     for col in contract.columns:
-        if col.type == "integer":
+        if col.type in ("integer", "decimal"):
             frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype("float64")
         else:
             frame[col.name] = frame[col.name].astype(object)
@@ -254,13 +343,30 @@ def to_contract(cells: pd.DataFrame, contract: Contract,
     return ReadResult(frame, problems, unknown, missing)
 
 
+def _fill_insee_from_names(frame: pd.DataFrame, contract: Contract,
+                           communes_by_name: dict[str, str]) -> None:
+    """Venue files may give only the commune's name: use the territory's exact names."""
+    name_col, code_col = contract.commune_name_column, contract.commune_column
+    if not name_col or not code_col or frame.empty:
+        return
+    missing = frame[code_col].isna()
+    names = frame.loc[missing, name_col].map(lambda n: communes_by_name.get(normalize_header(n))
+                                             if isinstance(n, str) else None)
+    frame.loc[missing, code_col] = names
+
+
 def read_partner_file(path: Path, contract: Contract,
                       communes_by_name: dict[str, str] | None = None) -> ReadResult:
     cells, encoding, delimiter = read_cells(path, contract.dataset)
+    result = read_cells_into_contract(cells, contract, communes_by_name)
+    result.encoding, result.delimiter = encoding, delimiter
+    return result
+
+
+def read_cells_into_contract(cells: pd.DataFrame, contract: Contract,
+                             communes_by_name: dict[str, str] | None = None) -> ReadResult:
     # Skip rows that are entirely empty (left by spreadsheets) but keep each row's line number.
     filled = [not all(_blank(v) for v in row) for row in cells.itertuples(index=False)]
     lines = [i + FIRST_DATA_LINE for i, keep in enumerate(filled) if keep]
     cells = cells[filled].reset_index(drop=True)
-    result = to_contract(cells, contract, communes_by_name, lines)
-    result.encoding, result.delimiter = encoding, delimiter
-    return result
+    return to_contract(cells, contract, communes_by_name, lines)

@@ -139,6 +139,159 @@ def _xlsx_bytes(sessions: list[Session]) -> bytes:
     return buffer.getvalue()
 
 
+COMMUNE_INFO = {  # name, postal code, approximate centre (lat, lon)
+    "91272": ("Gif-sur-Yvette", "91190", 48.7016, 2.1336),
+    "91312": ("Igny", "91430", 48.7372, 2.2253),
+    "91692": ("Les Ulis", "91940", 48.6818, 2.1697),
+    "91345": ("Longjumeau", "91160", 48.6943, 2.2958),
+    "91363": ("Marcoussis", "91460", 48.6414, 2.2297),
+    "91377": ("Massy", "91300", 48.7309, 2.2713),
+    "91471": ("Orsay", "91400", 48.6993, 2.1875),
+    "91477": ("Palaiseau", "91120", 48.7145, 2.2457),
+    "91689": ("Wissous", "91320", 48.7320, 2.3265),
+    "91122": ("Bures-sur-Yvette", "91440", 48.6969, 2.1627),
+    "91534": ("Saclay", "91400", 48.7302, 2.1729),
+    "91645": ("Verrières-le-Buisson", "91370", 48.7476, 2.2389),
+    "91161": ("Chilly-Mazarin", "91380", 48.7071, 2.3130),
+}
+EXTRA_VENUES = {
+    "91122": [("Médiathèque de Bures-sur-Yvette", "45 rue Charles de Gaulle")],
+    "91534": [("Mairie de Saclay — espace numérique", "12 place de la Mairie")],
+    "91645": [("Médiathèque André Malraux", "93 voie de l'Aulne")],
+}
+HOURS = [
+    "Mo-Fr 09:00-12:00,14:00-17:30",
+    "Tu,Th 14:00-18:00; We 10:00-12:00,14:00-18:00; Sa 10:00-17:00",
+    "Mo-Fr 08:30-12:30,13:30-17:00; Sa 09:00-12:00",
+    "Tu-Sa 10:00-18:00",
+    "Mo 14:00-17:00; We 09:00-12:00; Fr 09:00-12:00,14:00-17:00",
+]
+PRESCRIBERS = ["CCAS", "France Services", "Mission locale", "Maison des solidarités"]
+
+
+@dataclass(frozen=True)
+class Venue:
+    id: str
+    name: str
+    commune: str
+    address: str
+
+    def row(self, rng: random.Random, today: date) -> dict[str, object]:
+        from pipeline.venue_contract import (ACCESS, FEES, NATIONAL_PROGRAMMES, PUBLICS,
+                                             SERVICES, SUPPORT_MODES)
+
+        name, postal, lat, lon = COMMUNE_INFO[self.commune]
+        services = rng.sample([c.label for c in SERVICES], rng.randint(2, 4))
+        programmes = rng.sample([c.label for c in NATIONAL_PROGRAMMES[:6]], rng.randint(0, 2))
+        return {
+            "id": self.id, "pivot": f"2191{self.commune[2:]}{rng.randint(10000, 99999)}00",
+            "nom": self.name, "commune": name, "code_postal": postal, "code_insee": self.commune,
+            "adresse": self.address, "complement_adresse": "",
+            "latitude": f"{lat + rng.uniform(-0.008, 0.008):.5f}",
+            "longitude": f"{lon + rng.uniform(-0.008, 0.008):.5f}",
+            "typologie": rng.choice(["BIB", "MUNI", "CCAS", "ASSO", "FRANCE_SERVICE"]),
+            "telephone": f"+3316{rng.randint(1000000, 9999999)}",
+            "courriels": f"numerique.{self.id}@example.org",
+            "site_web": f"https://www.example.org/{self.id}",
+            "horaires": rng.choice(HOURS),
+            "presentation_resume": f"Accompagnement au numérique à {name} : aide aux démarches "
+                                   "en ligne, ateliers et accès libre à un ordinateur.",
+            "presentation_detail": "", "source": "Agglomération Paris-Saclay", "itinerance": "Fixe",
+            "structure_parente": f"Ville de {name}",
+            "date_maj": (today - timedelta(days=rng.randint(5, 200))).isoformat(),
+            "services": "|".join(sorted(services)),
+            "publics_specifiquement_adresses": rng.choice(["", "", "Seniors", "Jeunes"]),
+            "prise_en_charge_specifique": rng.choice(["", "Déficience visuelle", "Surdité",
+                                                      "Handicaps moteurs"]),
+            "frais_a_charge": FEES[0].label,
+            "dispositif_programmes_nationaux": "|".join(programmes),
+            "formations_labels": "",
+            "autres_formations_labels": rng.choice(["Pass numérique", ""]),
+            "modalites_acces": "|".join(rng.sample([c.label for c in ACCESS[:4]], 2)),
+            "modalites_accompagnement": "|".join(rng.sample([c.label for c in SUPPORT_MODES], 2)),
+            "fiche_acces_libre": rng.choice(["", "https://acceslibre.beta.gouv.fr/"]),
+            "prise_rdv": "",
+        }
+
+
+def sample_venues() -> list[Venue]:
+    venues = []
+    for commune, entries in sorted({**VENUES, **EXTRA_VENUES}.items()):
+        for number, (venue_name, address) in enumerate(entries, start=1):
+            street = address.split(",")[0]
+            venues.append(Venue(f"lieu-{commune}-{number:02d}", venue_name, commune, street))
+    return venues
+
+
+def _venues_csv(venues: list[Venue], rng: random.Random, today: date) -> bytes:
+    from pipeline.venue_contract import VENUES as VENUE_CONTRACT
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=VENUE_CONTRACT.column_names, lineterminator="\n")
+    writer.writeheader()
+    for venue in venues:
+        writer.writerow(venue.row(rng, today))
+    return buffer.getvalue().encode("utf-8")
+
+
+def _passes_csv(venues: list[Venue], rng: random.Random, today: date) -> bytes:
+    """Booklets of 10 passes of 10 EUR handed out by prescribers; many redeemed later."""
+    by_commune: dict[str, list[Venue]] = {}
+    for venue in venues:
+        by_commune.setdefault(venue.commune, []).append(venue)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Numéro du pass", "Numéro du carnet", "Valeur (euros)", "Date de remise",
+                     "Prescripteur", "Commune (code INSEE)", "Date d'utilisation",
+                     "Lieu d'utilisation"])
+    communes = sorted(by_commune)
+    for booklet in range(1, 181):
+        commune = rng.choice(communes)
+        handed = today - timedelta(days=rng.randint(1, 420))
+        prescriber = f"{rng.choice(PRESCRIBERS)} de {COMMUNE_INFO[commune][0]}"
+        for slot in range(10):
+            used, place = "", ""
+            if rng.random() < 0.62:
+                day = handed + timedelta(days=rng.randint(0, 120))
+                if day < today:
+                    used = day.strftime("%d/%m/%Y")
+                    place = rng.choice(by_commune[commune]).id
+            writer.writerow([f"PN-{handed.year}-{booklet:04d}{slot:02d}",
+                             f"C-{handed.year}-{booklet:04d}", "10,00",
+                             handed.strftime("%d/%m/%Y"), prescriber, commune, used, place])
+    return buffer.getvalue().encode("cp1252")
+
+
+COLLECTION_POINTS = ("Hall de la mairie", "Médiathèque", "Conservatoire")
+
+
+def _collection_files(rng: random.Random, today: date) -> tuple[bytes, bytes]:
+    """Monthly bin pickups (Orange) and, for pickups sorted already, the refurbisher's counts."""
+    pickups = io.StringIO()
+    sorting = io.StringIO()
+    pickup_writer = csv.writer(pickups, delimiter=";", lineterminator="\n")
+    sorting_writer = csv.writer(sorting, delimiter=",", lineterminator="\n")
+    pickup_writer.writerow(["identifiant_collecte", "date", "commune", "point_collecte",
+                            "telephones_collectes"])
+    sorting_writer.writerow(["identifiant_collecte", "telephones_reconditionnes",
+                             "telephones_recycles"])
+    number = 0
+    for commune, (name, *_rest) in sorted(COMMUNE_INFO.items()):
+        points = COLLECTION_POINTS[: rng.randint(1, 2)]
+        for months_ago in range(12, 0, -1):
+            for point in points:
+                number += 1
+                day = today - timedelta(days=30 * months_ago + rng.randint(0, 20))
+                collected = rng.randint(4, 45)
+                pickup_id = f"COL-{commune}-{number:04d}"
+                pickup_writer.writerow([pickup_id, day.strftime("%d/%m/%Y"), commune,
+                                        f"{point} de {name}", collected])
+                if months_ago > 1:  # the refurbisher sorts within about a month
+                    reused = round(collected * rng.uniform(0.25, 0.55))
+                    sorting_writer.writerow([pickup_id, reused, collected - reused])
+    return pickups.getvalue().encode("utf-8"), sorting.getvalue().encode("utf-8")
+
+
 def write_samples(inbox_root: Path, today: date) -> list[Path]:
     rng = random.Random(f"{SEED}-{today.isoformat()}")
     orange = generate_sessions("ORA", ["91272", "91312", "91692", "91345", "91363", "91471",
@@ -160,6 +313,13 @@ def write_samples(inbox_root: Path, today: date) -> list[Path]:
     put("ville-palaiseau", "ATELIERS_PALAISEAU.CSV",
         _csv_text(palaiseau, [c.label for c in WORKSHOPS.columns], two_digit_year=True)
         .encode("cp1252"))
+    venues = sample_venues()
+    put("agglo-lieux", f"lieux-mediation-numerique-{today:%Y%m%d}.csv",
+        _venues_csv(venues, rng, today))
+    put("operateur-pass", f"pass_numerique_{today:%Y%m%d}.csv", _passes_csv(venues, rng, today))
+    pickups, sorting = _collection_files(rng, today)
+    put("orange-collecte", f"collecte_telephones_{today:%Y%m}.csv", pickups)
+    put("reconditionneur", f"tri_telephones_{today:%Y%m}.csv", sorting)
     return written
 
 

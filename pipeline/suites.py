@@ -8,6 +8,7 @@ partner report shows, so the suite file is the single reviewed description of th
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from pipeline.config import REPO_ROOT
@@ -49,7 +50,7 @@ def _column_expectations(contract: Contract, col: Column) -> list[dict]:
             f"La colonne « {name} » doit être remplie quand le statut est "
             f"« {' / '.join(labels)} ».",
             f"Indiquez : {col.description}"))
-    if col.type == "insee":
+    if col.type == "insee" and name == contract.commune_column:
         out.append(_expectation(
             "expect_column_values_to_be_in_set",
             {"column": name, "value_set": {"$PARAMETER": PARTNER_COMMUNES}}, name,
@@ -67,18 +68,39 @@ def _column_expectations(contract: Contract, col: Column) -> list[dict]:
                                 {"column": name, "regex": HOUR_MINUTE}, name,
                                 "Cette heure n'est pas lisible.",
                                 "Écrivez l'heure sous la forme 14h30 ou 14:30."))
-    elif col.type == "integer" and (col.minimum is not None or col.maximum is not None):
+    elif col.type in ("integer", "decimal") and (col.minimum is not None or col.maximum is not None):
+        kind = "un nombre entier" if col.type == "integer" else "un nombre"
         out.append(_expectation(
             "expect_column_values_to_be_between",
             {"column": name, "min_value": col.minimum, "max_value": col.maximum}, name,
-            f"La valeur doit être un nombre entier entre {col.minimum} et {col.maximum}.",
+            f"La valeur doit être {kind} entre {col.minimum} et {col.maximum}.",
             f"Corrigez le nombre ({col.description})"))
+    elif col.type == "multichoice":
+        options = "|".join(re.escape(c.code) for c in col.choices)
+        out.append(_expectation(
+            "expect_column_values_to_match_regex",
+            {"column": name, "regex": f"^(?:{options})(?:\\|(?:{options}))*$"}, name,
+            "Une ou plusieurs valeurs ne font pas partie de la liste nationale.",
+            "Choisissez parmi : " + " ; ".join(col.choice_labels)
+            + ". Séparez plusieurs valeurs par « | »."))
     elif col.type == "choice":
         out.append(_expectation(
             "expect_column_values_to_be_in_set",
             {"column": name, "value_set": [c.code for c in col.choices]}, name,
             "Cette valeur ne fait pas partie de la liste autorisée.",
             "Choisissez parmi : " + " ; ".join(col.choice_labels) + "."))
+    if col.pattern:
+        out.append(_expectation("expect_column_values_to_match_regex",
+                                {"column": name, "regex": col.pattern}, name,
+                                "Cette valeur n'a pas le format attendu.",
+                                f"Écrivez {col.pattern_hint or col.description}."))
+    if col.max_length:
+        out.append(_expectation(
+            "expect_column_value_lengths_to_be_between",
+            {"column": name, "max_value": col.max_length}, name,
+            f"Ce texte dépasse {col.max_length} caractères.",
+            "Raccourcissez-le ; le détail peut aller dans la présentation détaillée.",
+            "avertissement"))
     if name == contract.key:
         out.append(_expectation("expect_column_values_to_be_unique", {"column": name}, name,
                                 "Cet identifiant apparaît sur plusieurs lignes du fichier.",
@@ -96,6 +118,12 @@ def build_suite(contract: Contract) -> dict:
             {"column_A": rule.larger, "column_B": rule.smaller, "or_equal": True,
              "ignore_row_if": "either_value_is_missing"},
             rule.smaller, rule.message, rule.fix, rule.severity))
+    for rule in contract.together_rules:
+        expectations.append(_expectation(
+            "expect_column_values_to_not_be_null",
+            {"column": rule.then, "row_condition": f"{rule.when}.notnull()",
+             "condition_parser": "pandas"},
+            rule.then, rule.message, rule.fix, rule.severity))
     return {
         "name": contract.dataset,
         "expectations": expectations,

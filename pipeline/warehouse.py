@@ -39,8 +39,9 @@ ledger = Table(
     Column("report", Text, nullable=False),
 )
 
-_SQL_TYPES = {"integer": Float, "text": Text, "insee": String(5), "date": String(10),
-              "time": String(5), "choice": String(64)}
+_SQL_TYPES = {"integer": Float, "decimal": Float, "text": Text, "insee": String(5),
+              "date": String(10), "time": String(5), "choice": String(64), "multichoice": Text,
+              "phone": String(32), "email": Text, "url": Text}
 
 
 def _dataset_table(contract: Contract) -> Table:

@@ -21,6 +21,7 @@ os.environ.update({
     "AIRFLOW__CORE__PARALLELISM": "2",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
     "GX_ANALYTICS_ENABLED": "False",
+    "INCLUSION_SETTLE_SECONDS": "0",  # tests drop files and scan at once
 })
 os.environ.pop("INCLUSION_WAREHOUSE_URL", None)
 # Airflow puts the DAGs folder on sys.path for its processes; do the same for in-process runs.

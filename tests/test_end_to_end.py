@@ -82,8 +82,10 @@ def test_sample_drops_reach_the_public_site(demo):
 
     home = page(data_dir, "index.html")
     assert '<html lang="fr">' in home and "Les prochains ateliers" in home
-    assert all(e.status == ledger.STATUS_ACCEPTED for e in ledger.entries())
-    assert len(ledger.entries()) == len(written) == 3
+    # Mapped tasks may run in any order: the sorting file can arrive before its pickups and
+    # then only carries a warning; nothing sample is rejected.
+    assert [(e.partner, e.status) for e in ledger.entries() if not e.accepted] == []
+    assert len(ledger.entries()) == len(written) == 7
     for path in written:
         report = path.with_name(path.name + ".rapport.txt").read_text(encoding="utf-8")
         assert "fichier ACCEPTÉ" in report
