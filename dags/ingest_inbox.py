@@ -34,11 +34,15 @@ déjà enregistré n'est jamais compté deux fois.
     default_args=default_args(2, timedelta(seconds=30), timedelta(minutes=30)),
 )
 def reception_fichiers():
-    @task(doc_md="Liste les fichiers nouveaux dans les dossiers de dépôt.")
+    @task(doc_md="Liste les fichiers nouveaux dans les dossiers de dépôt ; refuse (avec un "
+                 "rapport) les liens, sous-dossiers et noms dangereux.")
     def lister_fichiers() -> list[dict]:
-        from pipeline.inbox import scan_inboxes
+        from pipeline.inbox import report_refusals, scan_inboxes
 
-        return [candidate.as_dict() for candidate in scan_inboxes()]
+        refusals: list = []
+        candidates = scan_inboxes(refusals=refusals)
+        report_refusals(refusals)
+        return [candidate.as_dict() for candidate in candidates]
 
     @task(doc_md="Lit, contrôle, charge un fichier et écrit son rapport.",
           map_index_template="{{ fichier }}")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from pipeline import ledger
+from pipeline.ingest import reprocess_quarantined
 from pipeline.publish import SiteCheckFailed, rollback
 
 
@@ -34,9 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     show = sub.add_parser("ledger", help="liste les fichiers reçus (registre)")
     show.add_argument("--json", action="store_true", help="une ligne JSON par fichier")
     sub.add_parser("rollback", help="remet en ligne la version précédente du site")
+    again = sub.add_parser("reprocess", help="remet un fichier refusé dans le dossier de dépôt")
+    again.add_argument("partner", help="identifiant du partenaire")
+    again.add_argument("sha256", help="début de l'empreinte SHA-256 du fichier (voir ledger)")
     args = parser.parse_args(argv)
     if args.command == "ledger":
         print_ledger(args.json)
+    elif args.command == "reprocess":
+        try:
+            target = reprocess_quarantined(args.partner, args.sha256)
+        except LookupError as exc:
+            print(f"Impossible : {exc}.", file=sys.stderr)
+            return 1
+        print(f"Fichier remis dans le dossier de dépôt : {target}")
     elif args.command == "rollback":
         try:
             print(f"Site remis à la version {rollback().name}.")

@@ -79,6 +79,24 @@ def scan_partner(folder: Path, partner_id: str, now: float | None = None
     return candidates, refusals
 
 
+def report_refusals(refusals: list[Refusal], territory: Territory | None = None,
+                    paths: DataPaths | None = None) -> None:
+    """Tell the partner, beside the refused entry, why nothing was read from it."""
+    from pipeline.reports import write_atomically
+
+    territory = territory or load_territory()
+    paths = paths or data_paths()
+    for refusal in refusals:
+        partner = territory.partner(refusal.partner)
+        target = paths.partner_inbox(partner) / f"{refusal.name}{REPORT_SUFFIX}"
+        write_atomically(target, (
+            f"Rapport de dépôt — {territory.name}\n\n"
+            f"Élément : {refusal.name}\nPartenaire : {partner.name}\n\n"
+            f"Résultat : REFUSÉ sans être lu, car {refusal.reason}.\n"
+            "Déposez vos fichiers (CSV ou XLSX) directement dans votre dossier de dépôt, "
+            "sans sous-dossier ni raccourci.\n"))
+
+
 def _dataset_rank(candidate: Candidate, territory: Territory) -> int:
     datasets = territory.partner(candidate.partner).datasets
     ranks = [DATASET_ORDER.index(d) for d in datasets if d in DATASET_ORDER]

@@ -215,7 +215,7 @@ def process_file(partner_id: str, file_path: str, territory: Territory | None = 
     with warehouse.engine().begin() as connection:
         if entry.accepted and frame is not None:
             entry.rows_loaded = warehouse.supersede_and_insert(
-                connection, contract_for(dataset), partner.id, sha256, frame)
+                connection, contract_for(dataset), partner.id, sha256, entry.received_at, frame)
         ledger.insert(connection, entry)
 
     _finish(entry, partner, path, paths)
@@ -243,3 +243,24 @@ def _refile_known(known: ledger.LedgerEntry, partner: Partner, path: Path, paths
     return Outcome(partner.id, path.name, known.sha256, known.dataset, known.status, 0,
                    known.errors, known.warnings, duplicate=True)
 
+
+
+def reprocess_quarantined(partner_id: str, sha256_prefix: str,
+                          paths: DataPaths | None = None) -> Path:
+    """Put a rejected file back in its partner's inbox so the next scan examines it again
+    (after the territory configuration or a rule changed). Its rejected ledger entry, which
+    carries no warehouse rows, is removed; the old report stays beside the quarantined file."""
+    paths = paths or data_paths()
+    matches = [e for e in ledger.entries() if e.partner == partner_id
+               and e.sha256.startswith(sha256_prefix) and e.status == ledger.STATUS_REJECTED]
+    if len(matches) != 1:
+        raise LookupError(f"{len(matches)} fichiers refusés correspondent à {sha256_prefix!r} "
+                          f"pour {partner_id}")
+    entry = matches[0]
+    stored = paths.root / entry.stored_path
+    write_atomically(stored.with_name(stored.name + ".rapport.txt"), entry.report)
+    target = paths.inbox / partner_id / entry.original_name
+    shutil.copy2(stored, target)
+    with warehouse.engine().begin() as connection:
+        ledger.delete(connection, entry.partner, entry.sha256)
+    return target

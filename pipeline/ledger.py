@@ -56,6 +56,12 @@ def insert(connection, entry: LedgerEntry) -> None:
     connection.execute(warehouse.ledger.insert(), [asdict(entry)])
 
 
+def delete(connection, partner: str, sha256: str) -> None:
+    table = warehouse.ledger
+    connection.execute(table.delete().where(table.c.partner == partner,
+                                            table.c.sha256 == sha256))
+
+
 def entries() -> list[LedgerEntry]:
     table = warehouse.ledger
     with warehouse.engine().connect() as connection:

@@ -49,6 +49,7 @@ def _dataset_table(contract: Contract) -> Table:
         Column("partner", String(64), primary_key=True),
         Column(contract.key, Text, primary_key=True),
         Column("source_sha256", String(64), primary_key=True),
+        Column("source_received_at", String(32), nullable=False),
         Column("source_line", Integer, nullable=False),
         Column("current", Integer, nullable=False),
         Column("superseded_by", String(64)),
@@ -93,24 +94,36 @@ def engine() -> Engine:
 
 
 def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
-                         frame: pd.DataFrame) -> int:
-    """Within the caller's transaction: retire the current versions of the file's keys, then
-    insert the file's rows as current. Returns the number of rows inserted."""
+                         received_at: str, frame: pd.DataFrame) -> int:
+    """Within the caller's transaction, insert a file's rows and decide, key by key, which
+    version is current: the one from the most recently received file (ties broken by
+    fingerprint). So the same files give the same warehouse whatever order they are processed
+    in, and an older file arriving late never overwrites a correction. Returns rows inserted."""
     table = DATASET_TABLES[contract.dataset]
+    key_column = table.c[contract.key]
+    mine = (received_at, sha256)
     keys = frame[contract.key].astype(str).tolist()
+    newer: dict[str, str] = {}  # key -> fingerprint of the later file that keeps it
     for start in range(0, len(keys), KEY_CHUNK):
         chunk = keys[start:start + KEY_CHUNK]
-        connection.execute(
-            update(table)
-            .where(table.c.partner == partner, table.c.current == 1,
-                   table.c[contract.key].in_(chunk))
-            .values(current=0, superseded_by=sha256))
+        current = connection.execute(
+            select(key_column, table.c.source_received_at, table.c.source_sha256)
+            .where(table.c.partner == partner, table.c.current == 1, key_column.in_(chunk))
+        ).fetchall()
+        older = [key for key, when, sha in current if (when, sha) < mine]
+        newer.update({key: sha for key, when, sha in current if (when, sha) > mine})
+        if older:
+            connection.execute(
+                update(table)
+                .where(table.c.partner == partner, table.c.current == 1, key_column.in_(older))
+                .values(current=0, superseded_by=sha256))
     records = []
     for row in frame.to_dict(orient="records"):
         record = {name: _clean(row.get(name)) for name in contract.column_names}
-        record[contract.key] = str(record[contract.key])
-        record.update(partner=partner, source_sha256=sha256, source_line=int(row["_ligne"]),
-                      current=1, superseded_by=None)
+        key = record[contract.key] = str(record[contract.key])
+        record.update(partner=partner, source_sha256=sha256, source_received_at=received_at,
+                      source_line=int(row["_ligne"]), current=0 if key in newer else 1,
+                      superseded_by=newer.get(key))
         records.append(record)
     if records:
         connection.execute(table.insert(), records)
