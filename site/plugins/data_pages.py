@@ -6,6 +6,8 @@ always goes through Jinja's autoescaping.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pelican import signals
 from pelican.generators import Generator
 
@@ -40,6 +42,25 @@ class DataPagesGenerator(Generator):
             self._write(writer, f"resultats/{year}/index.html", "results_year",
                         [home, results_crumb], title=f"Résultats {year}",
                         result=site["results"][year])
+        self._write_venues(writer, site, home)
+        self._write(writer, "telephones/index.html", "phones", [home],
+                    title="Où déposer un vieux téléphone")
+
+    def _write_venues(self, writer, site: dict, home: tuple) -> None:
+        venues = site["venues"]
+        self._write(writer, "lieux/index.html", "venues", [home],
+                    title="Lieux d'aide au numérique",
+                    services=sorted({s for v in venues for s in v["services"]}),
+                    publics=sorted({p for v in venues for p in v["publics"]}))
+        crumb = ("Lieux d'aide", "/lieux/")
+        for venue in venues:
+            self._write(writer, f"lieux/{venue['slug']}/index.html", "venue", [home, crumb],
+                        title=venue["nom"], v=venue)
+        exports = site.get("exports", {})
+        folder = Path(self.output_path) / "donnees"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in exports.items():
+            (folder / name).write_text(text, encoding="utf-8")
 
 
 def get_generators(_pelican):

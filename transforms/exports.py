@@ -1,0 +1,44 @@
+"""Downloadable files: the venue directory in the national schema, safe for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+
+from pipeline.venue_contract import STANDARD_VERSION, VENUES
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP advice).
+    Numbers stay numbers: only text can carry a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _clean(value: object) -> object:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return value
+
+
+def venues_csv(venues: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(VENUES.column_names)
+    for row in venues.sort_values("id").to_dict(orient="records"):
+        writer.writerow([neutralise(_clean(row.get(name))) for name in VENUES.column_names])
+    return buffer.getvalue()
+
+
+def venues_json(venues: pd.DataFrame) -> str:
+    records = [{name: _clean(row.get(name)) for name in VENUES.column_names}
+               for row in venues.sort_values("id").to_dict(orient="records")]
+    return json.dumps({"schema": "lieux de médiation numérique", "version": STANDARD_VERSION,
+                       "licence": "Licence Ouverte 2.0", "lieux": records},
+                      ensure_ascii=False, indent=1)
