@@ -42,6 +42,7 @@ class Territory:
     contact_email: str
     contact_phone: str
     timezone: str
+    site_url: str
     communes: tuple[Commune, ...]
     partners: tuple[Partner, ...]
 
@@ -87,6 +88,7 @@ def load_territory(path: Path | None = None) -> Territory:
         contact_email=info.get("contact_email", ""),
         contact_phone=info.get("contact_phone", ""),
         timezone=info.get("timezone", "Europe/Paris"),
+        site_url=info.get("site_url", "").rstrip("/"),
         communes=communes,
         partners=tuple(partners),
     )

@@ -6,6 +6,8 @@ always goes through Jinja's autoescaping.
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
 from pelican import signals
@@ -14,20 +16,42 @@ from pelican.generators import Generator
 from pipeline.contracts import CONTRACTS
 
 
+FINGERPRINTED = {"css": "css/site.css", "js": "js/filtres.js"}
+
+
 class DataPagesGenerator(Generator):
     def generate_context(self) -> None:
         data = self.settings.get("INCLUSION_SITE")
         if data is None:
             raise RuntimeError("INCLUSION_SITE is not set: build the site with pipeline.publish")
         self.context["site"] = data
+        # Asset names carry a hash of their content so they can be cached forever.
+        self.assets = {}
+        for key, relative in FINGERPRINTED.items():
+            source = Path(self.theme) / "static" / relative
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:10]
+            stem, suffix = relative.rsplit(".", 1)
+            self.assets[key] = (source, f"theme/{stem}.{digest}.{suffix}")
+        self.context["asset"] = {key: "/" + target for key, (_s, target) in self.assets.items()}
 
     def _write(self, writer, save_as: str, template: str, breadcrumb: list, **context) -> None:
         writer.write_file(save_as, self.get_template(template), self.context,
                           relative_urls=False, page_name=save_as.removesuffix("index.html"),
                           breadcrumb=breadcrumb, **context)
 
+    def _write_assets_and_indexes(self, writer, site: dict) -> None:
+        output = Path(self.output_path)
+        for source, target in self.assets.values():
+            (output / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, output / target)
+        self._write(writer, "404.html", "not_found", [], title="Page introuvable")
+        (output / "robots.txt").write_text(
+            f"User-agent: *\nAllow: /\nSitemap: {site['territory'].get('site_url', '')}/sitemap.xml\n",
+            encoding="utf-8")
+
     def generate_output(self, writer) -> None:
         site = self.context["site"]
+        self._write_assets_and_indexes(writer, site)
         home = ("Accueil", "/")
         self._write(writer, "index.html", "home", [])
         self._write(writer, "partenaires/index.html", "partners", [home],
@@ -67,5 +91,18 @@ def get_generators(_pelican):
     return DataPagesGenerator
 
 
+def write_sitemap(pelican) -> None:
+    """After every page is written: list them all (no dates, so the file is reproducible)."""
+    output = Path(pelican.output_path)
+    base = pelican.settings["INCLUSION_SITE"]["territory"].get("site_url", "")
+    pages = sorted(p.relative_to(output).as_posix() for p in output.rglob("index.html"))
+    urls = "".join(f"<url><loc>{base}/{p.removesuffix('index.html')}</loc></url>" for p in pages)
+    (output / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n',
+        encoding="utf-8")
+
+
 def register() -> None:
     signals.get_generators.connect(get_generators)
+    signals.finalized.connect(write_sitemap)

@@ -1,0 +1,1 @@
+"""National-scale benchmark (``make bench``): synthetic partner files, real Airflow run, figures."""

@@ -1,0 +1,60 @@
+"""Build a site from sample data plus hostile partner text, without Airflow (the DAG path is
+covered by test_end_to_end.py), and serve it on 127.0.0.1 for browser tests."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from conftest import REFERENCE_DAY, REFERENCE_RUN
+from pipeline.inbox import scan_inboxes
+from pipeline.ingest import process_file
+from pipeline.publish import publish
+from pipeline.samples import write_samples
+
+HOSTILE_VENUE = (
+    "id,pivot,nom,commune,code_postal,code_insee,adresse,latitude,longitude,telephone,"
+    "site_web,horaires,date_maj,services,presentation_resume\n"
+    'lieu-hostile,21910477700019,"<script>alert(\'nom\')</script> Médiathèque",Palaiseau,91120,'
+    '91477,"<img src=x onerror=alert(1)> 3 rue **gras**",48.71,2.24,+33169310000,'
+    'https://example.org/"><script>alert(2)</script>,Mo-Fr 09:00-12:00,2026-01-15,'
+    'Aide aux démarches administratives,"[lien](javascript:alert(3)) <b>gras</b>"\n')
+HOSTILE_WORKSHOP = (
+    "identifiant_seance;commune;lieu;adresse;date;heure_debut;duree_minutes;thematique;public;"
+    "places;inscrits;presents;statut;inscription\n"
+    "PAL-X1;91477;<script>alert('lieu')</script> Médiathèque;\" onmouseover=alert(5) x=\";"
+    "01/12/2026;10h;60;Prise en main du smartphone;Seniors;10;2;;Prévue;"
+    "<a href=javascript:alert(6)>Mairie</a> **01 69 31 00 00**\n")
+
+
+def build_demo_site(data_dir: Path) -> Path:
+    write_samples(data_dir / "inbox", REFERENCE_DAY)
+    (data_dir / "inbox" / "agglo-lieux" / "lieux_hostiles.csv").write_text(HOSTILE_VENUE, encoding="utf-8")
+    (data_dir / "inbox" / "ville-palaiseau" / "ateliers_hostiles.csv").write_text(
+        HOSTILE_WORKSHOP, encoding="utf-8")
+    for candidate in scan_inboxes():
+        outcome = process_file(candidate.partner, candidate.path)
+        assert outcome.status != "rejete", outcome
+    publish(REFERENCE_RUN)
+    return data_dir / "site" / "current"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@contextmanager
+def serve(root: Path):
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

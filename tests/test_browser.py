@@ -1,0 +1,135 @@
+"""Every page template in Debian's Chromium, driven by Playwright, checked by axe-core:
+no WCAG 2.0/2.1 A or AA violation at 375 px and 1280 px, main content without JavaScript, no
+request leaving the site, a light home page, no script from partner data. Screenshots of the
+main pages are written to docs/screenshots/ for review."""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import REPO
+from site_fixture import build_demo_site, serve
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+TEMPLATES = {  # template -> a page built from it, and text its main content must show
+    "home": ("", "Les prochains ateliers"),
+    "workshops": ("ateliers/", "séance"),
+    "venues": ("lieux/", "Palaiseau"),
+    "venue": ("lieux/lieu-91477-01/", "Horaires"),
+    "results_index": ("resultats/", "Résultats 2026"),
+    "results_year": ("resultats/2026/", "Ateliers numériques en 2026, par commune"),
+    "phones": ("telephones/", "Emmaüs International"),
+    "partners": ("partenaires/", "Colonnes du fichier"),
+    "page": ("accessibilite/", "partiellement conforme"),
+    "not_found": ("404.html", "Page introuvable"),
+}
+SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        data_dir = tmp_path_factory.mktemp("browser") / "data"
+        patch.setenv("INCLUSION_DATA", str(data_dir))
+        root = build_demo_site(data_dir)
+        with serve(root) as url:
+            yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url: str, width: int, javascript: bool = True):
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  java_script_enabled=javascript)
+    page = context.new_page()
+    requests: list[str] = []
+    dialogs: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    response = page.goto(url)
+    page.wait_for_load_state("load")
+    return context, page, requests, dialogs, response
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("template", list(TEMPLATES))
+def test_template_has_no_axe_violation_and_stays_on_the_site(browser, base_url, template, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    path, _text = TEMPLATES[template]
+    context, page, requests, dialogs, _ = open_page(browser, f"{base_url}/{path}", width)
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3])
+                  for v in results.response["violations"]]
+    assert violations == []
+    origin = urlsplit(base_url).netloc
+    assert [r for r in requests if urlsplit(r).netloc not in (origin, "")] == []
+    assert dialogs == []
+    assert context.cookies() == []
+    if template in SCREENSHOTS:
+        folder = REPO / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        height = min(page.evaluate("document.documentElement.scrollHeight"), 2400)
+        page.screenshot(path=str(folder / f"{template}-{width}.png"), full_page=True,
+                        clip={"x": 0, "y": 0, "width": width, "height": height})
+    context.close()
+
+
+@pytest.mark.parametrize("template", list(TEMPLATES))
+def test_template_main_content_is_there_without_javascript(browser, base_url, template):
+    path, text = TEMPLATES[template]
+    context, page, _requests, _dialogs, _ = open_page(browser, f"{base_url}/{path}", 375,
+                                                      javascript=False)
+    main = page.locator("main").inner_text()
+    assert text in main
+    assert page.locator("h1").count() == 1
+    context.close()
+
+
+def test_venue_filters_work_with_javascript(browser, base_url):
+    context, page, *_ = open_page(browser, f"{base_url}/lieux/", 1280)
+    total = page.locator(".venue-card:visible").count()
+    page.check("#f-pass")
+    page.select_option("#f-commune", "91477")
+    shown = page.locator(".venue-card:visible").count()
+    assert 0 < shown < total
+    assert "correspond" in page.locator("#f-resultat").inner_text()
+    page.fill("#f-texte", "aucun lieu ne porte ce nom")
+    assert page.locator(".venue-card:visible").count() == 0
+    context.close()
+
+
+def test_home_page_is_light(browser, base_url):
+    context, page, requests, _dialogs, _ = open_page(browser, f"{base_url}/", 375)
+    total = sum(len(page.request.get(url).body()) for url in set(requests))
+    assert 0 < total <= 100_000, f"home page weighs {total} bytes"
+    context.close()
+
+
+def test_no_script_from_partner_data_runs(browser, base_url):
+    for path in ("ateliers/", "lieux/lieu-hostile/", "lieux/"):
+        context, page, _requests, dialogs, _ = open_page(browser, f"{base_url}/{path}", 1280)
+        page.mouse.move(10, 10)
+        page.hover("main")
+        assert dialogs == []
+        main = page.locator("main").inner_text()
+        if path == "lieux/lieu-hostile/":
+            assert "<script>alert('nom')</script> Médiathèque" in main
+            assert "<img src=x onerror=alert(1)> 3 rue **gras**" in main
+        context.close()

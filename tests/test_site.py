@@ -1,0 +1,87 @@
+"""The built site, read as files: venues, hours, exports, escaping, indexes. Browser checks
+(accessibility, no JavaScript, requests) are in test_browser.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from site_fixture import build_demo_site
+from transforms.exports import neutralise
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    with pytest.MonkeyPatch.context() as patch:
+        data_dir = tmp_path_factory.mktemp("site") / "data"
+        patch.setenv("INCLUSION_DATA", str(data_dir))
+        yield build_demo_site(data_dir)
+
+
+def read(site: Path, relative: str) -> str:
+    return (site / relative).read_text(encoding="utf-8")
+
+
+def test_venue_page_shows_humanised_hours_links_and_workshops(site):
+    html = read(site, "lieux/lieu-91477-01/index.html")
+    assert "Médiathèque George Sand" in html
+    assert re.search(r"<li>(Du|Le) [a-z]+.* de \d+ h", html)  # hours told in French
+    assert re.search(r'href="https://www\.openstreetmap\.org/\?mlat=48\.\d+&amp;mlon=2\.\d+', html)
+    assert '<article class="session"' in html  # upcoming workshops held there
+    assert "<iframe" not in html and "tile" not in html  # no embedded map
+
+
+def test_directory_lists_every_venue_by_commune_without_javascript(site):
+    html = read(site, "lieux/index.html")
+    assert html.count('<li class="venue-card"') == 15  # 14 sample venues + 1 hostile
+    assert '<h2 id="commune-91477">Palaiseau</h2>' in html
+    assert 'id="filtres-lieux" hidden' in html  # the filter form only appears with JS
+
+
+def test_hostile_partner_text_is_escaped_everywhere(site):
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html, page
+        assert "onerror=alert" not in html.replace("onerror=alert(1)&gt;", ""), page
+        assert 'href="javascript:' not in html, page
+        assert "<b>gras</b>" not in html, page
+    venue = read(site, "lieux/lieu-hostile/index.html")
+    assert "&lt;script&gt;alert(&#39;nom&#39;)&lt;/script&gt; Médiathèque" in venue
+    assert "example.org/&#34;&gt;" not in venue  # the unsafe URL is not linked at all
+    workshops = read(site, "ateliers/index.html")
+    assert "&lt;a href=javascript:alert(6)&gt;Mairie&lt;/a&gt; **01 69 31 00 00**" in workshops
+
+
+def test_venue_export_follows_the_national_schema_and_is_formula_safe(site):
+    rows = list(csv.DictReader(io.StringIO(read(site, "donnees/lieux.csv"))))
+    assert len(rows) == 15
+    assert list(rows[0])[:6] == ["id", "pivot", "nom", "commune", "code_postal", "code_insee"]
+    assert list(rows[0])[-2:] == ["fiche_acces_libre", "prise_rdv"]
+    exported = json.loads(read(site, "donnees/lieux.json"))
+    assert exported["version"] == "1.0.2" and len(exported["lieux"]) == 15
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert neutralise("+33169310000") == "'+33169310000" and neutralise(12.5) == 12.5
+    for row in rows:
+        assert not any(v.startswith(("=", "+", "-", "@")) for v in row.values())
+
+
+def test_phone_page_lists_collection_points_by_commune(site):
+    html = read(site, "telephones/index.html")
+    assert "Emmaüs International" in html and "recyclés" in html
+    assert html.count("dernière relève") >= 13
+
+
+def test_indexes_404_and_fingerprinted_assets(site):
+    sitemap = read(site, "sitemap.xml")
+    assert "<loc>https://numerique-pour-tous.example.org/lieux/lieu-91477-01/</loc>" in sitemap
+    assert "Sitemap: https://numerique-pour-tous.example.org/sitemap.xml" in read(site, "robots.txt")
+    assert "Page introuvable" in read(site, "404.html")
+    home = read(site, "index.html")
+    css = re.search(r'href="/theme/css/(site\.[0-9a-f]{10}\.css)"', home)
+    assert css and (site / "theme" / "css" / css.group(1)).is_file()
+    assert "Content-Security-Policy" in home and "script-src 'self'" in home
