@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from pipeline.mapping import Mapping
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TERRITORY_FILE = REPO_ROOT / "territory.toml"
 
@@ -29,6 +31,8 @@ class Partner:
     inbox: str
     communes: tuple[str, ...]
     datasets: tuple[str, ...]
+    # How to read this partner's own export layout (see pipeline.mapping), if it has one.
+    mapping: Mapping | None = None
 
     def serves(self, insee: str) -> bool:
         return "*" in self.communes or insee in self.communes
@@ -76,6 +80,7 @@ def load_territory(path: Path | None = None) -> Territory:
             inbox=p.get("inbox", p["id"]),
             communes=tuple(str(c) for c in p.get("communes", [])),
             datasets=tuple(p.get("datasets", [])),
+            mapping=Mapping.from_config(p.get("mapping")),
         )
         unknown = [c for c in partner.communes if c != "*" and c not in known]
         if unknown:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from pipeline.contracts import CONTRACTS, contract_for
 from pipeline.crosschecks import run_cross_checks
+from pipeline.mapping import apply_mapping
 from pipeline.privacy import personal_headers, personal_values
 from pipeline.reading import (UnreadableFile, map_headers, normalize_header, read_cells,
                               read_cells_into_contract)
@@ -37,6 +38,8 @@ SPLIT_ADVICE = "Découpez le fichier en plusieurs fichiers plus petits (par ann�
 ASK_STEWARD = ("Vérifiez que vous avez déposé le bon fichier ; sinon, contactez l'équipe de "
                "l'agglomération pour faire évoluer votre convention.")
 RETRY = "Déposez à nouveau le fichier une fois corrigé."
+MAPPING_ADVICE = ("Signalez-le à l'équipe de l'agglomération, qui complétera la correspondance "
+                  "prévue pour vos fichiers.")
 PRIVACY_ADVICE = ("N'envoyez que des nombres et des contacts publics : retirez les noms, "
                   "adresses électroniques et numéros de téléphone des personnes, puis déposez "
                   "à nouveau le fichier.")
@@ -131,6 +134,12 @@ def examine(path: Path, partner: Partner, territory: Territory) -> Examination:
         cells, encoding, delimiter = read_cells(path, dataset or fallback)
     except UnreadableFile as exc:
         return Examination(dataset or fallback, problems=[_file_problem(str(exc), RETRY)])
+    if partner.mapping:
+        date_columns = {c.name for c in contract_for(dataset or fallback).columns
+                        if c.type == "date"}
+        cells, notes = apply_mapping(cells, partner.mapping, date_columns)
+    else:
+        notes = []
     headers = [str(h) for h in cells.columns]
     by_header, score = dataset_from_headers(headers, partner.datasets)
     if dataset is None:
@@ -160,7 +169,9 @@ def examine(path: Path, partner: Partner, territory: Territory) -> Examination:
                     "ou le numéro de portable d'une personne. Le fichier a été refusé et mis à "
                     "l'écart.", PRIVACY_ADVICE, "erreur") for line, column, _value in leaks],
             read.unknown_columns)
-    problems = validate(read, contract, territory.partner_communes(partner))
+    problems = [Problem(n.line, n.column, n.value, n.message, MAPPING_ADVICE, "avertissement")
+                for n in notes]
+    problems += validate(read, contract, territory.partner_communes(partner))
     if not read.frame.empty and not read.missing_columns:
         problems += run_cross_checks(contract, read.frame, partner.id)
     return Examination(dataset, read.frame, problems, read.unknown_columns)

@@ -295,7 +295,8 @@ def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> Co
         return Converted("|".join(_choose(col, p) for p in parts), warning=warning)
     if col.type == "phone":
         phone, changed = normalize_phone(text)
-        return Converted(phone, warning=f"a été converti en {phone}" if changed else None)
+        return Converted(phone, warning=("n'était pas au format international (+33…) : elle a "
+                                         "été convertie" if changed else None))
     if col.multiple:
         splitter = _MULTI_SPLIT if col.type == "text" else _LOOSE_SPLIT
         parts = [p for p in splitter.split(text) if p]

@@ -262,6 +262,27 @@ def _passes_csv(venues: list[Venue], rng: random.Random, today: date) -> bytes:
     return buffer.getvalue().encode("cp1252")
 
 
+def _orsay_export(today: date) -> bytes:
+    """Orsay's own tool: its headers, its labels, one column of hours per day, dd.mm.yyyy."""
+    header = ["Réf.", "SIRET", "Nom de la structure", "Ville", "CP", "Rue", "Tél.",
+              "Mise à jour", "Services proposés", "Public", "Lundi", "Mardi", "Mercredi",
+              "Jeudi", "Vendredi", "Samedi", "Remarque interne"]
+    updated = (today - timedelta(days=12)).strftime("%d.%m.%Y")
+    rows = [
+        ["ORS-1", "21910471700018", "Guichet numérique de l'Hôtel de ville", "Orsay", "91400",
+         "2 place du Général Leclerc", "01 60 92 80 00", updated, "Démarches, Sécurité", "",
+         "9h-12h / 14h-17h", "9h-12h", "fermé", "9h-12h / 14h-17h", "9h-12h", "", "à relancer"],
+        ["ORS-2", "21910471700018", "Point numérique de Mondétour", "Orsay", "91400",
+         "Rue de Mondétour", "01 60 92 81 00", updated, "Smartphone et ordinateur, Emploi",
+         "Aînés", "", "14h-18h", "14h-18h", "", "", "10h-12h", ""],
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("cp1252")
+
+
 COLLECTION_POINTS = ("Hall de la mairie", "Médiathèque", "Conservatoire")
 
 
@@ -317,6 +338,7 @@ def write_samples(inbox_root: Path, today: date) -> list[Path]:
     put("agglo-lieux", f"lieux-mediation-numerique-{today:%Y%m%d}.csv",
         _venues_csv(venues, rng, today))
     put("operateur-pass", f"pass_numerique_{today:%Y%m%d}.csv", _passes_csv(venues, rng, today))
+    put("ville-orsay", f"Guichets numeriques Orsay {today:%d-%m-%Y}.csv", _orsay_export(today))
     pickups, sorting = _collection_files(rng, today)
     put("orange-collecte", f"collecte_telephones_{today:%Y%m}.csv", pickups)
     put("reconditionneur", f"tri_telephones_{today:%Y%m}.csv", sorting)

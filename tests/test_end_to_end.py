@@ -85,7 +85,7 @@ def test_sample_drops_reach_the_public_site(demo):
     # Mapped tasks may run in any order: the sorting file can arrive before its pickups and
     # then only carries a warning; nothing sample is rejected.
     assert [(e.partner, e.status) for e in ledger.entries() if not e.accepted] == []
-    assert len(ledger.entries()) == len(written) == 7
+    assert len(ledger.entries()) == len(written) == 8
     for path in written:
         report = path.with_name(path.name + ".rapport.txt").read_text(encoding="utf-8")
         assert "fichier ACCEPTÉ" in report

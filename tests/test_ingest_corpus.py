@@ -234,3 +234,29 @@ def test_quarantined_file_can_be_reprocessed_after_a_fix(corpus_env, monkeypatch
     assert [e.status for e in ledger.entries() if e.sha256 == outcome.sha256] == [
         ledger.STATUS_ACCEPTED]
     shutil.rmtree(corpus_env / "quarantine", ignore_errors=True)
+
+
+def test_partner_mapping_reads_its_own_layout_and_names_what_it_does_not_cover(data_dir):
+    """ville-orsay (territory.toml) exports its own headers, labels, dates and daily hours."""
+    from datetime import date
+
+    from pipeline.samples import _orsay_export
+
+    payload = _orsay_export(date(2026, 11, 25)).decode("cp1252")
+    outcome, report = ingest(data_dir, "ville-orsay", "guichets.csv", payload.encode("cp1252"))
+    assert outcome.status == ledger.STATUS_ACCEPTED_WITH_WARNINGS, report  # phones converted
+    venues = warehouse.current_rows("lieux").set_index("id")
+    first = venues.loc["ORS-1"]
+    assert first["nom"] == "Guichet numérique de l'Hôtel de ville"
+    assert first["date_maj"] == "2026-11-13"
+    assert first["horaires"] == ("Mo 09:00-12:00,14:00-17:00; Tu 09:00-12:00; "
+                                 "Th 09:00-12:00,14:00-17:00; Fr 09:00-12:00")
+    assert venues.loc["ORS-2", "publics_specifiquement_adresses"] == "Seniors"
+    assert venues.loc["ORS-2", "services"] == ("Maîtrise des outils numériques du quotidien|"
+                                               "Insertion professionnelle via le numérique")
+    payload = payload.replace("Démarches, Sécurité", "Démarches, Jardinage")
+    outcome, report = ingest(data_dir, "ville-orsay", "guichets_2.csv", payload.encode("cp1252"))
+    assert outcome.status == ledger.STATUS_REJECTED  # "Jardinage" is in no list
+    assert "Ligne 2, colonne « services », valeur « Jardinage »" in report
+    assert "absente de votre table de correspondance" in report
+    assert "Colonnes non reconnues, ignorées : « Remarque interne »" in report

@@ -38,7 +38,7 @@ def test_venue_page_shows_humanised_hours_links_and_workshops(site):
 
 def test_directory_lists_every_venue_by_commune_without_javascript(site):
     html = read(site, "lieux/index.html")
-    assert html.count('<li class="venue-card"') == 15  # 14 sample venues + 1 hostile
+    assert html.count("<li class=\"venue-card\"") == 17  # 14 + 2 from Orsay's export + 1 hostile
     assert '<h2 id="commune-91477">Palaiseau</h2>' in html
     assert 'id="filtres-lieux" hidden' in html  # the filter form only appears with JS
 
@@ -59,11 +59,11 @@ def test_hostile_partner_text_is_escaped_everywhere(site):
 
 def test_venue_export_follows_the_national_schema_and_is_formula_safe(site):
     rows = list(csv.DictReader(io.StringIO(read(site, "donnees/lieux.csv"))))
-    assert len(rows) == 15
+    assert len(rows) == 17
     assert list(rows[0])[:6] == ["id", "pivot", "nom", "commune", "code_postal", "code_insee"]
     assert list(rows[0])[-2:] == ["fiche_acces_libre", "prise_rdv"]
     exported = json.loads(read(site, "donnees/lieux.json"))
-    assert exported["version"] == "1.0.2" and len(exported["lieux"]) == 15
+    assert exported["version"] == "1.0.2" and len(exported["lieux"]) == 17
     assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert neutralise("+33169310000") == "'+33169310000" and neutralise(12.5) == 12.5
     for row in rows:
@@ -85,3 +85,36 @@ def test_indexes_404_and_fingerprinted_assets(site):
     css = re.search(r'href="/theme/css/(site\.[0-9a-f]{10}\.css)"', home)
     assert css and (site / "theme" / "css" / css.group(1)).is_file()
     assert "Content-Security-Policy" in home and "script-src 'self'" in home
+
+
+def test_partner_guide_and_templates_come_from_the_contracts(site):
+    from openpyxl import load_workbook
+
+    from pipeline.contracts import CONTRACTS
+
+    guide = read(site, "partenaires/index.html")
+    for contract in CONTRACTS.values():
+        assert f'id="contrat-{contract.dataset}"' in guide
+        for column in contract.columns:
+            assert f"<code>{column.name}</code>" in guide
+        header = read(site, f"partenaires/modeles/{contract.dataset}.csv").lstrip("\ufeff")
+        assert header.splitlines()[0].split(";") == contract.column_names
+        sheet = load_workbook(site / "partenaires" / "modeles" / f"{contract.dataset}.xlsx").active
+        assert [c.value for c in sheet[1]] == contract.column_names
+        assert [str(c.value) for c in sheet[2]] == [c.example for c in contract.columns]
+
+
+def test_templates_are_accepted_as_they_are(data_dir):
+    """The example row of each template passes its own contract (and so the guide is right)."""
+    from pipeline.contracts import CONTRACTS
+    from pipeline.reading import read_partner_file
+    from pipeline.templates import template_csv
+    from pipeline.validation import validate
+
+    for contract in CONTRACTS.values():
+        path = data_dir / f"{contract.dataset}.csv"
+        path.write_bytes(template_csv(contract))
+        read = read_partner_file(path, contract)
+        errors = [p for p in validate(read, contract, ["91477", "91377", "91471"])
+                  if p.severity == "erreur"]
+        assert errors == [], (contract.dataset, errors)

@@ -54,6 +54,7 @@ class DataPagesGenerator(Generator):
         self._write_assets_and_indexes(writer, site)
         home = ("Accueil", "/")
         self._write(writer, "index.html", "home", [])
+        self._write_templates()
         self._write(writer, "partenaires/index.html", "partners", [home],
                     title="Espace partenaires : envoyer vos données",
                     contracts=list(CONTRACTS.values()))
@@ -69,6 +70,15 @@ class DataPagesGenerator(Generator):
         self._write_venues(writer, site, home)
         self._write(writer, "telephones/index.html", "phones", [home],
                     title="Où déposer un vieux téléphone")
+
+    def _write_templates(self) -> None:
+        from pipeline.templates import template_csv, template_xlsx
+
+        folder = Path(self.output_path) / "partenaires" / "modeles"
+        folder.mkdir(parents=True, exist_ok=True)
+        for contract in CONTRACTS.values():
+            (folder / f"{contract.dataset}.csv").write_bytes(template_csv(contract))
+            (folder / f"{contract.dataset}.xlsx").write_bytes(template_xlsx(contract))
 
     def _write_venues(self, writer, site: dict, home: tuple) -> None:
         venues = site["venues"]
