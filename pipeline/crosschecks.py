@@ -19,6 +19,10 @@ Finding = tuple[int, str, str]  # line, column, value as written
 Check = Callable[[pd.DataFrame, str], list[Finding]]
 
 
+def _findings(rows: pd.DataFrame, column: str) -> list[Finding]:
+    return list(zip(rows[LINE_COLUMN].tolist(), [column] * len(rows), rows[column].tolist()))
+
+
 def _pass_redeemed_twice(frame: pd.DataFrame, partner: str) -> list[Finding]:
     used = frame[frame["date_utilisation"].notna()]
     if used.empty:
@@ -28,7 +32,7 @@ def _pass_redeemed_twice(frame: pd.DataFrame, partner: str) -> list[Finding]:
         return []
     elsewhere = known[(known["partner"] != partner) & known["date_utilisation"].notna()]
     clash = used[used["numero_pass"].isin(set(elsewhere["numero_pass"]))]
-    return [(r[LINE_COLUMN], "numero_pass", r["numero_pass"]) for _, r in clash.iterrows()]
+    return _findings(clash, "numero_pass")
 
 
 def _unknown_venue(frame: pd.DataFrame, _partner: str) -> list[Finding]:
@@ -37,9 +41,7 @@ def _unknown_venue(frame: pd.DataFrame, _partner: str) -> list[Finding]:
         return []
     venues = warehouse.current_rows("lieux")
     known = set(venues["id"]) | set(venues["nom"]) if not venues.empty else set()
-    unknown = places[~places["lieu_utilisation"].isin(known)]
-    return [(r[LINE_COLUMN], "lieu_utilisation", r["lieu_utilisation"])
-            for _, r in unknown.iterrows()]
+    return _findings(places[~places["lieu_utilisation"].isin(known)], "lieu_utilisation")
 
 
 def _sorted_pickups(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,9 +63,7 @@ def _sorting_exceeds_collection(frame: pd.DataFrame, _partner: str) -> list[Find
 
 def _unknown_pickup(frame: pd.DataFrame, _partner: str) -> list[Finding]:
     joined = _sorted_pickups(frame)
-    missing = joined[joined["telephones_collectes"].isna()]
-    return [(r[LINE_COLUMN], "identifiant_collecte", r["identifiant_collecte"])
-            for _, r in missing.iterrows()]
+    return _findings(joined[joined["telephones_collectes"].isna()], "identifiant_collecte")
 
 
 def _unreadable_hours(frame: pd.DataFrame, _partner: str) -> list[Finding]:

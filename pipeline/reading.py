@@ -304,6 +304,37 @@ def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> Co
     return Converted(text)
 
 
+def _plain_text(series: pd.Series) -> list:
+    """Single-valued text: trimmed, blanks as None. Vectorised: these columns are mostly
+    unique (identifiers), so converting value by value would dominate large files."""
+    text = series.astype("string").str.strip()
+    return text.where(text.notna() & (text != ""), None).astype(object).tolist()
+
+
+def _convert_column(col: Column, series: pd.Series, lines: list[int],
+                    communes_by_name: dict[str, str], problems: list[ReadingProblem]) -> list:
+    if col.type == "text" and not col.multiple:
+        return _plain_text(series)
+    # Dates, codes and labels repeat: convert each distinct value once, then map back.
+    keys = series.map(lambda v: v if not _blank(v) else "")
+    converted = {key: _convert(col, key, communes_by_name) for key in dict.fromkeys(keys.tolist())}
+    flagged = {key for key, c in converted.items() if c.error or c.warning}
+    if flagged:
+        for line, key in zip(lines, keys.tolist()):
+            if key in flagged:
+                problems.append(_reading_problem(col, line, key, converted[key]))
+    return [converted[key].value for key in keys.tolist()]
+
+
+def _reading_problem(col: Column, line: int, value: object, converted: Converted) -> ReadingProblem:
+    if converted.error:
+        return ReadingProblem(line, col.name, str(value).strip(), f"La valeur {converted.error}.",
+                              f"Écrivez un nombre, par exemple {col.example}.")
+    return ReadingProblem(line, col.name, str(value).strip(), f"La valeur {converted.warning}.",
+                          "Rien à faire pour cet envoi ; adoptez ce format pour les prochains.",
+                          "avertissement")
+
+
 def to_contract(cells: pd.DataFrame, contract: Contract,
                 communes_by_name: dict[str, str] | None = None,
                 lines: list[int] | None = None) -> ReadResult:
@@ -318,20 +349,8 @@ def to_contract(cells: pd.DataFrame, contract: Contract,
         if col.name not in renamed.columns:
             out[col.name] = [None] * len(renamed)
             continue
-        values = []
-        for line, value in zip(lines, renamed[col.name].tolist()):
-            converted = _convert(col, value, communes_by_name)
-            if converted.error:
-                problems.append(ReadingProblem(
-                    line, col.name, str(value).strip(), f"La valeur {converted.error}.",
-                    f"Écrivez un nombre, par exemple {col.example}."))
-            elif converted.warning:
-                problems.append(ReadingProblem(
-                    line, col.name, str(value).strip(), f"La valeur {converted.warning}.",
-                    "Rien à faire pour cet envoi ; adoptez ce format pour les prochains.",
-                    "avertissement"))
-            values.append(converted.value)
-        out[col.name] = values
+        out[col.name] = _convert_column(col, renamed[col.name], lines, communes_by_name,
+                                        problems)
     frame = pd.DataFrame(out, columns=contract.column_names)
     _fill_insee_from_names(frame, contract, communes_by_name)
     for col in contract.columns:
@@ -367,7 +386,8 @@ def read_partner_file(path: Path, contract: Contract,
 def read_cells_into_contract(cells: pd.DataFrame, contract: Contract,
                              communes_by_name: dict[str, str] | None = None) -> ReadResult:
     # Skip rows that are entirely empty (left by spreadsheets) but keep each row's line number.
-    filled = [not all(_blank(v) for v in row) for row in cells.itertuples(index=False)]
+    as_text = cells.astype("string").apply(lambda column: column.str.strip())
+    filled = (as_text.notna() & (as_text != "")).any(axis=1).tolist()
     lines = [i + FIRST_DATA_LINE for i, keep in enumerate(filled) if keep]
     cells = cells[filled].reset_index(drop=True)
     return to_contract(cells, contract, communes_by_name, lines)
