@@ -308,7 +308,8 @@ def _plain_text(series: pd.Series) -> list:
     """Single-valued text: trimmed, blanks as None. Vectorised: these columns are mostly
     unique (identifiers), so converting value by value would dominate large files."""
     text = series.astype("string").str.strip()
-    return text.where(text.notna() & (text != ""), None).astype(object).tolist()
+    blank = (text.isna() | (text == "")).fillna(True).tolist()
+    return [None if empty else value for empty, value in zip(blank, text.astype(object).tolist())]
 
 
 def _convert_column(col: Column, series: pd.Series, lines: list[int],
