@@ -21,12 +21,15 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "home": ("", "Les prochains ateliers"),
     "workshops": ("ateliers/", "séance"),
     "venues": ("lieux/", "Palaiseau"),
+    "workshop": ("ateliers/ville-palaiseau-pal-x1/", "S'inscrire"),
+    "poster": ("ateliers/ville-palaiseau-pal-x1/affiche/", "Inscription obligatoire"),
     "venue": ("lieux/lieu-91477-01/", "Horaires"),
     "results_index": ("resultats/", "Résultats 2026"),
     "results_year": ("resultats/2026/", "Ateliers numériques en 2026, par commune"),
     "phones": ("telephones/", "Emmaüs International"),
     "partners": ("partenaires/", "Colonnes du fichier"),
     "page": ("accessibilite/", "partiellement conforme"),
+    "equip": ("s-equiper/", "169 euros"),
     "not_found": ("404.html", "Page introuvable"),
 }
 SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year")
@@ -112,6 +115,17 @@ def test_venue_filters_work_with_javascript(browser, base_url):
     assert "correspond" in page.locator("#f-resultat").inner_text()
     page.fill("#f-texte", "aucun lieu ne porte ce nom")
     assert page.locator(".venue-card:visible").count() == 0
+    context.close()
+
+
+def test_workshop_filters_work_with_javascript(browser, base_url):
+    context, page, *_ = open_page(browser, f"{base_url}/ateliers/", 1280)
+    total = page.locator("article.session:visible").count()
+    page.select_option("#a-commune", "91477")
+    shown = page.locator("article.session:visible").count()
+    assert 0 < shown < total
+    assert all(c == "91477" for c in page.locator("article.session:visible").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.commune)"))
     context.close()
 
 

@@ -118,3 +118,31 @@ def test_templates_are_accepted_as_they_are(data_dir):
         errors = [p for p in validate(read, contract, ["91477", "91377", "91471"])
                   if p.severity == "erreur"]
         assert errors == [], (contract.dataset, errors)
+
+
+def test_calendar_files_are_valid_icalendar_in_paris_time(site):
+    from icalendar import Calendar
+
+    feed = Calendar.from_ical((site / "ateliers" / "calendrier-91477.ics").read_bytes())
+    events = [c for c in feed.walk("VEVENT")]
+    workshops = read(site, "ateliers/index.html")
+    assert len(events) == workshops.count('data-commune="91477" data-theme') > 0
+    for event in events:
+        assert str(event["DTSTART"].dt.tzinfo) == "Europe/Paris"
+        assert event["DTEND"].dt > event["DTSTART"].dt and event["UID"]
+    assert feed.walk("VTIMEZONE")[0]["TZID"] == "Europe/Paris"
+    single = Calendar.from_ical((site / "ateliers" / "ville-palaiseau-pal-x1" / "atelier.ics").read_bytes())
+    (event,) = single.walk("VEVENT")
+    assert event["LOCATION"].startswith("<script>alert('lieu')</script> Médiathèque")  # text, not markup
+    assert "javascript" in event["DESCRIPTION"] and "<a href" in event["DESCRIPTION"]
+
+
+def test_workshop_page_and_printable_poster(site):
+    page = read(site, "ateliers/ville-palaiseau-pal-x1/index.html")
+    assert 'href="/ateliers/ville-palaiseau-pal-x1/atelier.ics"' in page
+    poster = read(site, "ateliers/ville-palaiseau-pal-x1/affiche/index.html")
+    assert "Inscription obligatoire" in poster and 'src="/ateliers/ville-palaiseau-pal-x1/qr.svg"' in poster
+    svg = read(site, "ateliers/ville-palaiseau-pal-x1/qr.svg")
+    assert svg.startswith("<svg") and "<script" not in svg
+    css = next((site / "theme" / "css").glob("site.*.css")).read_text(encoding="utf-8")
+    assert "@page { size: A4" in css

@@ -8,6 +8,7 @@ timezone), never the wall clock, so a re-run of the same DAG run rebuilds the sa
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 
 import pandas as pd
@@ -40,8 +41,10 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _session_view(row: dict, communes: dict[str, str], topics: dict, publics: dict) -> dict:
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row['identifiant_seance']}".lower())
     return {
         "id": row["identifiant_seance"],
+        "slug": slug.strip("-"),
         "partner": row["partner"],
         "date": row["date"],
         "heure": row["heure_debut"],
@@ -156,6 +159,10 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
         "results": results,
         "indicator_columns": INDICATOR_COLUMNS,
         "venues": venues,
+        "workshop_communes": sorted({(s["commune"], s["nom_commune"]) for s in upcoming},
+                                    key=lambda item: item[1]),
+        "workshop_topics": sorted({s["thematique"] for s in upcoming}),
+        "workshop_publics": sorted({s["public"] for s in upcoming}),
         "venue_groups": venue_groups,
         "phone_points": _phone_points(communes),
         "exports": {"lieux.csv": exports.venues_csv(venue_rows),

@@ -68,8 +68,44 @@ class DataPagesGenerator(Generator):
                         [home, results_crumb], title=f"Résultats {year}",
                         result=site["results"][year])
         self._write_venues(writer, site, home)
+        self._write_workshops(writer, site, home)
         self._write(writer, "telephones/index.html", "phones", [home],
                     title="Où déposer un vieux téléphone")
+
+    def _write_workshops(self, writer, site: dict, home: tuple) -> None:
+        """A page, a printable poster, a QR code and an .ics file per upcoming workshop, and
+        calendar feeds for the territory and each commune."""
+        from datetime import datetime
+
+        from transforms.calendar import calendar
+        from transforms.posters import qr_svg
+
+        territory = site["territory"]
+        base = territory.get("site_url", "")
+        domain = base.split("//")[-1] or "localhost"
+        stamp = datetime.fromisoformat(site["generated_at"])
+        output = Path(self.output_path) / "ateliers"
+        crumb = ("Ateliers", "/ateliers/")
+        for session in site["upcoming"]:
+            folder = output / session["slug"]
+            folder.mkdir(parents=True, exist_ok=True)
+            title = f"{session['thematique']} — {session['nom_commune']}"
+            self._write(writer, f"ateliers/{session['slug']}/index.html", "workshop",
+                        [home, crumb], title=title, s=session)
+            (folder / "qr.svg").write_text(qr_svg(f"{base}/ateliers/{session['slug']}/"),
+                                           encoding="utf-8")
+            self._write(writer, f"ateliers/{session['slug']}/affiche/index.html", "poster",
+                        [home, crumb, (title, f"/ateliers/{session['slug']}/")],
+                        title=f"Affiche : {title}", s=session)
+            (folder / "atelier.ics").write_bytes(
+                calendar([session], title, "Europe/Paris", domain, stamp))
+        (output / "calendrier.ics").write_bytes(calendar(
+            site["upcoming"], f"Ateliers numériques — {territory['short_name']}",
+            "Europe/Paris", domain, stamp))
+        for commune, name in site["workshop_communes"]:
+            sessions = [s for s in site["upcoming"] if s["commune"] == commune]
+            (output / f"calendrier-{commune}.ics").write_bytes(calendar(
+                sessions, f"Ateliers numériques — {name}", "Europe/Paris", domain, stamp))
 
     def _write_templates(self) -> None:
         from pipeline.templates import template_csv, template_xlsx
