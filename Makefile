@@ -16,8 +16,9 @@ export AIRFLOW__CORE__DEFAULT_TIMEZONE := Europe/Paris
 export GX_ANALYTICS_ENABLED := False
 export NO_PROXY := *
 PORT ?= 8000
+AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test expectations lock ledger rollback clean
+.PHONY: help install demo pipeline serve test expectations lock ledger status rollback airflow clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
@@ -26,7 +27,8 @@ help:
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> Environnement Python dans $(VENV)"
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
-	@$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	@test -x $(VENV)/bin/uv || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv \
+	  || { $(PYTHON) -m ensurepip --quiet && $(PYTHON) -m pip install --quiet uv; }
 	@$(VENV)/bin/uv pip install --quiet --python $(PYTHON) -r requirements.lock
 	@$(VENV)/bin/uv pip install --quiet --python $(PYTHON) --no-deps -e .
 	@rm -f $(VENV)/.installed-*
@@ -71,6 +73,22 @@ ledger: install
 
 rollback: install
 	@$(PYTHON) -m pipeline.cli rollback
+
+status: install
+	@$(PYTHON) -m pipeline.cli status
+
+# The real Airflow on the same data folder: API server with the UI, scheduler, DAG processor
+# and triggerer (airflow standalone), LocalExecutor, DAGs active as soon as they are parsed.
+airflow: install
+	@mkdir -p "$(INCLUSION_DATA)/inbox"
+	@$(VENV)/bin/airflow db migrate > "$(INCLUSION_DATA)/airflow-migrate.log" 2>&1
+	@echo "==> Airflow : http://127.0.0.1:$(AIRFLOW_PORT) — utilisateur « admin », mot de passe dans"
+	@echo "    $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (créé au premier démarrage)"
+	@echo "    Dépôts des partenaires : $(INCLUSION_DATA)/inbox/<partenaire>/ ; Ctrl-C pour arrêter."
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__CORE__EXECUTOR=LocalExecutor \
+	  AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
+	  AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
+	  exec $(VENV)/bin/airflow standalone
 
 clean:
 	rm -rf "$(INCLUSION_DATA)" .pytest_cache

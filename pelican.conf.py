@@ -48,7 +48,7 @@ AUTHOR_FEED_RSS = None
 TRANSLATION_FEED_ATOM = None
 
 PLUGIN_PATHS = [str(HERE / "site" / "plugins")]
-PLUGINS = ["data_pages"]
+PLUGINS = ["data_pages", "results_pages"]
 
 # Partner text reaches templates: escape everything unless a template says otherwise.
 JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
@@ -71,3 +71,5 @@ MARKDOWN = {
 
 # Filled by pipeline.publish for each build.
 INCLUSION_SITE = None
+# Filled by pipeline.publish: yearly results, methodology and open data (transforms.results).
+INCLUSION_RESULTS = None

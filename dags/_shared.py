@@ -15,9 +15,16 @@ OWNER = "inclusion-numerique"
 WAREHOUSE = Asset(name="entrepot", uri="file:///inclusion-numerique/entrepot")
 
 
+def alert_stewards(context: dict) -> None:
+    from pipeline.alerts import task_failure_alert
+
+    task_failure_alert(context)
+
+
 def default_args(retries: int, retry_delay: timedelta, timeout: timedelta) -> dict:
     return {
         "owner": OWNER,
+        "on_failure_callback": alert_stewards,
         "retries": retries,
         "retry_delay": retry_delay,
         "retry_exponential_backoff": True,

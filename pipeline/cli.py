@@ -28,6 +28,27 @@ def print_ledger(as_json: bool) -> None:
               f"{e.original_name}")
 
 
+def print_status() -> None:
+    """Per partner: the last file received, its outcome, and alerts waiting in the data folder."""
+    from pipeline.alerts import alerts_folder
+    from pipeline.config import load_territory
+
+    items = ledger.entries()
+    print(f"{'partenaire':<20}{'dernier fichier reçu (UTC)':<28}{'statut':<30}fichier")
+    for partner in load_territory().partners:
+        mine = [e for e in items if e.partner == partner.id]
+        if not mine:
+            print(f"{partner.id:<20}{'aucun fichier reçu':<28}")
+            continue
+        last = max(mine, key=lambda e: e.received_at)
+        label = ledger.STATUS_LABELS.get(last.status, last.status)
+        print(f"{partner.id:<20}{last.received_at:<28}{label:<30}{last.original_name}")
+    alerts = sorted(alerts_folder().glob("*.txt")) if alerts_folder().exists() else []
+    if alerts:
+        print(f"\n{len(alerts)} alerte(s) dans {alerts_folder()} ; la plus récente : "
+              f"{alerts[-1].name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.cli",
                                      description="Commandes des gestionnaires de données.")
@@ -35,12 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     show = sub.add_parser("ledger", help="liste les fichiers reçus (registre)")
     show.add_argument("--json", action="store_true", help="une ligne JSON par fichier")
     sub.add_parser("rollback", help="remet en ligne la version précédente du site")
+    sub.add_parser("status", help="dernier fichier reçu et son statut, par partenaire")
     again = sub.add_parser("reprocess", help="remet un fichier refusé dans le dossier de dépôt")
     again.add_argument("partner", help="identifiant du partenaire")
     again.add_argument("sha256", help="début de l'empreinte SHA-256 du fichier (voir ledger)")
     args = parser.parse_args(argv)
     if args.command == "ledger":
         print_ledger(args.json)
+    elif args.command == "status":
+        print_status()
     elif args.command == "reprocess":
         try:
             target = reprocess_quarantined(args.partner, args.sha256)

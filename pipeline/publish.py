@@ -18,7 +18,13 @@ from pathlib import Path
 from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_territory
 
 KEEP_BUILDS = 5
+# A build with this share fewer pages than the live one is refused unless
+# INCLUSION_ALLOW_PAGE_DROP=1 says the drop is expected (e.g. after removing a partner).
+MAX_PAGE_DROP = float(os.environ.get("INCLUSION_MAX_PAGE_DROP", "0.3"))
 PELICAN_SETTINGS = REPO_ROOT / "pelican.conf.py"
+# Key of the site data carrying transforms.results.build_results(...) to the INCLUSION_RESULTS
+# Pelican setting (kept inside site_data so render_site keeps its two-argument signature).
+RESULTS_KEY = "inclusion_results"
 
 
 class SiteCheckFailed(Exception):
@@ -42,6 +48,8 @@ def render_site(site_data: dict, output: Path) -> None:
 
     settings = read_settings(str(PELICAN_SETTINGS), override={
         "OUTPUT_PATH": str(output), "INCLUSION_SITE": site_data,
+        # Yearly results, methodology and open data (transforms.results, results_pages plugin).
+        "INCLUSION_RESULTS": site_data.get(RESULTS_KEY),
         "SITENAME": site_data["territory"]["site_title"]})
     Pelican(settings).run()
 
@@ -82,6 +90,17 @@ def check_site(root: Path) -> int:
     return len(pages)
 
 
+def _check_page_count(paths: DataPaths, pages: int) -> None:
+    live = paths.site_current
+    if not live.exists() or os.environ.get("INCLUSION_ALLOW_PAGE_DROP") == "1":
+        return
+    before = sum(1 for _ in live.resolve().rglob("*.html"))
+    if before and pages < before * (1 - MAX_PAGE_DROP):
+        raise SiteCheckFailed(
+            f"le nouveau site a {pages} pages contre {before} en ligne (baisse de plus de "
+            f"{MAX_PAGE_DROP:.0%}) ; relancez avec INCLUSION_ALLOW_PAGE_DROP=1 si c'est voulu")
+
+
 def _swap_current(paths: DataPaths, build: Path) -> None:
     link = paths.site_current
     tmp = link.with_name(".current.tmp")
@@ -100,6 +119,7 @@ def _prune(paths: DataPaths, keep: int) -> None:
 
 def publish(now: datetime, territory: Territory | None = None,
             paths: DataPaths | None = None) -> Published:
+    from transforms.results import build_results
     from transforms.site_data import build_site_data
 
     territory = territory or load_territory()
@@ -109,8 +129,14 @@ def publish(now: datetime, territory: Territory | None = None,
     partial = paths.site_builds / f"{build_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    render_site(build_site_data(territory, now), partial)
-    pages = check_site(partial)
+    try:
+        render_site({**build_site_data(territory, now),
+                     RESULTS_KEY: build_results(territory, now)}, partial)
+        pages = check_site(partial)
+        _check_page_count(paths, pages)
+    except Exception:
+        shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
+        raise
     if final.exists():  # a retry of the same run: replace that build, never the live one's path
         if paths.site_current.exists() and paths.site_current.resolve() == final.resolve():
             _swap_current(paths, partial)

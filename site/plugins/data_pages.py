@@ -60,13 +60,6 @@ class DataPagesGenerator(Generator):
                     contracts=list(CONTRACTS.values()))
         self._write(writer, "ateliers/index.html", "workshops", [home],
                     title="Prochains ateliers numériques")
-        results_crumb = ("Résultats", "/resultats/")
-        self._write(writer, "resultats/index.html", "results_index", [home],
-                    title="Résultats par année")
-        for year in site["years"]:
-            self._write(writer, f"resultats/{year}/index.html", "results_year",
-                        [home, results_crumb], title=f"Résultats {year}",
-                        result=site["results"][year])
         self._write_venues(writer, site, home)
         self._write_workshops(writer, site, home)
         self._write(writer, "telephones/index.html", "phones", [home],

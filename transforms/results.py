@@ -1,0 +1,354 @@
+"""Yearly results, driven by the indicator catalogue: tables per dataset and year (one row per
+commune of the territory plus the territory total), breakdowns, year-on-year change, targets,
+sources and freshness, small-count suppression, and the open-data files.
+
+``compute_results`` is pure (frames in, plain data out) so tests feed it hand-made frames;
+``build_results`` reads the warehouse and the ledger and is what ``pipeline.publish`` calls
+(passed to Pelican as the ``INCLUSION_RESULTS`` setting, laid out by ``results_pages``).
+
+A published value is rounded once (``catalogue.round_value``); pages format that value and
+downloads write it, so both carry the same numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from transforms import charts, formatting
+from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, Indicator, indicator, indicators_of,
+                                  round_value)
+from transforms.suppression import DEFAULT_THRESHOLD, suppress
+
+SECRET = "< {threshold}"
+# Shown for values withheld because they would reveal a small count (secondary suppression,
+# rates and amounts of a withheld row): not "< 5", which would be false.
+WITHHELD = "secret"
+YEARLY = ("ateliers", "pass", "collecte")
+CHART_INDICATOR = {"ateliers": "participants", "pass": "pass_distribues",
+                   "collecte": "telephones_collectes", "lieux": "lieux_recenses"}
+BREAKDOWNS = (("ateliers", "thematique", ("seances_realisees", "participants"), "Thématique"),
+              ("ateliers", "public", ("seances_realisees", "participants"), "Public visé"))
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    programme: str
+    indicator: str
+    value: float
+    start: str  # ISO dates, inclusive
+    end: str
+    source: str = ""
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+def load_results_config(path: Path | None = None) -> tuple[int, list[Target]]:
+    """The ``[results]`` section of territory.toml: suppression threshold and targets."""
+    from pipeline.config import DEFAULT_TERRITORY_FILE
+
+    path = path or Path(os.environ.get("INCLUSION_TERRITORY", DEFAULT_TERRITORY_FILE))
+    raw = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("results", {})
+    targets = [Target(id=t["id"], programme=t["programme"], indicator=t["indicator"],
+                      value=float(t["value"]), start=str(t["start"]), end=str(t["end"]),
+                      source=t.get("source", "")) for t in raw.get("targets", [])]
+    for target in targets:
+        indicator(target.indicator)  # unknown ids fail the build loudly
+    return int(raw.get("suppression_threshold", DEFAULT_THRESHOLD)), targets
+
+
+# --- preparing rows --------------------------------------------------------------------------
+
+def _numeric(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    for column in columns:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def prepare(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Current rows per dataset -> typed frames with ``annee`` and ``commune`` columns.
+    ``collecte`` is joined with the refurbisher's sorting (``tri``) on the pickup id."""
+    out = {}
+    workshops = frames.get("ateliers", pd.DataFrame()).copy()
+    out["ateliers"] = _numeric(workshops, ("places", "inscrits", "presents", "duree_minutes"))
+    out["pass"] = _numeric(frames.get("pass", pd.DataFrame()).copy(), ("valeur_euros",))
+    pickups = _numeric(frames.get("collecte", pd.DataFrame()).copy(), ("telephones_collectes",))
+    sorting = _numeric(frames.get("tri", pd.DataFrame()).copy(),
+                       ("telephones_reconditionnes", "telephones_recycles"))
+    if not pickups.empty:
+        if sorting.empty:
+            pickups = pickups.assign(telephones_reconditionnes=float("nan"),
+                                     telephones_recycles=float("nan"))
+        else:
+            counts = (sorting.groupby("identifiant_collecte", as_index=False)
+                      [["telephones_reconditionnes", "telephones_recycles"]].sum(min_count=1))
+            pickups = pickups.merge(counts, how="left", on="identifiant_collecte")
+    out["collecte"] = pickups
+    venues = frames.get("lieux", pd.DataFrame()).copy()
+    if not venues.empty:
+        venues["commune"] = venues["code_insee"]
+    out["lieux"] = venues
+    for dataset in YEARLY:
+        frame = out[dataset]
+        column = DATASETS[dataset].date_column
+        if not frame.empty:
+            frame["annee"] = frame[column].astype(str).str.slice(0, 4).astype(int)
+    return out
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+def _values(rows: pd.DataFrame, indicators: list[Indicator]) -> dict:
+    return {i.id: round_value(i, i.compute(rows)) for i in indicators}
+
+
+def _display(ind: Indicator, value, secret: bool, renseigne: bool, threshold: int,
+             primary: bool = False) -> str:
+    if not renseigne:
+        return formatting.NOT_REPORTED
+    if secret and ind.reveals_people:
+        return SECRET.format(threshold=threshold) if primary else WITHHELD
+    if value is None:
+        return "sans objet"
+    if ind.unit == "taux":
+        return formatting.percent(value)
+    text = formatting.number(value, ind.decimals)
+    return text + " €" if ind.unit == "euros" else text
+
+
+def _finish(row: dict, indicators: list[Indicator], threshold: int) -> None:
+    """Withhold revealing values of secret rows and add their display text."""
+    secret = row.get("secret", False)
+    primary_id = DATASETS[indicators[0].dataset].people if indicators else None
+    primary = secret and not row.get("secondary", False)
+    row["published"] = {i.id: (None if (secret and i.reveals_people) or not row["renseigne"]
+                               else row["values"].get(i.id)) for i in indicators}
+    row["display"] = {i.id: _display(i, row["values"].get(i.id), secret, row["renseigne"],
+                                     threshold, primary and i.id == primary_id)
+                      for i in indicators}
+
+
+def commune_table(dataset: str, rows: pd.DataFrame, communes: dict[str, str], threshold: int,
+                  covered: set[str] | None = None) -> dict:
+    """One row per commune of the territory (sorted by name) and the territory total."""
+    indicators = [i for i in indicators_of(dataset) if "commune" in i.breakdowns]
+    groups = dict(tuple(rows.groupby("commune"))) if not rows.empty else {}
+    table_rows = []
+    for code, name in sorted(communes.items(), key=lambda item: item[1]):
+        group = groups.get(code)
+        reported = group is not None or (covered is not None and code in covered)
+        data = group if group is not None else rows.iloc[0:0]
+        table_rows.append({"commune": code, "nom_commune": name, "sort": name,
+                           "renseigne": reported,
+                           "values": _values(data, indicators) if reported else {}})
+    total = {"commune": "", "nom_commune": "Territoire", "sort": "", "renseigne": not rows.empty,
+             "values": _values(rows, indicators_of(dataset)) if not rows.empty else {}}
+    people = DATASETS[dataset].people
+    if people:
+        suppress(table_rows, total, people, threshold)
+    for row in table_rows:
+        _finish(row, indicators, threshold)
+    _finish(total, indicators_of(dataset), threshold)
+    return {"dataset": dataset, "indicators": indicators, "rows": table_rows, "total": total}
+
+
+def breakdown_table(dataset: str, dimension: str, ids: tuple[str, ...], rows: pd.DataFrame,
+                    labels: dict[str, str], threshold: int) -> dict:
+    indicators = [indicator(i) for i in ids]
+    table_rows = []
+    if not rows.empty:
+        for code, group in sorted(rows.groupby(dimension), key=lambda item: str(item[0])):
+            label = labels.get(code, code)
+            table_rows.append({"code": code, "label": label, "sort": label, "renseigne": True,
+                               "values": _values(group, indicators)})
+    total = {"code": "", "label": "Total", "sort": "", "renseigne": not rows.empty,
+             "values": _values(rows, indicators) if not rows.empty else {}}
+    people = DATASETS[dataset].people
+    if people in ids:
+        suppress(table_rows, total, people, threshold)
+    for row in table_rows + [total]:
+        _finish(row, indicators, threshold)
+    return {"dataset": dataset, "dimension": dimension, "indicators": indicators,
+            "rows": table_rows, "total": total}
+
+
+def venue_breakdown(venues: pd.DataFrame, column: str, threshold: int) -> dict:
+    """Venues per service or per label (a venue offering two services counts in both)."""
+    ind = indicator("lieux_recenses")
+    counts: dict[str, int] = {}
+    if not venues.empty and column in venues:
+        for value in venues[column].dropna().astype(str):
+            for item in {v.strip() for v in value.split("|") if v.strip()}:
+                counts[item] = counts.get(item, 0) + 1
+    rows = []
+    for label, count in sorted(counts.items()):
+        row = {"code": label, "label": label, "sort": label, "renseigne": True,
+               "values": {ind.id: count}}
+        _finish(row, [ind], threshold)
+        rows.append(row)
+    return {"dataset": "lieux", "dimension": column, "indicators": [ind], "rows": rows,
+            "total": None}
+
+
+# --- change, targets, sources ----------------------------------------------------------------
+
+def change(ind: Indicator, now, before) -> dict | None:
+    """Year-on-year change of two published values (None when either is not published):
+    a difference for counts, in percentage points for rates."""
+    if now is None or before is None:
+        return None
+    delta = round(now - before, 3 if ind.unit == "taux" else ind.decimals)
+    size = abs(delta) * 100 if ind.unit == "taux" else abs(delta)
+    text = formatting.number(size, 1 if ind.unit == "taux" else ind.decimals)
+    sign = "+" if delta > 0 else "\u2212" if delta < 0 else ""
+    return {"delta": delta, "text": sign + text + (" pt" if ind.unit == "taux" else "")}
+
+
+def target_progress(targets: list[Target], data: dict[str, pd.DataFrame]) -> list[dict]:
+    out = []
+    for target in targets:
+        ind = indicator(target.indicator)
+        rows = data.get(ind.dataset, pd.DataFrame())
+        column = DATASETS[ind.dataset].date_column
+        if column and not rows.empty:
+            dates = rows[column].astype(str)
+            rows = rows[(dates >= target.start) & (dates <= target.end)]
+        value = round_value(ind, ind.compute(rows)) if not rows.empty else None
+        out.append({"id": target.id, "programme": target.programme, "indicateur": ind.id,
+                    "libelle": ind.label, "objectif": round_value(ind, target.value),
+                    "debut": target.start, "fin": target.end, "source": target.source,
+                    "realise": value,
+                    "progression": round(value / target.value, 3) if value is not None else None,
+                    "objectif_texte": _display(ind, round_value(ind, target.value), False, True, 0),
+                    "realise_texte": _display(ind, value, False, value is not None, 0),
+                    "progression_texte": (formatting.percent(round(value / target.value, 3))
+                                          if value is not None else formatting.NOT_REPORTED)})
+    return out
+
+
+def sources(entries: list, partners: dict[str, str]) -> dict[str, list[dict]]:
+    """Per dataset: each partner with its number of accepted files and the date of its latest
+    one (the ledger's reception time). The refurbisher's sorting counts for ``collecte``."""
+    out: dict[str, dict[str, dict]] = {}
+    for entry in entries:
+        if entry.status == "rejete":
+            continue
+        dataset = "collecte" if entry.dataset == "tri" else entry.dataset
+        item = out.setdefault(dataset, {}).setdefault(entry.partner, {
+            "partenaire": entry.partner, "nom": partners.get(entry.partner, entry.partner),
+            "fichiers": 0, "dernier_fichier": ""})
+        item["fichiers"] += 1
+        item["dernier_fichier"] = max(item["dernier_fichier"], entry.received_at[:10])
+    return {d: sorted(p.values(), key=lambda i: i["nom"]) for d, p in out.items()}
+
+
+# --- assembly --------------------------------------------------------------------------------
+
+def _chart(chart_id: str, title: str, table: dict, ind: Indicator) -> dict:
+    bars = [(r["nom_commune"], r["published"].get(ind.id), r["display"][ind.id])
+            for r in table["rows"]]
+    return charts.bar_chart(chart_id, title, bars)
+
+
+def _labels(dataset: str, column: str) -> dict[str, str]:
+    from pipeline.contracts import CONTRACTS
+
+    try:
+        return {c.code: c.label for c in CONTRACTS[dataset].column(column).choices}
+    except KeyError:
+        return {}
+
+
+def compute_results(frames: dict[str, pd.DataFrame], communes: dict[str, str], now: datetime,
+                    threshold: int = DEFAULT_THRESHOLD, targets: list[Target] | None = None,
+                    source_list: dict[str, list[dict]] | None = None,
+                    venues_covered: set[str] | None = None) -> dict:
+    data = prepare(frames)
+    source_list = source_list or {}
+    years = sorted({int(y) for d in YEARLY if not data[d].empty for y in data[d]["annee"].unique()
+                    if int(y) <= now.year})
+    venues = data["lieux"]
+    by_year: dict[int, dict] = {}
+    for year in years:
+        sections = []
+        for dataset in YEARLY:
+            rows = data[dataset]
+            rows = rows[rows["annee"] == year] if not rows.empty else rows
+            table = commune_table(dataset, rows, communes, threshold)
+            sections.append(table)
+        venue_table = commune_table("lieux", venues, communes, threshold,
+                                    covered=venues_covered)
+        sections.append(venue_table)
+        for table in sections:
+            title = f"{DATASETS[table['dataset']].title} en {year}, par commune"
+            table.update(
+                id=f"{table['dataset']}-communes", title=title,
+                source=source_list.get(table["dataset"], []),
+                date_meaning=DATASETS[table["dataset"]].date_meaning)
+            chart_ind = indicator(CHART_INDICATOR[table["dataset"]])
+            table["chart"] = _chart(f"graphique-{table['dataset']}-{year}",
+                                    f"{chart_ind.label} en {year}, par commune", table, chart_ind)
+        breakdowns = []
+        for dataset, dimension, ids, label in BREAKDOWNS:
+            rows = data[dataset]
+            rows = rows[rows["annee"] == year] if not rows.empty else rows
+            held = rows[rows["statut"] == "realisee"] if not rows.empty else rows
+            table = breakdown_table(dataset, dimension, ids, held, _labels(dataset, dimension),
+                                    threshold)
+            table.update(id=f"{dataset}-{dimension}", dimension_label=label,
+                         title=f"{DATASETS[dataset].title} réalisés en {year}, par "
+                               f"{label.lower()}")
+            breakdowns.append(table)
+        for column, label in (("services", "Service"), ("dispositif_programmes_nationaux",
+                                                         "Label ou dispositif")):
+            table = venue_breakdown(venues, column, threshold)
+            table.update(id=f"lieux-{column.split('_')[0]}", dimension_label=label,
+                         title=f"Lieux recensés, par {label.lower()}")
+            breakdowns.append(table)
+        by_year[year] = {"annee": year, "sections": sections, "breakdowns": breakdowns}
+    # Year-on-year change, on published values only.
+    for year in years:
+        before = by_year.get(year - 1)
+        for index, table in enumerate(by_year[year]["sections"]):
+            previous = before["sections"][index] if before else None
+            prev_rows = {r["commune"]: r for r in previous["rows"]} if previous else {}
+            for row in table["rows"] + [table["total"]]:
+                old = prev_rows.get(row["commune"]) if row["commune"] else (
+                    previous["total"] if previous else None)
+                row["change"] = {i: change(indicator(i), v, old["published"].get(i) if old else None)
+                                 for i, v in row["published"].items()}
+    return {
+        "threshold": threshold, "secret_text": SECRET.format(threshold=threshold),
+        "years": years, "by_year": by_year,
+        "targets": target_progress(targets or [], data),
+        "sources": source_list,
+        "catalogue": CATALOGUE, "datasets": DATASETS, "breakdown_labels": BREAKDOWN_LABELS,
+    }
+
+
+def build_results(territory, now: datetime) -> dict:
+    """What the results pages show, from the warehouse, the ledger and territory.toml."""
+    from pipeline import ledger, warehouse
+    from transforms import opendata
+
+    threshold, targets = load_results_config()
+    frames = {name: warehouse.current_rows(name)
+              for name in ("ateliers", "pass", "collecte", "tri", "lieux")}
+    entries = ledger.entries()
+    partners = {p.id: p.name for p in territory.partners}
+    venue_partners = {e.partner for e in entries if e.dataset == "lieux" and e.status != "rejete"}
+    covered = {c for p in territory.partners if p.id in venue_partners
+               for c in territory.partner_communes(p)}
+    results = compute_results(frames, territory.commune_names, now, threshold, targets,
+                              sources(entries, partners), covered)
+    results["files"] = opendata.files(results, territory.name)
+    results["tables"] = [{"title": t["title"], "path": t["path"]}
+                         for t in opendata.published_tables(results)]
+    return results
