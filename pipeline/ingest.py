@@ -23,6 +23,7 @@ import pandas as pd
 
 from pipeline.contracts import CONTRACTS, contract_for
 from pipeline.crosschecks import run_cross_checks
+from pipeline.faults import fault_point
 from pipeline.mapping import apply_mapping
 from pipeline.privacy import personal_headers, personal_values
 from pipeline.reading import (UnreadableFile, map_headers, normalize_header, read_cells,
@@ -228,7 +229,8 @@ def process_file(partner_id: str, file_path: str, territory: Territory | None = 
             entry.rows_loaded = warehouse.supersede_and_insert(
                 connection, contract_for(dataset), partner.id, sha256, entry.received_at, frame)
         ledger.insert(connection, entry)
-
+        fault_point("ingest-before-commit")
+    fault_point("ingest-after-commit")
     _finish(entry, partner, path, paths)
     log.info("%s/%s: %s (%d lignes, %d erreurs)", partner.id, path.name, status,
              entry.rows_loaded, errors)

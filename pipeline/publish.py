@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_territory
+from pipeline.faults import fault_point
 
 KEEP_BUILDS = 5
 # A build with this share fewer pages than the live one is refused unless
@@ -137,6 +138,7 @@ def publish(now: datetime, territory: Territory | None = None,
     except Exception:
         shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
         raise
+    fault_point("publish-before-swap")
     if final.exists():  # a retry of the same run: replace that build, never the live one's path
         if paths.site_current.exists() and paths.site_current.resolve() == final.resolve():
             _swap_current(paths, partial)

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from pipeline.contracts import WORKSHOP_PUBLICS, WORKSHOP_TOPICS, WORKSHOPS
+from pipeline.templates import reproducible_xlsx
 
 SEED = 20260204  # the day Paris-Saclay and Orange signed their partnership
 
@@ -136,7 +137,7 @@ def _xlsx_bytes(sessions: list[Session]) -> bytes:
         cell.number_format = "DD/MM/YYYY"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return reproducible_xlsx(buffer.getvalue())
 
 
 COMMUNE_INFO = {  # name, postal code, approximate centre (lat, lon)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 
 from pipeline.contracts import Contract
 
@@ -36,4 +38,21 @@ def template_xlsx(contract: Contract) -> bytes:
             sheet.cell(row=row, column=cell.column).number_format = "@"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return reproducible_xlsx(buffer.getvalue())
+
+
+def reproducible_xlsx(payload: bytes) -> bytes:
+    """openpyxl stamps the save time in the zip entries and in docProps/core.xml; fix both so
+    that the same input gives byte-identical files (reproducible builds and fingerprints)."""
+    fixed = "2026-01-01T00:00:00Z"
+    source = zipfile.ZipFile(io.BytesIO(payload))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                              rb"\g<1>" + fixed.encode(), data)
+            target.writestr(zipfile.ZipInfo(item.filename, date_time=(2026, 1, 1, 0, 0, 0)), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()

@@ -1,0 +1,19 @@
+"""Named points where the crash-safety tests kill the process (SIGKILL).
+
+With ``INCLUSION_FAULT_PAUSE=<point>``, reaching that point writes the process id to the file
+named by ``INCLUSION_FAULT_MARKER`` and waits to be killed. Unset (always, in production), a
+fault point costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def fault_point(name: str) -> None:
+    if os.environ.get("INCLUSION_FAULT_PAUSE") != name:
+        return
+    Path(os.environ["INCLUSION_FAULT_MARKER"]).write_text(str(os.getpid()))
+    time.sleep(600)
