@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text,
-                        create_engine, event, select, update)
+                        create_engine, event, select, text, update)
 
 from pipeline.config import warehouse_url
 from pipeline.contracts import CONTRACTS, Contract
@@ -100,6 +100,11 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
     fingerprint). So the same files give the same warehouse whatever order they are processed
     in, and an older file arriving late never overwrites a correction. Returns rows inserted."""
     table = DATASET_TABLES[contract.dataset]
+    if connection.dialect.name == "postgresql":
+        # SQLite serialises writers with BEGIN IMMEDIATE; on PostgreSQL two files of the same
+        # partner and dataset are serialised by a transaction-scoped advisory lock.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                           {"name": f"{contract.dataset}/{partner}"})
     key_column = table.c[contract.key]
     mine = (received_at, sha256)
     keys = frame[contract.key].astype(str).tolist()
