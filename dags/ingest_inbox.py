@@ -34,6 +34,16 @@ déjà enregistré n'est jamais compté deux fois.
     default_args=default_args(2, timedelta(seconds=30), timedelta(minutes=30)),
 )
 def reception_fichiers():
+    @task(retries=3, doc_md="Récupère les fichiers que certains partenaires publient à une "
+                            "adresse web (requêtes conditionnelles). Une source injoignable "
+                            "produit une alerte, pas un échec.")
+    def recuperer_sources() -> list[dict]:
+        from dataclasses import asdict
+
+        from pipeline.sources import pull_sources
+
+        return [asdict(result) for result in pull_sources()]
+
     @task(doc_md="Liste les fichiers nouveaux dans les dossiers de dépôt ; refuse (avec un "
                  "rapport) les liens, sous-dossiers et noms dangereux.")
     def lister_fichiers() -> list[dict]:
@@ -67,7 +77,9 @@ def reception_fichiers():
             raise AirflowSkipException("aucune nouvelle ligne dans l'entrepôt")
         return {"fichiers": len(loaded), "lignes": sum(o["rows_loaded"] for o in loaded)}
 
-    signaler_changements(traiter_fichier.expand(candidate=lister_fichiers()))
+    candidates = lister_fichiers()
+    recuperer_sources() >> candidates
+    signaler_changements(traiter_fichier.expand(candidate=candidates))
 
 
 reception_fichiers()

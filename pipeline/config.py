@@ -33,6 +33,9 @@ class Partner:
     datasets: tuple[str, ...]
     # How to read this partner's own export layout (see pipeline.mapping), if it has one.
     mapping: Mapping | None = None
+    # Where the partner publishes its export, if it is pulled rather than dropped.
+    source_url: str | None = None
+    source_name: str | None = None
 
     def serves(self, insee: str) -> bool:
         return "*" in self.communes or insee in self.communes
@@ -81,6 +84,8 @@ def load_territory(path: Path | None = None) -> Territory:
             communes=tuple(str(c) for c in p.get("communes", [])),
             datasets=tuple(p.get("datasets", [])),
             mapping=Mapping.from_config(p.get("mapping")),
+            source_url=p.get("source_url"),
+            source_name=p.get("source_name"),
         )
         unknown = [c for c in partner.communes if c != "*" and c not in known]
         if unknown:
