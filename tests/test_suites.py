@@ -61,3 +61,18 @@ def test_each_rule_names_line_column_and_value():
     assert (10, "heure_debut", "midi") in by_place
     assert {(9, "identifiant_seance", "S8"), (10, "identifiant_seance", "S8")} <= by_place
     assert not any(line == 2 for line, *_ in by_place)
+
+
+def test_data_docs_are_built_into_the_data_folder_and_request_nothing_elsewhere(data_dir):
+    import re
+
+    from pipeline.contracts import CONTRACTS
+    from pipeline.datadocs import build_data_docs
+
+    index = build_data_docs()
+    assert index.is_file() and index.is_relative_to(data_dir)
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html")}
+    assert set(CONTRACTS) <= set(pages)
+    assert "duree_minutes" in pages["ateliers"]
+    for html in pages.values():
+        assert not re.search(r'<(?:script|link|img|iframe)[^>]*(?:src|href)="https?://', html)
