@@ -177,7 +177,7 @@ CATALOGUE: tuple[Indicator, ...] = (
               "Montant des séances de médiation payées avec des pass.", "euros",
               "somme des valeurs faciales des pass utilisés", "pass",
               lambda r: float(_used(r)["valeur_euros"].sum()), reveals_people=True),
-    Indicator("delai_median_jours", "Délai médian d'utilisation",
+    Indicator("delai_median_jours", "Délai médian d'utilisation (jours)",
               "Temps qui sépare, pour la moitié des pass utilisés, la remise de l'utilisation.",
               "jours", "médiane du nombre de jours entre la date de remise et la date "
               "d'utilisation, sur les pass utilisés", "pass", _median_delay, decimals=1,
@@ -224,11 +224,11 @@ CATALOGUE: tuple[Indicator, ...] = (
               "nombre de lieux dont le champ « dispositif_programmes_nationaux » ou "
               "« formations_labels » est rempli", "lieux",
               _labelled,
-              ("commune",)),
+              ("commune", "label")),
     Indicator("communes_avec_lieu", "Communes avec au moins un lieu",
               "Communes du territoire où l'annuaire recense au moins un lieu.", "nombre",
               "nombre de codes INSEE distincts parmi les lieux de l'annuaire", "lieux",
-              lambda r: float(r["code_insee"].nunique()), ("annee",), additive=False),
+              lambda r: float(r["code_insee"].nunique()), ("commune",), additive=False),
 )
 
 BY_ID: dict[str, Indicator] = {i.id: i for i in CATALOGUE}

@@ -58,7 +58,10 @@ def _commune_rows(table: dict) -> tuple[list[dict], list[dict]]:
                constraints={"enum": ["oui", "non"]}),
     ] + [indicator_field(i) for i in table["indicators"]]
     records = []
-    for row, level in [(r, "commune") for r in table["rows"]] + [(table["total"], "territoire")]:
+    rows = [(r, "commune") for r in table["rows"]]
+    if table["total"]["renseigne"]:  # as on the page: no total row when nothing was received
+        rows.append((table["total"], "territoire"))
+    for row, level in rows:
         records.append({"niveau": level, "code_insee": row["commune"],
                         "commune": row["nom_commune"], "donnees_recues": BOOL[row["renseigne"]],
                         "secret_statistique": BOOL[bool(row.get("secret"))],
@@ -115,13 +118,23 @@ def _source_rows(source_list: dict[str, list[dict]]) -> tuple[list[dict], list[d
     return fields, records
 
 
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    value = neutralise(value)
+    if isinstance(value, str):
+        # A lone CR is not quoted by the csv module with "\n" line endings: make it a newline,
+        # which is quoted, so the file stays one record per row.
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 def _csv(fields: list[dict], records: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([f["name"] for f in fields])
     for record in records:
-        writer.writerow(["" if record.get(f["name"]) is None else neutralise(record[f["name"]])
-                         for f in fields])
+        writer.writerow([_cell(record.get(f["name"])) for f in fields])
     return buffer.getvalue()
 
 
@@ -139,6 +152,10 @@ def published_tables(results: dict) -> list[dict]:
             tables.append({"name": f"{table['id']}-{year}", "path": f"{year}/{table['id']}",
                            "title": table["title"], "fields": fields, "records": records,
                            "page": f"/resultats/{year}/"})
+    for table in results.get("series", []):
+        fields, records = _breakdown_rows(table)
+        tables.append({"name": table["id"], "path": table["id"], "title": table["title"],
+                       "fields": fields, "records": records, "page": "/resultats/"})
     fields, records = _target_rows(results["targets"])
     tables.append({"name": "objectifs", "path": "objectifs", "title": "Objectifs et progression",
                    "fields": fields, "records": records, "page": "/resultats/"})

@@ -317,16 +317,31 @@ def compute_results(frames: dict[str, pd.DataFrame], communes: dict[str, str], n
     for year in years:
         before = by_year.get(year - 1)
         for index, table in enumerate(by_year[year]["sections"]):
-            previous = before["sections"][index] if before else None
+            # The venue directory is a snapshot (same on every year's page): no change.
+            dated = DATASETS[table["dataset"]].date_column is not None
+            previous = before["sections"][index] if before and dated else None
             prev_rows = {r["commune"]: r for r in previous["rows"]} if previous else {}
             for row in table["rows"] + [table["total"]]:
                 old = prev_rows.get(row["commune"]) if row["commune"] else (
                     previous["total"] if previous else None)
                 row["change"] = {i: change(indicator(i), v, old["published"].get(i) if old else None)
                                  for i, v in row["published"].items()}
+    # The territory year by year: the total rows of the yearly tables, as published.
+    series = []
+    for index, dataset in enumerate(YEARLY):
+        rows = []
+        for year in years:
+            total = by_year[year]["sections"][index]["total"]
+            if total["renseigne"]:
+                rows.append({**total, "code": str(year), "label": str(year), "sort": str(year)})
+        series.append({"dataset": dataset, "dimension": "annee", "dimension_label": "Année",
+                       "indicators": by_year[years[0]]["sections"][index]["indicators"]
+                       if years else indicators_of(dataset),
+                       "rows": rows, "total": None, "id": f"{dataset}-annees",
+                       "title": f"{DATASETS[dataset].title} : le territoire année par année"})
     return {
         "threshold": threshold, "secret_text": SECRET.format(threshold=threshold),
-        "years": years, "by_year": by_year,
+        "years": years, "by_year": by_year, "series": series,
         "targets": target_progress(targets or [], data),
         "sources": source_list,
         "catalogue": CATALOGUE, "datasets": DATASETS, "breakdown_labels": BREAKDOWN_LABELS,
