@@ -21,6 +21,18 @@ def neutralise(value: object) -> object:
     return value
 
 
+def csv_cell(value: object) -> object:
+    """A value ready for a CSV download: empty for missing, formula-safe, and one record per
+    row (a lone CR is not quoted by the csv module with "\n" line endings: make it a newline,
+    which is)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    value = neutralise(value)
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 def _clean(value: object) -> object:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
@@ -32,7 +44,7 @@ def venues_csv(venues: pd.DataFrame) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(VENUES.column_names)
     for row in venues.sort_values("id").to_dict(orient="records"):
-        writer.writerow([neutralise(_clean(row.get(name))) for name in VENUES.column_names])
+        writer.writerow([csv_cell(row.get(name)) for name in VENUES.column_names])
     return buffer.getvalue()
 
 

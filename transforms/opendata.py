@@ -15,20 +15,12 @@ import io
 import json
 
 from transforms.catalogue import BREAKDOWN_LABELS, UNIT_LABELS, Indicator
+from transforms.exports import csv_cell
 
 ROOT = "donnees/resultats"
 LICENCE = {"name": "etalab-2.0", "title": "Licence Ouverte 2.0",
            "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"}
 BOOL = {True: "oui", False: "non"}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP advice), as
-    in ``transforms.exports``; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _field(name: str, title: str, type_: str, description: str, **extra) -> dict:
@@ -118,23 +110,12 @@ def _source_rows(source_list: dict[str, list[dict]]) -> tuple[list[dict], list[d
     return fields, records
 
 
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    value = neutralise(value)
-    if isinstance(value, str):
-        # A lone CR is not quoted by the csv module with "\n" line endings: make it a newline,
-        # which is quoted, so the file stays one record per row.
-        value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return value
-
-
 def _csv(fields: list[dict], records: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([f["name"] for f in fields])
     for record in records:
-        writer.writerow([_cell(record.get(f["name"])) for f in fields])
+        writer.writerow([csv_cell(record.get(f["name"])) for f in fields])
     return buffer.getvalue()
 
 
