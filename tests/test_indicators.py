@@ -1,17 +1,15 @@
-"""Workshop indicators on a small hand-made warehouse extract, with answers computed by hand."""
+"""Upcoming sessions and French formatting on hand-made data (the yearly indicators are
+checked by hand in test_results.py)."""
 
 from __future__ import annotations
-
-import math
 
 import pandas as pd
 import pytest
 
 from conftest import REFERENCE_RUN
 from transforms.formatting import clock, duration, number, percent
-from transforms.workshops import indicators_by_commune, indicators_for_territory, upcoming_sessions
+from transforms.workshops import upcoming_sessions
 
-COMMUNES = {"91477": "Palaiseau", "91377": "Massy", "91272": "Gif-sur-Yvette"}
 COLUMNS = ["identifiant_seance", "commune", "date", "heure_debut", "duree_minutes", "places",
            "inscrits", "presents", "statut"]
 ROWS = pd.DataFrame([
@@ -25,43 +23,6 @@ ROWS = pd.DataFrame([
     ("H", "91377", "2026-11-26", "10:00", 60, 10, 3, None, "annulee"),
     ("I", "91377", "2026-11-25", "06:00", 60, 10, 10, None, "prevue"),
 ], columns=COLUMNS)
-
-
-def by(frame, year, commune):
-    return frame[(frame["annee"] == year) & (frame["commune"] == commune)].iloc[0]
-
-
-def test_commune_year_indicators_match_hand_computation():
-    frame = indicators_by_commune(ROWS, COMMUNES)
-    palaiseau = by(frame, 2025, "91477")
-    assert palaiseau["seances_realisees"] == 2
-    assert palaiseau["seances_annulees"] == 1
-    assert palaiseau["participants"] == 15
-    assert palaiseau["heures_apprenants"] == pytest.approx(6 * 1 + 9 * 1.5)
-    assert palaiseau["taux_remplissage"] == pytest.approx(20 / 22)
-    assert palaiseau["taux_presence"] == pytest.approx(15 / 20)
-    massy = by(frame, 2025, "91377")
-    assert (massy["seances_realisees"], massy["participants"]) == (1, 4)
-    assert massy["heures_apprenants"] == pytest.approx(8)
-    assert massy["taux_remplissage"] == pytest.approx(0.5)
-    planned_only = by(frame, 2026, "91477")
-    assert (planned_only["seances_realisees"], planned_only["participants"]) == (1, 10)
-
-
-def test_commune_without_data_is_not_reported_rather_than_zero():
-    frame = indicators_by_commune(ROWS, COMMUNES)
-    gif = by(frame, 2025, "91272")
-    assert math.isnan(gif["participants"]) and math.isnan(gif["seances_realisees"])
-    assert number(gif["participants"]) == "non renseigné"
-
-
-def test_territory_totals():
-    totals = indicators_for_territory(ROWS).set_index("annee")
-    assert totals.loc[2025, "seances_realisees"] == 3
-    assert totals.loc[2025, "participants"] == 19
-    assert totals.loc[2025, "heures_apprenants"] == pytest.approx(27.5)
-    assert totals.loc[2025, "taux_remplissage"] == pytest.approx(24 / 30)
-    assert totals.loc[2025, "taux_presence"] == pytest.approx(19 / 24)
 
 
 def test_upcoming_excludes_past_and_cancelled_sessions_and_sorts_by_start():

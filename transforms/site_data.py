@@ -16,10 +16,9 @@ import pandas as pd
 from pipeline import warehouse
 from pipeline.config import Territory
 from pipeline.contracts import WORKSHOPS
-from transforms import exports, phones, vouchers
+from transforms import exports, phones
 from transforms.venues import venue_key, venue_views
-from transforms.workshops import (INDICATOR_COLUMNS, indicators_by_commune,
-                                  indicators_for_territory, upcoming_sessions)
+from transforms.workshops import upcoming_sessions
 
 HOME_UPCOMING = 5
 
@@ -61,27 +60,8 @@ def _session_view(row: dict, communes: dict[str, str], topics: dict, publics: di
     }
 
 
-def _by_year(frame: pd.DataFrame) -> dict[int, list[dict]]:
-    return {int(year): _records(group.drop(columns="annee"))
-            for year, group in frame.groupby("annee")} if not frame.empty else {}
-
-
-def _dataset_results(by_commune: pd.DataFrame, totals: pd.DataFrame,
-                     communes: dict[str, str]) -> dict[int, dict]:
-    """Per year: the territory's figures and one row per commune of the territory (communes
-    without rows for that dataset and year get no figures: "non renseigné")."""
-    out = {}
-    per_commune = _by_year(by_commune)
-    for year, (total,) in _by_year(totals).items():
-        rows = {r["commune"]: r for r in per_commune.get(year, [])}
-        out[year] = {"total": total,
-                     "communes": [{"commune": code, "nom_commune": name, **rows.get(code, {})}
-                                  for code, name in sorted(communes.items(), key=lambda i: i[1])]}
-    return out
-
-
-def _venue_data(territory: Territory, upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
-    venues = warehouse.current_rows("lieux")
+def _venue_data(territory: Territory, venues: pd.DataFrame,
+                upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
     passes = warehouse.current_rows("pass")
     redeemed_at = set(passes["lieu_utilisation"].dropna()) if not passes.empty else set()
     views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
@@ -115,35 +95,9 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
     topics, publics = _labels("thematique"), _labels("public")
     upcoming = [_session_view(r, communes, topics, publics)
                 for r in _records(upcoming_sessions(rows, now))]
-    venues, venue_groups = _venue_data(territory, upcoming)
     venue_rows = warehouse.current_rows("lieux")
-    by_commune = indicators_by_commune(rows, communes)
-    totals = indicators_for_territory(rows)
-    pass_rows = warehouse.current_rows("pass")
-    phone_rows = phones.with_sorting(warehouse.current_rows("collecte"),
-                                     warehouse.current_rows("tri"))
-    extra = {
-        "pass": _dataset_results(vouchers.by_commune(pass_rows), vouchers.for_territory(pass_rows),
-                                 communes),
-        "telephones": _dataset_results(phones.by_commune(phone_rows),
-                                       phones.for_territory(phone_rows), communes),
-    }
-    # Results cover years that have begun; planned sessions of next year are not results.
-    years = sorted(y for y in {int(y) for y in totals["annee"].tolist()} | set(extra["pass"])
-                   | set(extra["telephones"]) if y <= now.year)
-    results = {}
-    for year in years:
-        workshop_total = _records(totals[totals["annee"] == year])
-        results[year] = {
-            "annee": year,
-            "total": workshop_total[0] if workshop_total else {},
-            "communes": _records(by_commune[by_commune["annee"] == year]),
-            "pass": extra["pass"].get(year),
-            "telephones": extra["telephones"].get(year),
-            "lieux": {"nombre": len(venues),
-                      "communes": len({v["commune"] for v in venues})},
-        }
-    current_year = now.year if now.year in results else (years[-1] if years else now.year)
+    venues, venue_groups = _venue_data(territory, venue_rows, upcoming)
+    # Yearly figures and results pages come from transforms.results (the indicator catalogue).
     return {
         "territory": {"name": territory.name, "short_name": territory.short_name,
                       "site_title": territory.site_title,
@@ -152,12 +106,9 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
                       "site_url": territory.site_url},
         "generated_at": now.isoformat(timespec="minutes"),
         "today": now.date().isoformat(),
-        "current_year": current_year,
+        "current_year": now.year,
         "upcoming": upcoming,
         "home_upcoming": upcoming[:HOME_UPCOMING],
-        "years": years,
-        "results": results,
-        "indicator_columns": INDICATOR_COLUMNS,
         "venues": venues,
         "workshop_communes": sorted({(s["commune"], s["nom_commune"]) for s in upcoming},
                                     key=lambda item: item[1]),
