@@ -45,14 +45,26 @@ def reception_fichiers():
         return [asdict(result) for result in pull_sources()]
 
     @task(doc_md="Liste les fichiers nouveaux dans les dossiers de dépôt ; refuse (avec un "
-                 "rapport) les liens, sous-dossiers et noms dangereux.")
-    def lister_fichiers() -> list[dict]:
-        from pipeline.inbox import report_refusals, scan_inboxes
+                 "rapport) les liens, sous-dossiers et noms dangereux. Les lieux et les relèves "
+                 "de collecte passent en premier : d'autres fichiers y font référence.")
+    def lister_fichiers() -> dict[str, list[dict]]:
+        from pipeline.inbox import report_refusals, scan_inboxes, split_waves
 
         refusals: list = []
         candidates = scan_inboxes(refusals=refusals)
         report_refusals(refusals)
-        return [candidate.as_dict() for candidate in candidates]
+        references, others = split_waves(candidates)
+        return {"references": [c.as_dict() for c in references],
+                "autres": [c.as_dict() for c in others]}
+
+    @task(doc_md="Les fichiers de la première vague (lieux, relèves de collecte).")
+    def premiere_vague(listing: dict[str, list[dict]]) -> list[dict]:
+        return listing["references"]
+
+    @task(trigger_rule="all_done",  # also when the first wave is empty (skipped) or failed
+          doc_md="Les autres fichiers, traités une fois la première vague terminée.")
+    def seconde_vague(listing: dict[str, list[dict]]) -> list[dict]:
+        return listing["autres"]
 
     @task(doc_md="Lit, contrôle, charge un fichier et écrit son rapport.",
           map_index_template="{{ fichier }}")
@@ -69,17 +81,24 @@ def reception_fichiers():
 
     @task(outlets=[WAREHOUSE], trigger_rule="all_done",
           doc_md="Signale à la publication que l'entrepôt a changé (sinon la tâche est sautée).")
-    def signaler_changements(outcomes: list[dict]) -> dict:
+    def signaler_changements(references: list[dict], others: list[dict]) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
+        outcomes = [*(references or []), *(others or [])]
         loaded = [o for o in outcomes if o and o["rows_loaded"] > 0]
         if not loaded:
             raise AirflowSkipException("aucune nouvelle ligne dans l'entrepôt")
         return {"fichiers": len(loaded), "lignes": sum(o["rows_loaded"] for o in loaded)}
 
-    candidates = lister_fichiers()
-    recuperer_sources() >> candidates
-    signaler_changements(traiter_fichier.expand(candidate=candidates))
+    listing = lister_fichiers()
+    recuperer_sources() >> listing
+    references = traiter_fichier.override(task_id="traiter_reference").expand(
+        candidate=premiere_vague(listing))
+    # A reference file that fails (a crash, not a rejection) never blocks the others.
+    second = seconde_vague(listing)
+    references >> second
+    others = traiter_fichier.expand(candidate=second)
+    signaler_changements(references, others)
 
 
 reception_fichiers()

@@ -24,7 +24,7 @@ def print_ledger(as_json: bool) -> None:
     print("-" * len(header))
     for e in items:
         label = ledger.STATUS_LABELS.get(e.status, e.status)
-        print(f"{e.received_at:<26}{e.partner:<20}{e.dataset:<10}{label:<30}{e.rows_loaded:>7}  "
+        print(f"{e.received_at[:19].replace('T', ' '):<26}{e.partner:<20}{e.dataset:<10}{label:<30}{e.rows_loaded:>7}  "
               f"{e.original_name}")
 
 
@@ -42,7 +42,7 @@ def print_status() -> None:
             continue
         last = max(mine, key=lambda e: e.received_at)
         label = ledger.STATUS_LABELS.get(last.status, last.status)
-        print(f"{partner.id:<20}{last.received_at:<28}{label:<30}{last.original_name}")
+        print(f"{partner.id:<20}{last.received_at[:19].replace('T', ' '):<28}{label:<30}{last.original_name}")
     alerts = sorted(alerts_folder().glob("*.txt")) if alerts_folder().exists() else []
     if alerts:
         print(f"\n{len(alerts)} alerte(s) dans {alerts_folder()} ; la plus récente : "

@@ -21,6 +21,9 @@ from pipeline.config import DataPaths, Territory, data_paths, load_territory
 REPORT_SUFFIX = ".rapport.txt"
 TEMPORARY_MARKERS = (".part", ".tmp", ".crdownload", ".partial", ".download", "~")
 DATASET_ORDER = ("lieux", "collecte", "ateliers", "pass", "tri")  # referenced data first
+# Data other files refer to (venues for passes, pickups for the refurbisher's sorting): loaded
+# in a first wave so that cross-file checks see it whatever order tasks run in.
+REFERENCE_DATASETS = {"lieux", "collecte"}
 
 
 @dataclass(frozen=True)
@@ -117,3 +120,12 @@ def scan_inboxes(territory: Territory | None = None, paths: DataPaths | None = N
         if refusals is not None:
             refusals += refused
     return sorted(found, key=lambda c: (_dataset_rank(c, territory), c.partner, c.path))
+
+
+def split_waves(candidates: list[Candidate], territory: Territory | None = None
+                ) -> tuple[list[Candidate], list[Candidate]]:
+    """Files of partners that only send reference data, then every other file."""
+    territory = territory or load_territory()
+    first = [c for c in candidates
+             if set(territory.partner(c.partner).datasets) <= REFERENCE_DATASETS]
+    return first, [c for c in candidates if c not in first]

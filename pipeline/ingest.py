@@ -220,7 +220,7 @@ def process_file(partner_id: str, file_path: str, territory: Territory | None = 
     stored = _stored_path(paths, partner, sha256, path.name, status != ledger.STATUS_REJECTED)
     entry = ledger.LedgerEntry(
         partner=partner.id, sha256=sha256, dataset=dataset, original_name=path.name,
-        received_at=received_at.isoformat(timespec="seconds"), status=status,
+        received_at=received_at.isoformat(timespec="microseconds"), status=status,
         rows_total=rows_total, rows_loaded=0, errors=errors, warnings=warnings,
         stored_path=str(stored.relative_to(paths.root)), report=report)
 

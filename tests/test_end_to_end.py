@@ -82,9 +82,11 @@ def test_sample_drops_reach_the_public_site(demo):
 
     home = page(data_dir, "index.html")
     assert '<html lang="fr">' in home and "Les prochains ateliers" in home
-    # Mapped tasks may run in any order: the sorting file can arrive before its pickups and
-    # then only carries a warning; nothing sample is rejected.
-    assert [(e.partner, e.status) for e in ledger.entries() if not e.accepted] == []
+    # Venues and pickups load in a first wave, so the files that refer to them are clean;
+    # only Orsay's phones, written without +33, carry a warning.
+    statuses = {e.partner: e.status for e in ledger.entries()}
+    assert {p for p, s in statuses.items() if s != ledger.STATUS_ACCEPTED} == {"ville-orsay"}
+    assert statuses["ville-orsay"] == ledger.STATUS_ACCEPTED_WITH_WARNINGS
     assert len(ledger.entries()) == len(written) == 8
     for path in written:
         report = path.with_name(path.name + ".rapport.txt").read_text(encoding="utf-8")
