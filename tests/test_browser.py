@@ -60,9 +60,9 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, url: str, width: int, javascript: bool = True):
+def open_page(browser, url: str, width: int, javascript: bool = True, bypass_csp: bool = False):
     context = browser.new_context(viewport={"width": width, "height": 900},
-                                  java_script_enabled=javascript)
+                                  java_script_enabled=javascript, bypass_csp=bypass_csp)
     page = context.new_page()
     requests: list[str] = []
     dialogs: list[str] = []
@@ -149,4 +149,19 @@ def test_no_script_from_partner_data_runs(browser, base_url):
         if path == "lieux/lieu-hostile/":
             assert "<script>alert('nom')</script> Médiathèque" in main
             assert "<img src=x onerror=alert(1)> 3 rue **gras**" in main
+        context.close()
+
+
+@pytest.mark.parametrize("template", list(TEMPLATES))
+def test_template_reflows_at_320_px_and_at_200_percent_text(browser, base_url, template):
+    """No horizontal scrolling of the page at 320 px (WCAG 1.4.10; wide tables scroll inside
+    their own labelled region), nor when text is doubled on a 640 px screen (WCAG 1.4.4)."""
+    path, text = TEMPLATES[template]
+    for width, zoom in ((320, "100%"), (640, "200%")):
+        # The test's own style tag is inline, which the site's CSP rightly forbids.
+        context, page, *_ = open_page(browser, f"{base_url}/{path}", width, bypass_csp=True)
+        page.add_style_tag(content=f"html {{ font-size: {zoom}; }}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{template} scrolls sideways by {overflow} px at {width} px, text {zoom}"
+        assert text in page.locator("main").inner_text()
         context.close()
