@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -36,9 +36,6 @@ class Partner:
     # Where the partner publishes its export, if it is pulled rather than dropped.
     source_url: str | None = None
     source_name: str | None = None
-
-    def serves(self, insee: str) -> bool:
-        return "*" in self.communes or insee in self.communes
 
 
 @dataclass(frozen=True)
@@ -109,7 +106,6 @@ class DataPaths:
     """Every runtime folder, all under one root (``INCLUSION_DATA``, default ``./data``)."""
 
     root: Path
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def inbox(self) -> Path:
@@ -140,9 +136,6 @@ class DataPaths:
         """Symlink to the build residents see; swapped atomically by ``pipeline.publish``."""
         return self.site_root / "current"
 
-    @property
-    def airflow_home(self) -> Path:
-        return self.root / "airflow"
 
     def partner_inbox(self, partner: Partner) -> Path:
         return self.inbox / partner.inbox
