@@ -18,7 +18,7 @@ export NO_PROXY := *
 PORT ?= 8000
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test expectations lock ledger status rollback airflow clean
+.PHONY: help install demo pipeline serve test bench expectations lock ledger status rollback airflow clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv \
 	  || { $(PYTHON) -m ensurepip --quiet && $(PYTHON) -m pip install --quiet uv; }
-	@$(VENV)/bin/uv pip install --quiet --python $(PYTHON) -r requirements.lock
+	@$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PYTHON) -r requirements.lock
 	@$(VENV)/bin/uv pip install --quiet --python $(PYTHON) --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
@@ -61,6 +61,12 @@ serve:
 test: install
 	@echo "==> Tests"
 	@$(PYTHON) -m pytest
+
+# National-scale benchmark (30,000 venues, 2,000,000 passes... through Airflow): prints a table
+# and writes $(INCLUSION_DATA)/bench/national.json. SCALE=0.1 for a tenth of it.
+SCALE ?= 1
+bench: install
+	@$(PYTHON) -m bench.national --scale $(SCALE)
 
 expectations: install
 	@$(PYTHON) -m pipeline.suites

@@ -72,12 +72,15 @@ def reception_fichiers():
         from pathlib import Path
 
         from airflow.sdk import get_current_context
-        from pipeline.ingest import process_file
+        from airflow.sdk.exceptions import AirflowSkipException
+        from pipeline.ingest import FileGone, process_file
 
         # Name each mapped task instance after its file in the UI.
         get_current_context()["fichier"] = f"{candidate['partner']}/{Path(candidate['path']).name}"
-
-        return process_file(candidate["partner"], candidate["path"]).as_dict()
+        try:
+            return process_file(candidate["partner"], candidate["path"]).as_dict()
+        except FileGone as gone:  # a retry would not bring it back
+            raise AirflowSkipException(str(gone)) from None
 
     @task(outlets=[WAREHOUSE], trigger_rule="all_done",
           doc_md="Signale à la publication que l'entrepôt a changé (sinon la tâche est sautée).")

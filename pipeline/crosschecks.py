@@ -18,57 +18,46 @@ from pipeline.validation import LINE_COLUMN, Problem
 Finding = tuple[int, str, str]  # line, column, value as written
 
 
-class CurrentTables:
-    """Current warehouse rows, read at most once per file even when several checks need them."""
-
-    def __init__(self) -> None:
-        self._tables: dict[str, pd.DataFrame] = {}
-
-    def __call__(self, dataset: str) -> pd.DataFrame:
-        if dataset not in self._tables:
-            self._tables[dataset] = warehouse.current_rows(dataset)
-        return self._tables[dataset]
-
-
-Check = Callable[[pd.DataFrame, str, CurrentTables], list[Finding]]
+Check = Callable[[pd.DataFrame, str], list[Finding]]
 
 
 def _findings(rows: pd.DataFrame, column: str) -> list[Finding]:
     return list(zip(rows[LINE_COLUMN].tolist(), [column] * len(rows), rows[column].tolist()))
 
 
-def _pass_redeemed_twice(frame: pd.DataFrame, partner: str, tables: CurrentTables) -> list[Finding]:
+def _pass_redeemed_twice(frame: pd.DataFrame, partner: str) -> list[Finding]:
     used = frame[frame["date_utilisation"].notna()]
     if used.empty:
         return []
-    known = tables("pass")
-    if known.empty:
-        return []
+    known = warehouse.current_matching("pass", "numero_pass", used["numero_pass"],
+                                       ["numero_pass", "partner", "date_utilisation"])
     elsewhere = known[(known["partner"] != partner) & known["date_utilisation"].notna()]
     clash = used[used["numero_pass"].isin(set(elsewhere["numero_pass"]))]
     return _findings(clash, "numero_pass")
 
 
-def _unknown_venue(frame: pd.DataFrame, _partner: str, tables: CurrentTables) -> list[Finding]:
+def _unknown_venue(frame: pd.DataFrame, _partner: str) -> list[Finding]:
     places = frame[frame["lieu_utilisation"].notna()]
     if places.empty:
         return []
-    venues = tables("lieux")
-    known = set(venues["id"]) | set(venues["nom"]) if not venues.empty else set()
+    named = set(places["lieu_utilisation"])
+    known = set(warehouse.current_matching("lieux", "id", named, ["id"])["id"])
+    known |= set(warehouse.current_matching("lieux", "nom", named - known, ["nom"])["nom"])
     return _findings(places[~places["lieu_utilisation"].isin(known)], "lieu_utilisation")
 
 
-def _sorted_pickups(frame: pd.DataFrame, tables: CurrentTables) -> pd.DataFrame:
-    pickups = tables("collecte")
+def _sorted_pickups(frame: pd.DataFrame) -> pd.DataFrame:
+    pickups = warehouse.current_matching("collecte", "identifiant_collecte",
+                                         frame["identifiant_collecte"],
+                                         ["identifiant_collecte", "telephones_collectes"])
     if pickups.empty:
         return frame.assign(telephones_collectes=float("nan"))
     collected = pickups.groupby("identifiant_collecte")["telephones_collectes"].sum()
     return frame.assign(telephones_collectes=frame["identifiant_collecte"].map(collected))
 
 
-def _sorting_exceeds_collection(frame: pd.DataFrame, _partner: str,
-                                tables: CurrentTables) -> list[Finding]:
-    joined = _sorted_pickups(frame, tables)
+def _sorting_exceeds_collection(frame: pd.DataFrame, _partner: str) -> list[Finding]:
+    joined = _sorted_pickups(frame)
     sorted_total = (joined["telephones_reconditionnes"].fillna(0)
                     + joined["telephones_recycles"].fillna(0))
     collected = joined["telephones_collectes"]
@@ -78,12 +67,12 @@ def _sorting_exceeds_collection(frame: pd.DataFrame, _partner: str,
              f" > {int(r['telephones_collectes'])}") for _, r in bad.iterrows()]
 
 
-def _unknown_pickup(frame: pd.DataFrame, _partner: str, tables: CurrentTables) -> list[Finding]:
-    joined = _sorted_pickups(frame, tables)
+def _unknown_pickup(frame: pd.DataFrame, _partner: str) -> list[Finding]:
+    joined = _sorted_pickups(frame)
     return _findings(joined[joined["telephones_collectes"].isna()], "identifiant_collecte")
 
 
-def _unreadable_hours(frame: pd.DataFrame, _partner: str, _tables: CurrentTables) -> list[Finding]:
+def _unreadable_hours(frame: pd.DataFrame, _partner: str) -> list[Finding]:
     rows = frame[frame["horaires"].notna()]
     return [(r[LINE_COLUMN], "horaires", r["horaires"]) for _, r in rows.iterrows()
             if not is_valid(r["horaires"])]
@@ -100,9 +89,8 @@ CHECKS: dict[str, Check] = {
 
 def run_cross_checks(contract: Contract, frame: pd.DataFrame, partner: str) -> list[Problem]:
     problems: list[Problem] = []
-    tables = CurrentTables()
     for check in contract.cross_checks:
-        for line, column, value in CHECKS[check.id](frame, partner, tables):
+        for line, column, value in CHECKS[check.id](frame, partner):
             problems.append(Problem(int(line), column, str(value), check.message, check.fix,
                                     check.severity))
     return problems

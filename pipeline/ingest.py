@@ -21,14 +21,15 @@ from pipeline import ledger, warehouse
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 import pandas as pd
 
-from pipeline.contracts import CONTRACTS, contract_for
+from pipeline.contracts import CONTRACTS, Contract, contract_for
 from pipeline.crosschecks import run_cross_checks
 from pipeline.faults import fault_point
 from pipeline.mapping import apply_mapping
 from pipeline.privacy import personal_headers, personal_values
-from pipeline.reading import (UnreadableFile, map_headers, normalize_header, read_cells,
-                              read_cells_into_contract)
+from pipeline.reading import (ReadResult, UnreadableFile, map_headers, normalize_header,
+                              read_cells, read_cells_into_contract)
 from pipeline.reports import render_report, report_path, write_atomically
+from pipeline.stages import stage
 from pipeline.validation import Problem, validate
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ def oversize_reason(path: Path) -> str | None:
         return (f"Le fichier est trop gros ({size_mb:.0f} Mo ; au plus {limit:.0f} Mo pour un "
                 f"fichier {'Excel' if is_xlsx else 'CSV'}).")
     return None
+
+
+class FileGone(Exception):
+    """The file was listed but is no longer there when its turn comes: nothing to do."""
 
 
 @dataclass
@@ -116,6 +121,10 @@ class Examination:
     frame: pd.DataFrame | None = None
     problems: list[Problem] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    # Set once the file is read into its contract and can go on to validation.
+    read: ReadResult | None = None
+    contract: Contract | None = None
+    notes: list[Problem] = field(default_factory=list)  # partner-mapping warnings
 
 
 def _file_problem(rule: str, fix: str) -> Problem:
@@ -131,6 +140,23 @@ def examine(path: Path, partner: Partner, territory: Territory) -> Examination:
     dataset, refusal = detect_dataset(partner, path)
     if refusal:
         return Examination(fallback, problems=[_file_problem(refusal, ASK_STEWARD)])
+    with stage("read", file=path.name) as measured:
+        exam = _read(path, partner, territory, dataset, fallback)
+        measured["rows"] = 0 if exam.frame is None else len(exam.frame)
+    read, contract = exam.read, exam.contract
+    if read is None or contract is None:
+        return exam
+    with stage("validate", file=path.name, rows=len(read.frame)):
+        problems = exam.notes + validate(read, contract, territory.partner_communes(partner))
+        if not read.frame.empty and not read.missing_columns:
+            problems += run_cross_checks(contract, read.frame, partner.id)
+    return Examination(exam.dataset, read.frame, problems, read.unknown_columns)
+
+
+def _read(path: Path, partner: Partner, territory: Territory, dataset: str | None,
+          fallback: str) -> Examination:
+    """Reading, dataset recognition and the privacy screen. A file that can go on to
+    validation comes back with ``read`` and ``contract`` set; otherwise with its ``problems``."""
     try:
         cells, encoding, delimiter = read_cells(path, dataset or fallback)
     except UnreadableFile as exc:
@@ -170,12 +196,10 @@ def examine(path: Path, partner: Partner, territory: Territory) -> Examination:
                     "ou le numéro de portable d'une personne. Le fichier a été refusé et mis à "
                     "l'écart.", PRIVACY_ADVICE, "erreur") for line, column, _value in leaks],
             read.unknown_columns)
-    problems = [Problem(n.line, n.column, n.value, n.message, MAPPING_ADVICE, "avertissement")
-                for n in notes]
-    problems += validate(read, contract, territory.partner_communes(partner))
-    if not read.frame.empty and not read.missing_columns:
-        problems += run_cross_checks(contract, read.frame, partner.id)
-    return Examination(dataset, read.frame, problems, read.unknown_columns)
+    return Examination(dataset, read.frame, unknown_columns=read.unknown_columns, read=read,
+                       contract=contract,
+                       notes=[Problem(n.line, n.column, n.value, n.message, MAPPING_ADVICE,
+                                      "avertissement") for n in notes])
 
 
 def _stored_path(paths: DataPaths, partner: Partner, sha256: str, name: str, accepted: bool) -> Path:
@@ -197,6 +221,9 @@ def process_file(partner_id: str, file_path: str, territory: Territory | None = 
     paths = paths or data_paths()
     partner = territory.partner(partner_id)
     path = Path(file_path)
+    if not path.is_file():
+        raise FileGone(f"{partner.id}/{path.name} n'est plus dans le dossier de dépôt (retiré "
+                       "par le partenaire, ou déjà traité par une autre exécution)")
     sha256 = sha256_of(path)
     known = ledger.find(partner.id, sha256)
     if known:
@@ -224,11 +251,13 @@ def process_file(partner_id: str, file_path: str, territory: Territory | None = 
         rows_total=rows_total, rows_loaded=0, errors=errors, warnings=warnings,
         stored_path=str(stored.relative_to(paths.root)), report=report)
 
-    with warehouse.engine().begin() as connection:
+    with stage("load", file=path.name, rows=0) as measured, \
+            warehouse.engine().begin() as connection:
         if entry.accepted and frame is not None:
             entry.rows_loaded = warehouse.supersede_and_insert(
                 connection, contract_for(dataset), partner.id, sha256, entry.received_at, frame)
         ledger.insert(connection, entry)
+        measured["rows"] = entry.rows_loaded
         fault_point("ingest-before-commit")
     fault_point("ingest-after-commit")
     _finish(entry, partner, path, paths)

@@ -8,15 +8,21 @@ check leaves ``current`` untouched. The last ``KEEP_BUILDS`` builds are kept for
 
 from __future__ import annotations
 
+import html
+import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
-from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_territory
+from pipeline import warehouse
+from pipeline.build_cache import BuildCache, manifest_path, recorded_pages
 from pipeline.faults import fault_point
+from pipeline.stages import stage
+from transforms.page_plan import files_under
 
 KEEP_BUILDS = 5
 # A build with this share fewer pages than the live one is refused unless
@@ -43,7 +49,7 @@ def build_id_for(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S")
 
 
-def render_site(site_data: dict, output: Path) -> None:
+def render_site(site_data: dict, output: Path, cache: BuildCache | None = None) -> None:
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -51,51 +57,70 @@ def render_site(site_data: dict, output: Path) -> None:
         "OUTPUT_PATH": str(output), "INCLUSION_SITE": site_data,
         # Yearly results, methodology and open data (transforms.results, results_pages plugin).
         "INCLUSION_RESULTS": site_data.get(RESULTS_KEY),
+        "INCLUSION_BUILD_CACHE": cache,
         "SITENAME": site_data["territory"]["site_title"]})
+    # One "Writing ..." line per page would fill the task log with 100,000 lines.
+    logging.getLogger("pelican.writers").setLevel(logging.WARNING)
     Pelican(settings).run()
 
 
-class _LinkCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("href", "src") and value:
-                self.links.append(value)
+def site_wide_values(site_data: dict) -> object:
+    """What every reusable page shows besides its own data (see pipeline.build_cache)."""
+    return (site_data["territory"], site_data["today"])
 
 
-def _target_exists(root: Path, link: str) -> bool:
-    path = link.split("#", 1)[0].split("?", 1)[0]
-    if not path:
-        return True
-    target = root / path.lstrip("/")
-    return target.is_file() or (target / "index.html").is_file()
+# Our templates always quote attributes with double quotes (Jinja escapes any in values).
+LINK = re.compile(r'\s(?:href|src)="(/[^/"][^"]*|/)"')
 
 
-def check_site(root: Path) -> int:
-    """Every page parses and every internal link or asset resolves; returns the page count."""
-    pages = sorted(root.rglob("*.html"))
+class _TargetCheck:
+    """Whether an internal link resolves; each distinct target is looked up once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, link: str) -> bool:
+        path = html.unescape(link).split("#", 1)[0].split("?", 1)[0]
+        if path not in self.known:
+            target = self.root / path.lstrip("/")
+            self.known[path] = target.is_file() or (target / "index.html").is_file()
+        return self.known[path]
+
+
+def count_pages(root: Path) -> int:
+    return sum(1 for name in files_under(root) if name.endswith(".html"))
+
+
+def check_site(root: Path, reused: frozenset[str] = frozenset()) -> int:
+    """Every internal link or asset of every page resolves; returns the page count. Pages
+    reused unchanged from the live build (``reused``) were checked when first written and
+    link only to pages their own data names, so they are not read again."""
     if not (root / "index.html").is_file():
         raise SiteCheckFailed("la page d'accueil manque")
-    broken = []
-    for page in pages:
-        collector = _LinkCollector()
-        collector.feed(page.read_text(encoding="utf-8"))
-        for link in collector.links:
-            if link.startswith("/") and not link.startswith("//") and not _target_exists(root, link):
-                broken.append(f"{page.relative_to(root)} -> {link}")
+    exists = _TargetCheck(root)
+    broken, pages = [], 0
+    for relative in files_under(root):
+        if not relative.endswith(".html"):
+            continue
+        pages += 1
+        if relative in reused:
+            continue
+        for link in LINK.findall((root / relative).read_text(encoding="utf-8")):
+            if not exists(link):
+                broken.append(f"{relative} -> {link}")
     if broken:
-        raise SiteCheckFailed("liens cassés : " + "; ".join(broken[:20]))
-    return len(pages)
+        raise SiteCheckFailed("liens cassés : " + "; ".join(sorted(broken)[:20]))
+    return pages
 
 
 def _check_page_count(paths: DataPaths, pages: int) -> None:
     live = paths.site_current
     if not live.exists() or os.environ.get("INCLUSION_ALLOW_PAGE_DROP") == "1":
         return
-    before = sum(1 for _ in live.resolve().rglob("*.html"))
+    before = recorded_pages(live.resolve())
+    if before is None:
+        before = count_pages(live.resolve())
     if before and pages < before * (1 - MAX_PAGE_DROP):
         raise SiteCheckFailed(
             f"le nouveau site a {pages} pages contre {before} en ligne (baisse de plus de "
@@ -116,6 +141,7 @@ def _prune(paths: DataPaths, keep: int) -> None:
     for stale in builds[:-keep]:
         if stale.resolve() != current:
             shutil.rmtree(stale, ignore_errors=True)
+            manifest_path(stale).unlink(missing_ok=True)
 
 
 def publish(now: datetime, territory: Territory | None = None,
@@ -131,13 +157,30 @@ def publish(now: datetime, territory: Territory | None = None,
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     try:
-        render_site({**build_site_data(territory, now),
-                     RESULTS_KEY: build_results(territory, now)}, partial)
-        pages = check_site(partial)
-        _check_page_count(paths, pages)
+        with stage("indicators"), warehouse.snapshot():
+            site_data = {**build_site_data(territory, now),
+                         RESULTS_KEY: build_results(territory, now)}
+        with stage("site build") as measured:
+            live = paths.site_current.resolve() if paths.site_current.exists() else None
+            cache = BuildCache(live, site_wide_values(site_data))
+            render_site(site_data, partial, cache)
+            del site_data
+            measured["pages"] = cache.pages
+            measured["reused_files"] = len(cache.reused)
+        with stage("publish", pages=cache.pages):
+            pages = check_site(partial, frozenset(cache.reused))
+            _check_page_count(paths, pages)
+            cache.checked_pages = pages
+            cache.save(final)
     except Exception:
         shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
         raise
+    with stage("publish", pages=pages, step="swap"):
+        _swap_in(paths, partial, final)
+    return Published(build_id, str(final), pages)
+
+
+def _swap_in(paths: DataPaths, partial: Path, final: Path) -> None:
     fault_point("publish-before-swap")
     if final.exists():  # a retry of the same run: replace that build, never the live one's path
         if paths.site_current.exists() and paths.site_current.resolve() == final.resolve():
@@ -146,7 +189,6 @@ def publish(now: datetime, territory: Territory | None = None,
     os.replace(partial, final)
     _swap_current(paths, final)
     _prune(paths, KEEP_BUILDS)
-    return Published(build_id, str(final), pages)
 
 
 def rollback(paths: DataPaths | None = None) -> Path:

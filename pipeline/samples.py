@@ -66,6 +66,7 @@ class Session:
     registered: int
     attended: int | None
     status: str  # contract label
+    registration: str
 
     def cells(self) -> dict[str, object]:
         return {
@@ -73,22 +74,25 @@ class Session:
             "adresse": self.address, "date": self.day, "heure_debut": self.start,
             "duree_minutes": self.minutes, "thematique": self.topic, "public": self.public,
             "places": self.seats, "inscrits": self.registered, "presents": self.attended,
-            "statut": self.status, "inscription": REGISTRATION[self.commune],
+            "statut": self.status, "inscription": self.registration,
         }
 
 
 def generate_sessions(prefix: str, communes: list[str], today: date, rng: random.Random,
-                      per_month: int) -> list[Session]:
+                      per_month: int, venues: dict[str, list[tuple[str, str]]] = VENUES,
+                      registration: dict[str, str] = REGISTRATION,
+                      days_ahead: int = 90) -> list[Session]:
+    """A year of past sessions and ``days_ahead`` days of planned ones, ``per_month`` a month."""
     sessions: list[Session] = []
     start = today - timedelta(days=365)
-    end = today + timedelta(days=90)
-    count = per_month * 15
+    end = today + timedelta(days=days_ahead)
+    count = per_month * (12 + days_ahead // 30)
     for number in range(1, count + 1):
         day = start + timedelta(days=rng.randrange((end - start).days))
         while day.weekday() >= 5:  # workshops are held on weekdays
             day += timedelta(days=1)
         commune = rng.choice(communes)
-        venue, address = rng.choice(VENUES[commune])
+        venue, address = rng.choice(venues[commune])
         seats = rng.randint(5, 12)
         topic = rng.choice(WORKSHOP_TOPICS).label
         public = rng.choice(WORKSHOP_PUBLICS).label
@@ -104,7 +108,7 @@ def generate_sessions(prefix: str, communes: list[str], today: date, rng: random
             attended, status = None, "Prévue"
         sessions.append(Session(f"{prefix}-{number:04d}", commune, venue, address, day,
                                 start_time, minutes, topic, public, seats, registered,
-                                attended, status))
+                                attended, status, registration[commune]))
     return sorted(sessions, key=lambda s: (s.day, s.start, s.session_id))
 
 
@@ -177,11 +181,14 @@ class Venue:
     commune: str
     address: str
 
-    def row(self, rng: random.Random, today: date) -> dict[str, object]:
-        from pipeline.venue_contract import (ACCESS, FEES, NATIONAL_PROGRAMMES, PUBLICS,
-                                             SERVICES, SUPPORT_MODES)
+    def row(self, rng: random.Random, today: date,
+            commune_info: tuple[str, str, float, float] | None = None,
+            source: str = "Agglomération Paris-Saclay") -> dict[str, object]:
+        """A row of the national standard; ``commune_info`` is (name, postal code, lat, lon)."""
+        from pipeline.venue_contract import (ACCESS, FEES, NATIONAL_PROGRAMMES, SERVICES,
+                                             SUPPORT_MODES)
 
-        name, postal, lat, lon = COMMUNE_INFO[self.commune]
+        name, postal, lat, lon = commune_info or COMMUNE_INFO[self.commune]
         services = rng.sample([c.label for c in SERVICES], rng.randint(2, 4))
         programmes = rng.sample([c.label for c in NATIONAL_PROGRAMMES[:6]], rng.randint(0, 2))
         return {
@@ -197,7 +204,7 @@ class Venue:
             "horaires": rng.choice(HOURS),
             "presentation_resume": f"Accompagnement au numérique à {name} : aide aux démarches "
                                    "en ligne, ateliers et accès libre à un ordinateur.",
-            "presentation_detail": "", "source": "Agglomération Paris-Saclay", "itinerance": "Fixe",
+            "presentation_detail": "", "source": source, "itinerance": "Fixe",
             "structure_parente": f"Ville de {name}",
             "date_maj": (today - timedelta(days=rng.randint(5, 200))).isoformat(),
             "services": "|".join(sorted(services)),

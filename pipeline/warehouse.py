@@ -10,11 +10,13 @@ SQLite by default (a file under the data folder, WAL mode, one writer at a time 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String, Table, Text,
                         create_engine, event, select, text, update)
 
 from pipeline.config import warehouse_url
@@ -55,7 +57,13 @@ def _dataset_table(contract: Contract) -> Table:
         Column("superseded_by", String(64)),
     ]
     columns += [Column(c.name, _SQL_TYPES[c.type]) for c in contract.columns if c.name != contract.key]
-    return Table(contract.dataset, metadata, *columns)
+    table = Table(contract.dataset, metadata, *columns)
+    # Cross-file checks look rows up by key across partners (a pass redeemed elsewhere, the
+    # pickup a sorting refers to, a venue by id or name).
+    Index(f"ix_{contract.dataset}_cle", table.c[contract.key], table.c.current)
+    if contract.dataset == "lieux":
+        Index("ix_lieux_nom", table.c.nom, table.c.current)
+    return table
 
 
 DATASET_TABLES: dict[str, Table] = {name: _dataset_table(c) for name, c in CONTRACTS.items()}
@@ -86,6 +94,9 @@ def _engine_for(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
+    for table in DATASET_TABLES.values():  # warehouses created before these indexes existed
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
     return engine
 
 
@@ -141,16 +152,73 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
     return len(records)
 
 
-def current_rows(dataset: str) -> pd.DataFrame:
-    """Current (not superseded) rows of a dataset, as a DataFrame."""
-    table = DATASET_TABLES[dataset]
+def _frame(statement) -> pd.DataFrame:
+    """Rows as a DataFrame through the driver's own cursor: SQLAlchemy's Row objects cost
+    several times more to turn into columns (2,000,000 passes: seconds, not tens)."""
     with engine().connect() as connection:
-        result = connection.execute(select(table).where(table.c.current == 1))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        compiled = statement.compile(dialect=connection.dialect,
+                                     compile_kwargs={"render_postcompile": True})
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            params = compiled.params
+            if connection.dialect.paramstyle in ("qmark", "numeric"):
+                params = tuple(params[name] for name in compiled.positiontup or ())
+            cursor.execute(str(compiled), params)
+            names = [column[0] for column in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=names)
+        finally:
+            cursor.close()
+
+
+_snapshot: dict[str, pd.DataFrame] | None = None
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Within the block, each table's current rows are read once (one build reads every table
+    for the site data and again for the results)."""
+    global _snapshot
+    _snapshot = {}
+    try:
+        yield
+    finally:
+        _snapshot = None
+
+
+def current_rows(dataset: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Current (not superseded) rows of a dataset, as a DataFrame; only ``columns`` if given
+    (2,000,000 passes with every column take a gigabyte)."""
+    key = f"{dataset}:{','.join(columns or ())}"
+    if _snapshot is not None and key in _snapshot:
+        return _snapshot[key]
+    table = DATASET_TABLES[dataset]
+    selected = [table.c[c] for c in columns] if columns else [table]
+    frame = _frame(select(*selected).where(table.c.current == 1))
+    if _snapshot is not None:
+        _snapshot[key] = frame
+    return frame
+
+
+def distinct_current(dataset: str, column: str) -> set:
+    """The distinct non-empty values of one column among current rows."""
+    table = DATASET_TABLES[dataset]
+    frame = _frame(select(table.c[column]).distinct()
+                   .where(table.c.current == 1, table.c[column].is_not(None)))
+    return set(frame[column]) if not frame.empty else set()
+
+
+def current_matching(dataset: str, column: str, values: Iterable[str],
+                     columns: list[str]) -> pd.DataFrame:
+    """``columns`` of the current rows whose ``column`` is one of ``values``, looked up through
+    an index by chunks: a file is checked against the rows it names, not the whole table."""
+    table = DATASET_TABLES[dataset]
+    wanted = sorted({str(v) for v in values})
+    frames = [_frame(select(*[table.c[c] for c in columns])
+                     .where(table.c.current == 1, table.c[column].in_(wanted[i:i + KEY_CHUNK])))
+              for i in range(0, len(wanted), KEY_CHUNK)]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def all_rows(dataset: str) -> pd.DataFrame:
-    table = DATASET_TABLES[dataset]
-    with engine().connect() as connection:
-        result = connection.execute(select(table))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return _frame(select(DATASET_TABLES[dataset]))

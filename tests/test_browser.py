@@ -165,3 +165,43 @@ def test_template_reflows_at_320_px_and_at_200_percent_text(browser, base_url, t
         assert overflow <= 1, f"{template} scrolls sideways by {overflow} px at {width} px, text {zoom}"
         assert text in page.locator("main").inner_text()
         context.close()
+
+
+SPLIT_PAGES = {  # a region-sized site: lists split by commune (forced with a limit of 3)
+    "communes (lieux)": ("lieux/", "Département 91"),
+    "communes (ateliers)": ("ateliers/", "Département 91"),
+    "venues (une commune)": ("lieux/commune/91477/", "Médiathèque George Sand"),
+    "workshops (une commune)": ("ateliers/commune/91477/", "séance"),
+}
+
+
+@pytest.fixture(scope="module")
+def split_url(tmp_path_factory):
+    from transforms import page_plan
+
+    with pytest.MonkeyPatch.context() as patch:
+        data_dir = tmp_path_factory.mktemp("browser-split") / "data"
+        patch.setenv("INCLUSION_DATA", str(data_dir))
+        patch.setattr(page_plan, "LIST_LIMIT", 3)
+        root = build_demo_site(data_dir)
+    with serve(root) as url:
+        yield url
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("name", list(SPLIT_PAGES))
+def test_split_lists_have_no_axe_violation_and_work_without_javascript(browser, split_url, name,
+                                                                       width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    path, text = SPLIT_PAGES[name]
+    context, page, requests, *_ = open_page(browser, f"{split_url}/{path}", width)
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    assert [v["id"] for v in results.response["violations"]] == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    origin = urlsplit(split_url).netloc
+    assert [r for r in requests if urlsplit(r).netloc not in (origin, "")] == []
+    context.close()
+    context, page, *_ = open_page(browser, f"{split_url}/{path}", width, javascript=False)
+    assert text in page.locator("main").inner_text()
+    context.close()

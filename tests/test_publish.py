@@ -34,7 +34,7 @@ def test_failed_build_leaves_the_live_site_untouched(loaded, monkeypatch):
     first = publishing.publish(REFERENCE_RUN)
     assert live(loaded) == Path(first.path)
 
-    def broken(site_data, output):
+    def broken(site_data, output, cache=None):
         output.mkdir(parents=True, exist_ok=True)
         (output / "index.html").write_text('<a href="/page-absente/">x</a>')
 
@@ -49,9 +49,9 @@ def test_a_large_drop_in_pages_needs_a_flag(loaded, monkeypatch):
     publishing.publish(REFERENCE_RUN)
     real_render = publishing.render_site
 
-    def without_venues(site_data, output):
+    def without_venues(site_data, output, cache=None):
         real_render({**site_data, "venues": [], "venue_groups": [], "upcoming": [],
-                     "home_upcoming": []}, output)
+                     "home_upcoming": []}, output, cache)
 
     monkeypatch.setattr(publishing, "render_site", without_venues)
     with pytest.raises(publishing.SiteCheckFailed, match="INCLUSION_ALLOW_PAGE_DROP"):
@@ -92,3 +92,68 @@ def test_status_shows_each_partners_last_file(loaded, capsys):
     assert cli(["status"]) == 0
     out = capsys.readouterr().out
     assert "orange-ateliers" in out and "accepté" in out and "ateliers_orange_" in out
+
+
+def _inode(build: Path, relative: str) -> int:
+    return (build / relative).stat().st_ino
+
+
+def test_unchanged_pages_are_reused_from_the_live_build_until_the_next_day(loaded):
+    first = Path(publishing.publish(REFERENCE_RUN).path)
+    venues = sorted(p.relative_to(first).as_posix() for p in first.glob("lieux/*/index.html"))
+    workshop = next(first.glob("ateliers/*/atelier.ics")).relative_to(first).as_posix()
+    assert len(venues) > 5
+
+    # The venue partner sends its whole directory again with one venue's hours corrected:
+    # only that venue's page is rendered again.
+    (archived,) = (loaded / "archive" / "agglo-lieux").glob("*.csv")
+    lines = archived.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    hours = header.index("horaires")
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    rows[1][hours] = "Mo-Sa 08:00-20:00"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    path = loaded / "inbox" / "agglo-lieux" / "lieux_correction.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert process_file("agglo-lieux", str(path)).rows_loaded == len(rows) - 1
+    second = Path(publishing.publish(REFERENCE_RUN + timedelta(hours=1)).path)
+
+    name = rows[1][header.index("nom")]
+    (changed,) = [v for v in venues if f"<h1>{name}</h1>" in (first / v).read_text(encoding="utf-8")
+                  .replace("&#39;", "'")]
+    assert "Du lundi au samedi de 8 h à 20 h" in (second / changed).read_text(encoding="utf-8")
+    assert _inode(second, changed) != _inode(first, changed)
+    same = [v for v in venues if v != changed]
+    assert all(_inode(second, v) == _inode(first, v) for v in same)  # hard links, not copies
+    assert _inode(second, workshop) == _inode(first, workshop)
+    # Lists and the home page always come from the new data.
+    assert _inode(second, "lieux/index.html") != _inode(first, "lieux/index.html")
+
+    # The next day every page shows the new date, so nothing is reused.
+    third = Path(publishing.publish(REFERENCE_RUN + timedelta(days=1)).path)
+    assert all(_inode(third, v) != _inode(second, v) for v in venues)
+    assert (third / same[0]).read_text(encoding="utf-8") != (second / same[0]).read_text(
+        encoding="utf-8")
+
+
+def test_long_lists_are_split_into_one_page_per_commune(loaded, monkeypatch):
+    from transforms import page_plan
+
+    monkeypatch.setattr(page_plan, "LIST_LIMIT", 3)
+    build = Path(publishing.publish(REFERENCE_RUN).path)
+    venues_index = (build / "lieux" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/lieux/commune/91477/"' in venues_index and "venue-card" not in venues_index
+    palaiseau = (build / "lieux" / "commune" / "91477" / "index.html").read_text(encoding="utf-8")
+    assert "Médiathèque George Sand" in palaiseau and "Médiathèque Jean Cocteau" not in palaiseau
+    workshops_index = (build / "ateliers" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/ateliers/calendrier-91477.ics"' in workshops_index
+    communes = sorted(p.parent.name for p in build.glob("ateliers/commune/*/index.html"))
+    assert "91477" in communes and "91377" in communes
+    massy = (build / "ateliers" / "commune" / "91377" / "index.html").read_text(encoding="utf-8")
+    assert 'data-commune="91377"' in massy and 'data-commune="91477"' not in massy
+    home = (build / "index.html").read_text(encoding="utf-8")
+    assert "Choisir sa commune" in home and "/lieux/#commune-" not in home

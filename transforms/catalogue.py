@@ -10,7 +10,7 @@ one list come:
 - the data dictionary of the downloads (``transforms.opendata``: headers and Table Schema),
 - the chart titles and table headers of the results pages.
 
-Rows given to ``compute`` are already prepared by ``prepare`` (typed, with an ``annee`` column,
+Rows given to ``compute`` (and split into ``Groups``) are already prepared by ``prepare`` (typed, with an ``annee`` column,
 current rows only: superseded versions never reach this module).
 """
 
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Callable, Literal
 
+import numpy as np
 import pandas as pd
 
 Unit = Literal["nombre", "heures", "taux", "euros", "jours"]
@@ -47,13 +49,19 @@ class Indicator:
     unit: Unit
     formula: str
     dataset: str
-    compute: Callable[[pd.DataFrame], float] = field(repr=False, compare=False)
+    # The indicator for every group of rows at once (every commune, every topic…): pandas
+    # works on whole columns, so 1,000 communes cost about as much as one.
+    grouped: Callable[[Groups], pd.Series] = field(repr=False, compare=False)
     breakdowns: tuple[str, ...] = ("annee", "commune")
     decimals: int = 0
     # Summable over communes and years (counts); rates, medians and distinct counts are not.
     additive: bool = True
     # Withheld together with the dataset's people count (it would reveal it).
     reveals_people: bool = False
+
+    def compute(self, rows: pd.DataFrame) -> float:
+        """The indicator for all ``rows`` taken as one group."""
+        return float(self.grouped(Groups(rows)).iloc[0])
 
     @property
     def unit_label(self) -> str:
@@ -81,30 +89,82 @@ DATASETS: dict[str, Dataset] = {d.id: d for d in (
 )}
 
 
-# --- workshops -------------------------------------------------------------------------------
+# --- groups ----------------------------------------------------------------------------------
 
-def _held(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows[rows["statut"] == HELD]
+class Groups:
+    """The rows of one dataset split by a column (commune, topic…), or all in one group when no
+    column is given. Each method gives one value per group, as a Series indexed by the group
+    values; a group with no matching row counts 0 (a ratio or median of nothing is NaN).
+
+    Groups are integer codes computed once and rows are selected with boolean masks, so an
+    indicator for 1,000 communes is a few numpy passes over the columns, not 1,000 sub-tables.
+    """
+
+    def __init__(self, rows: pd.DataFrame, key: str | None = None) -> None:
+        self.rows = rows
+        if key:
+            codes, uniques = pd.factorize(rows[key], sort=False)
+            self.codes, self.index = codes, pd.Index(uniques)
+        else:
+            self.codes, self.index = np.zeros(len(rows), dtype=np.intp), pd.Index([""])
+
+    def _series(self, values: np.ndarray) -> pd.Series:
+        return pd.Series(values.astype(float), index=self.index)
+
+    def _codes(self, mask: np.ndarray | None) -> np.ndarray:
+        return self.codes if mask is None else self.codes[mask]
+
+    def col(self, name: str) -> np.ndarray:
+        return pd.to_numeric(self.rows[name], errors="coerce").to_numpy(dtype=float)
+
+    def equals(self, column: str, value: str) -> np.ndarray:
+        return (self.rows[column] == value).to_numpy(dtype=bool, na_value=False)
+
+    def count(self, mask: np.ndarray | None = None) -> pd.Series:
+        return self._series(np.bincount(self._codes(mask), minlength=len(self.index)))
+
+    def sum(self, values: str | np.ndarray, mask: np.ndarray | None = None) -> pd.Series:
+        values = self.col(values) if isinstance(values, str) else values
+        values = np.nan_to_num(values if mask is None else values[mask])
+        return self._series(np.bincount(self._codes(mask), weights=values,
+                                        minlength=len(self.index)))
+
+    def nunique(self, column: str, mask: np.ndarray | None = None) -> pd.Series:
+        values = self.rows[column] if mask is None else self.rows[column][mask]
+        value_codes, _ = pd.factorize(values)  # missing values get -1
+        codes = self._codes(mask)[value_codes >= 0]
+        pairs = np.unique(codes.astype(np.int64) * (len(value_codes) + 1)
+                          + value_codes[value_codes >= 0])
+        return self._series(np.bincount(pairs // (len(value_codes) + 1),
+                                        minlength=len(self.index)))
+
+    def median(self, values: np.ndarray, mask: np.ndarray) -> pd.Series:
+        medians = pd.Series(values[mask]).groupby(self.codes[mask]).median()
+        return self._series(medians.reindex(range(len(self.index))).to_numpy())
+
+    @cached_property
+    def held(self) -> np.ndarray:
+        return self.equals("statut", HELD)
+
+    @cached_property
+    def used(self) -> np.ndarray:
+        return self.rows["date_utilisation"].notna().to_numpy()
+
+    @cached_property
+    def sorted(self) -> np.ndarray:
+        rows = self.rows
+        return (rows["telephones_reconditionnes"].notna()
+                | rows["telephones_recycles"].notna()).to_numpy()
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    return float(numerator / denominator) if denominator else float("nan")
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return numerator / denominator.where(denominator != 0)
 
 
-def _used(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows[rows["date_utilisation"].notna()]
-
-
-def _median_delay(rows: pd.DataFrame) -> float:
-    used = _used(rows)
-    if used.empty:
-        return float("nan")
-    days = (pd.to_datetime(used["date_utilisation"]) - pd.to_datetime(used["date_distribution"])).dt.days
-    return float(days.median())
-
-
-def _sorted(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows[rows["telephones_reconditionnes"].notna() | rows["telephones_recycles"].notna()]
+def _delay_days(g: Groups) -> pd.Series:
+    days = (pd.to_datetime(g.rows["date_utilisation"], format="ISO8601", errors="coerce")
+            - pd.to_datetime(g.rows["date_distribution"], format="ISO8601", errors="coerce")).dt.days
+    return g.median(days.to_numpy(dtype=float, na_value=np.nan), g.used)
 
 
 def _filled(rows: pd.DataFrame, column: str) -> pd.Series:
@@ -113,111 +173,111 @@ def _filled(rows: pd.DataFrame, column: str) -> pd.Series:
     return rows[column].fillna("").astype(str).str.strip().ne("")
 
 
-def _labelled(rows: pd.DataFrame) -> float:
-    return float((_filled(rows, "dispositif_programmes_nationaux")
-                  | _filled(rows, "formations_labels")).sum())
+def _labelled(g: Groups) -> pd.Series:
+    flags = _filled(g.rows, "dispositif_programmes_nationaux") | _filled(g.rows, "formations_labels")
+    return g.sum(flags.to_numpy(dtype=float))
 
 
 CATALOGUE: tuple[Indicator, ...] = (
     Indicator("seances_realisees", "Ateliers réalisés",
               "Séances d'atelier qui ont eu lieu.", "nombre",
               "nombre de séances dont le statut est « Réalisée »", "ateliers",
-              lambda r: float(len(_held(r))), ("annee", "commune", "thematique", "public")),
+              lambda g: g.count(g.held), ("annee", "commune", "thematique", "public")),
     Indicator("seances_annulees", "Ateliers annulés",
               "Séances prévues puis annulées ; elles ne comptent dans aucun autre indicateur.",
               "nombre", "nombre de séances dont le statut est « Annulée »", "ateliers",
-              lambda r: float((r["statut"] == CANCELLED).sum())),
+              lambda g: g.count(g.equals("statut", CANCELLED))),
     Indicator("participants", "Participations",
               "Personnes présentes aux ateliers réalisés ; une personne venue à deux séances "
               "compte deux fois.", "nombre",
               "somme des présents sur les séances réalisées", "ateliers",
-              lambda r: float(_held(r)["presents"].sum()), ("annee", "commune", "thematique", "public"),
+              lambda g: g.sum("presents", g.held), ("annee", "commune", "thematique", "public"),
               reveals_people=True),
     Indicator("thematiques_distinctes", "Thématiques abordées",
               "Nombre de thématiques différentes parmi les ateliers réalisés.", "nombre",
               "nombre de thématiques distinctes des séances réalisées", "ateliers",
-              lambda r: float(_held(r)["thematique"].nunique()), additive=False),
+              lambda g: g.nunique("thematique", g.held), additive=False),
     Indicator("heures_apprenants", "Heures d'apprentissage",
               "Temps passé en atelier par l'ensemble des participants.", "heures",
               "somme, sur les séances réalisées, des présents multipliés par la durée en heures",
               "ateliers",
-              lambda r: float((_held(r)["presents"] * _held(r)["duree_minutes"]).sum() / 60),
+              lambda g: g.sum(g.col("presents") * g.col("duree_minutes"), g.held) / 60,
               reveals_people=True),
     Indicator("taux_remplissage", "Taux de remplissage",
               "Part des places ouvertes qui ont trouvé un inscrit.", "taux",
               "inscrits divisés par les places, sur les séances réalisées", "ateliers",
-              lambda r: _ratio(_held(r)["inscrits"].sum(), _held(r)["places"].sum()),
+              lambda g: _ratio(g.sum("inscrits", g.held), g.sum("places", g.held)),
               decimals=3, additive=False, reveals_people=True),
     Indicator("taux_presence", "Taux de présence",
               "Part des inscrits qui sont venus.", "taux",
               "présents divisés par les inscrits, sur les séances réalisées", "ateliers",
-              lambda r: _ratio(_held(r)["presents"].sum(), _held(r)["inscrits"].sum()),
+              lambda g: _ratio(g.sum("presents", g.held), g.sum("inscrits", g.held)),
               decimals=3, additive=False, reveals_people=True),
     # --- vouchers ----------------------------------------------------------------------------
     Indicator("carnets_distribues", "Carnets remis",
               "Carnets (chéquiers) de pass remis à des habitants ; un carnet correspond à un "
               "bénéficiaire.", "nombre",
               "nombre de numéros de carnet distincts parmi les pass remis dans l'année", "pass",
-              lambda r: float(r["numero_carnet"].nunique()), reveals_people=True),
+              lambda g: g.nunique("numero_carnet"), reveals_people=True),
     Indicator("pass_distribues", "Pass remis",
               "Pass numériques remis à des habitants par les prescripteurs.", "nombre",
               "nombre de pass dont la date de remise tombe dans l'année", "pass",
-              lambda r: float(len(r)), reveals_people=True),
+              lambda g: g.count(), reveals_people=True),
     Indicator("pass_utilises", "Pass utilisés",
               "Pass remis dans l'année et utilisés dans un lieu agréé (à la date de publication, "
               "quelle que soit l'année d'utilisation).", "nombre",
               "nombre de pass remis dans l'année qui ont une date d'utilisation", "pass",
-              lambda r: float(len(_used(r))), reveals_people=True),
+              lambda g: g.count(g.used), reveals_people=True),
     Indicator("taux_utilisation", "Taux d'utilisation des pass",
               "Part des pass remis qui ont été utilisés.", "taux",
               "pass utilisés divisés par pass remis (année de remise)", "pass",
-              lambda r: _ratio(len(_used(r)), len(r)), decimals=3, additive=False,
+              lambda g: _ratio(g.count(g.used), g.count()), decimals=3, additive=False,
               reveals_people=True),
     Indicator("valeur_utilisee_euros", "Valeur des pass utilisés",
               "Montant des séances de médiation payées avec des pass.", "euros",
               "somme des valeurs faciales des pass utilisés", "pass",
-              lambda r: float(_used(r)["valeur_euros"].sum()), reveals_people=True),
+              lambda g: g.sum("valeur_euros", g.used), reveals_people=True),
     Indicator("delai_median_jours", "Délai médian d'utilisation (jours)",
               "Temps qui sépare, pour la moitié des pass utilisés, la remise de l'utilisation.",
               "jours", "médiane du nombre de jours entre la date de remise et la date "
-              "d'utilisation, sur les pass utilisés", "pass", _median_delay, decimals=1,
+              "d'utilisation, sur les pass utilisés", "pass", _delay_days, decimals=1,
               additive=False, reveals_people=True),
     Indicator("lieux_utilisation", "Lieux où des pass ont été utilisés",
               "Lieux agréés différents où des pass remis dans l'année ont été utilisés.",
               "nombre", "nombre de lieux d'utilisation distincts", "pass",
-              lambda r: float(_used(r)["lieu_utilisation"].nunique()), additive=False,
+              lambda g: g.nunique("lieu_utilisation", g.used), additive=False,
               reveals_people=True),
     # --- phone collection --------------------------------------------------------------------
     Indicator("points_collecte_actifs", "Points de collecte actifs",
               "Collecteurs relevés au moins une fois dans l'année.", "nombre",
               "nombre de points de collecte distincts ayant au moins une relève", "collecte",
-              lambda r: float(r["point_collecte"].nunique()), additive=False),
+              lambda g: g.nunique("point_collecte"), additive=False),
     Indicator("telephones_collectes", "Téléphones collectés",
               "Téléphones usagés trouvés dans les collecteurs.", "nombre",
               "somme des téléphones collectés lors des relèves de l'année", "collecte",
-              lambda r: float(r["telephones_collectes"].sum())),
+              lambda g: g.sum("telephones_collectes")),
     Indicator("telephones_reconditionnes", "Téléphones reconditionnés",
               "Téléphones effacés, testés et remis en vente au profit d'Emmaüs International.",
               "nombre", "somme des téléphones reconditionnés d'après le fichier de tri du "
               "reconditionneur, rattachés à l'année de la relève", "collecte",
-              lambda r: float(r["telephones_reconditionnes"].sum())),
+              lambda g: g.sum("telephones_reconditionnes")),
     Indicator("telephones_recycles", "Téléphones recyclés",
               "Téléphones hors d'usage envoyés au recyclage.", "nombre",
               "somme des téléphones recyclés d'après le fichier de tri, année de la relève",
-              "collecte", lambda r: float(r["telephones_recycles"].sum())),
+              "collecte", lambda g: g.sum("telephones_recycles")),
     Indicator("taux_reemploi", "Taux de réemploi",
               "Part des téléphones triés qui ont été reconditionnés plutôt que recyclés.", "taux",
               "reconditionnés divisés par (reconditionnés + recyclés), sur les relèves triées",
               "collecte",
-              lambda r: _ratio(_sorted(r)["telephones_reconditionnes"].sum(),
-                               _sorted(r)["telephones_reconditionnes"].sum()
-                               + _sorted(r)["telephones_recycles"].sum()),
+              lambda g: _ratio(g.sum("telephones_reconditionnes", g.sorted),
+                               g.sum("telephones_reconditionnes", g.sorted)
+                               + g.sum("telephones_recycles", g.sorted)),
               decimals=3, additive=False),
     # --- venues ------------------------------------------------------------------------------
     Indicator("lieux_recenses", "Lieux recensés",
               "Lieux de médiation numérique de l'annuaire (état au jour de la publication).",
               "nombre", "nombre de lieux de l'annuaire, selon le code INSEE de leur adresse",
-              "lieux", lambda r: float(len(r)), ("commune", "service", "label")),
+              "lieux", lambda g: g.count(), ("commune", "service", "label")),
     Indicator("lieux_labellises", "Lieux labellisés",
               "Lieux qui déclarent au moins un label ou dispositif national (France Services, "
               "Conseillers numériques, Aidants Connect…).", "nombre",
@@ -228,7 +288,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("communes_avec_lieu", "Communes avec au moins un lieu",
               "Communes du territoire où l'annuaire recense au moins un lieu.", "nombre",
               "nombre de codes INSEE distincts parmi les lieux de l'annuaire", "lieux",
-              lambda r: float(r["code_insee"].nunique()), ("commune",), additive=False),
+              lambda g: g.nunique("code_insee"), ("commune",), additive=False),
 )
 
 BY_ID: dict[str, Indicator] = {i.id: i for i in CATALOGUE}

@@ -105,7 +105,7 @@ def _source_rows(source_list: dict[str, list[dict]]) -> tuple[list[dict], list[d
         _field("dernier_fichier", "Dernier fichier", "date", "Date de réception du dernier "
                "fichier accepté (fraîcheur)."),
     ]
-    records = [{"jeu_de_donnees": dataset, **item}
+    records = [{"jeu_de_donnees": dataset, **{f["name"]: item[f["name"]] for f in fields[1:]}}
                for dataset, items in sorted(source_list.items()) for item in items]
     return fields, records
 

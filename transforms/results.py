@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from transforms import charts, formatting
-from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, Indicator, indicator, indicators_of,
-                                  round_value)
+from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, Groups, Indicator,
+                                  indicator, indicators_of, round_value)
 from transforms.suppression import DEFAULT_THRESHOLD, suppress
 
 SECRET = "< {threshold}"
@@ -109,6 +109,16 @@ def _values(rows: pd.DataFrame, indicators: list[Indicator]) -> dict:
     return {i.id: round_value(i, i.compute(rows)) for i in indicators}
 
 
+def _values_by(rows: pd.DataFrame, column: str, indicators: list[Indicator]) -> dict[str, dict]:
+    """``_values`` for every value of ``column`` at once (one pandas pass per indicator)."""
+    if rows.empty:
+        return {}
+    groups = Groups(rows, column)
+    series = {i.id: i.grouped(groups) for i in indicators}
+    return {code: {i.id: round_value(i, series[i.id][code]) for i in indicators}
+            for code in groups.index}
+
+
 def _display(ind: Indicator, value, secret: bool, renseigne: bool, threshold: int,
              primary: bool = False) -> str:
     if not renseigne:
@@ -139,15 +149,15 @@ def commune_table(dataset: str, rows: pd.DataFrame, communes: dict[str, str], th
                   covered: set[str] | None = None) -> dict:
     """One row per commune of the territory (sorted by name) and the territory total."""
     indicators = [i for i in indicators_of(dataset) if "commune" in i.breakdowns]
-    groups = dict(tuple(rows.groupby("commune"))) if not rows.empty else {}
+    by_commune = _values_by(rows, "commune", indicators)
+    empty = _values(rows.iloc[0:0], indicators) if covered else {}
     table_rows = []
     for code, name in sorted(communes.items(), key=lambda item: item[1]):
-        group = groups.get(code)
-        reported = group is not None or (covered is not None and code in covered)
-        data = group if group is not None else rows.iloc[0:0]
+        values = by_commune.get(code)
+        reported = values is not None or (covered is not None and code in covered)
         table_rows.append({"commune": code, "nom_commune": name, "sort": name,
                            "renseigne": reported,
-                           "values": _values(data, indicators) if reported else {}})
+                           "values": (values if values is not None else empty) if reported else {}})
     total = {"commune": "", "nom_commune": "Territoire", "sort": "", "renseigne": not rows.empty,
              "values": _values(rows, indicators_of(dataset)) if not rows.empty else {}}
     people = DATASETS[dataset].people
@@ -163,11 +173,11 @@ def breakdown_table(dataset: str, dimension: str, ids: tuple[str, ...], rows: pd
                     labels: dict[str, str], threshold: int) -> dict:
     indicators = [indicator(i) for i in ids]
     table_rows = []
-    if not rows.empty:
-        for code, group in sorted(rows.groupby(dimension), key=lambda item: str(item[0])):
-            label = labels.get(code, code)
-            table_rows.append({"code": code, "label": label, "sort": label, "renseigne": True,
-                               "values": _values(group, indicators)})
+    for code, values in sorted(_values_by(rows, dimension, indicators).items(),
+                               key=lambda item: str(item[0])):
+        label = labels.get(code, code)
+        table_rows.append({"code": code, "label": label, "sort": label, "renseigne": True,
+                           "values": values})
     total = {"code": "", "label": "Total", "sort": "", "renseigne": not rows.empty,
              "values": _values(rows, indicators) if not rows.empty else {}}
     people = DATASETS[dataset].people
@@ -233,9 +243,12 @@ def target_progress(targets: list[Target], data: dict[str, pd.DataFrame]) -> lis
     return out
 
 
-def sources(entries: list, partners: dict[str, str]) -> dict[str, list[dict]]:
-    """Per dataset: each partner with its number of accepted files and the date of its latest
-    one (the ledger's reception time). The refurbisher's sorting counts for ``collecte``."""
+def sources(entries: list, partners: dict[str, str],
+            coverage: dict[str, list[str]] | None = None) -> dict[str, list[dict]]:
+    """Per dataset: each partner with its number of accepted files, the date of its latest
+    one (the ledger's reception time) and the communes it reports for (``coverage``; ``*`` for
+    all). The refurbisher's sorting counts for ``collecte``."""
+    coverage = coverage or {}
     out: dict[str, dict[str, dict]] = {}
     for entry in entries:
         if entry.status == "rejete":
@@ -243,7 +256,7 @@ def sources(entries: list, partners: dict[str, str]) -> dict[str, list[dict]]:
         dataset = "collecte" if entry.dataset == "tri" else entry.dataset
         item = out.setdefault(dataset, {}).setdefault(entry.partner, {
             "partenaire": entry.partner, "nom": partners.get(entry.partner, entry.partner),
-            "fichiers": 0, "dernier_fichier": ""})
+            "communes": coverage.get(entry.partner, ["*"]), "fichiers": 0, "dernier_fichier": ""})
         item["fichiers"] += 1
         item["dernier_fichier"] = max(item["dernier_fichier"], entry.received_at[:10])
     return {d: sorted(p.values(), key=lambda i: i["nom"]) for d, p in out.items()}
@@ -348,21 +361,27 @@ def compute_results(frames: dict[str, pd.DataFrame], communes: dict[str, str], n
     }
 
 
+# The largest table is read with only the columns the catalogue uses.
+READ_COLUMNS = {"pass": ("commune", "date_distribution", "numero_carnet", "date_utilisation",
+                         "valeur_euros", "lieu_utilisation")}
+
+
 def build_results(territory, now: datetime) -> dict:
     """What the results pages show, from the warehouse, the ledger and territory.toml."""
     from pipeline import ledger, warehouse
     from transforms import opendata
 
     threshold, targets = load_results_config()
-    frames = {name: warehouse.current_rows(name)
+    frames = {name: warehouse.current_rows(name, READ_COLUMNS.get(name))
               for name in ("ateliers", "pass", "collecte", "tri", "lieux")}
     entries = ledger.entries()
     partners = {p.id: p.name for p in territory.partners}
     venue_partners = {e.partner for e in entries if e.dataset == "lieux" and e.status != "rejete"}
     covered = {c for p in territory.partners if p.id in venue_partners
                for c in territory.partner_communes(p)}
+    coverage = {p.id: list(p.communes) for p in territory.partners}
     results = compute_results(frames, territory.commune_names, now, threshold, targets,
-                              sources(entries, partners), covered)
+                              sources(entries, partners, coverage), covered)
     results["files"] = opendata.files(results, territory.name)
     results["tables"] = [{"title": t["title"], "path": t["path"]}
                          for t in opendata.published_tables(results)]

@@ -57,13 +57,14 @@ def _session_view(row: dict, communes: dict[str, str], topics: dict, publics: di
         "places": int(row["places"]),
         "places_restantes": int(row["places_restantes"]),
         "inscription": row["inscription"],
+        # When the partner file carrying this version arrived (the calendar's DTSTAMP).
+        "modifie_le": row["source_received_at"],
     }
 
 
 def _venue_data(territory: Territory, venues: pd.DataFrame,
                 upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
-    passes = warehouse.current_rows("pass")
-    redeemed_at = set(passes["lieu_utilisation"].dropna()) if not passes.empty else set()
+    redeemed_at = warehouse.distinct_current("pass", "lieu_utilisation")
     views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
     by_key = {venue_key(v["commune"], v["nom"]): v for v in views}
     for session in upcoming:
@@ -71,22 +72,23 @@ def _venue_data(territory: Territory, venues: pd.DataFrame,
         if venue:
             session["lieu_slug"] = venue["slug"]
             venue["ateliers"].append(session)
-    groups = []
-    for code, name in sorted(territory.commune_names.items(), key=lambda item: item[1]):
-        listed = [v for v in views if v["commune"] == code]
-        if listed:
-            groups.append({"commune": code, "nom_commune": name, "lieux": listed})
+    by_commune: dict[str, list[dict]] = {}
+    for view in views:
+        by_commune.setdefault(view["commune"], []).append(view)
+    groups = [{"commune": code, "nom_commune": name, "lieux": by_commune[code]}
+              for code, name in sorted(territory.commune_names.items(), key=lambda item: item[1])
+              if code in by_commune]
     return views, groups
 
 
 def _phone_points(communes: dict[str, str]) -> list[dict]:
     points = phones.collection_points(warehouse.current_rows("collecte"))
-    groups = []
-    for code, name in sorted(communes.items(), key=lambda item: item[1]):
-        rows = _records(points[points["commune"] == code]) if not points.empty else []
-        if rows:
-            groups.append({"commune": code, "nom_commune": name, "points": rows})
-    return groups
+    by_commune: dict[str, list[dict]] = {}
+    for record in (_records(points) if not points.empty else []):
+        by_commune.setdefault(record["commune"], []).append(record)
+    return [{"commune": code, "nom_commune": name, "points": by_commune[code]}
+            for code, name in sorted(communes.items(), key=lambda item: item[1])
+            if code in by_commune]
 
 
 def build_site_data(territory: Territory, now: datetime) -> dict:
@@ -112,10 +114,7 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
         "venues": venues,
         "workshop_communes": sorted({(s["commune"], s["nom_commune"]) for s in upcoming},
                                     key=lambda item: item[1]),
-        "workshop_topics": sorted({s["thematique"] for s in upcoming}),
-        "workshop_publics": sorted({s["public"] for s in upcoming}),
         "venue_groups": venue_groups,
         "phone_points": _phone_points(communes),
-        "exports": {"lieux.csv": exports.venues_csv(venue_rows),
-                    "lieux.json": exports.venues_json(venue_rows)},
+        "exports": exports.venue_downloads(venue_rows),
     }

@@ -7,6 +7,7 @@ escaped by the templates.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -44,10 +45,17 @@ def hours_lines(value: object) -> tuple[list[str], bool]:
     """Humanised lines, and whether they could be read (else the raw value is shown)."""
     if not isinstance(value, str) or not value.strip():
         return [], True
+    lines, readable = _described(value)
+    return list(lines), readable
+
+
+@lru_cache(maxsize=16384)
+def _described(value: str) -> tuple[tuple[str, ...], bool]:
+    # Directories repeat a few dozen opening-hour patterns across thousands of venues.
     try:
-        return describe(value), True
+        return tuple(describe(value)), True
     except Exception:  # opening_hours raises its own parser errors; show the value as given
-        return [value], False
+        return (value,), False
 
 
 def venue_key(commune: str, name: str) -> tuple[str, str]:

@@ -1,0 +1,314 @@
+"""Ratios for the national benchmark, measured in one run on the same data, so they hold on a
+noisy machine:
+
+- Great Expectations vs the same suite rules written in plain pandas (the same failing cells
+  are required of both, so the floor cannot cheat);
+- the whole-site Pelican build vs rendering the same plan (``transforms.page_plan``) with plain
+  Jinja2 and the same templates: the floor for a Python generator;
+- for the venue pages, Hugo (Debian package ``hugo``) vs plain Jinja2, when Hugo is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import REPO_ROOT
+
+FILES_PER_DATASET = 5
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+# --- Great Expectations vs plain pandas ----------------------------------------------------------
+
+def _resolve(value: object, parameters: dict) -> object:
+    if isinstance(value, dict) and "$PARAMETER" in value:
+        return parameters[value["$PARAMETER"]]
+    return value
+
+
+def pandas_findings(frame: pd.DataFrame, suite: dict, parameters: dict) -> set[tuple]:
+    """The (rule, column, line) triples the suite's expectations flag, in plain pandas."""
+    from pipeline.validation import LINE_COLUMN
+
+    found: set[tuple] = set()
+    for expectation in suite["expectations"]:
+        kind, kwargs, meta = expectation["type"], expectation["kwargs"], expectation["meta"]
+        rule = (meta.get("regle", ""), meta.get("colonne", ""))
+        rows = frame.query(kwargs["row_condition"], engine="python") \
+            if "row_condition" in kwargs else frame
+        if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+            a, b = rows[kwargs["column_A"]], rows[kwargs["column_B"]]
+            both = a.notna() & b.notna()
+            bad = both & ~((a >= b) if kwargs.get("or_equal") else (a > b))
+        else:
+            column = rows[kwargs["column"]]
+            if kind == "expect_column_values_to_not_be_null":
+                bad = column.isna()
+            else:
+                filled = column.notna()
+                if kind == "expect_column_values_to_be_in_set":
+                    ok = column.isin(_resolve(kwargs["value_set"], parameters))
+                elif kind == "expect_column_values_to_be_between":
+                    ok = pd.Series(True, index=column.index)
+                    if kwargs.get("min_value") is not None:
+                        ok &= column >= kwargs["min_value"]
+                    if kwargs.get("max_value") is not None:
+                        ok &= column <= kwargs["max_value"]
+                elif kind == "expect_column_values_to_match_regex":
+                    ok = column.astype(str).str.contains(kwargs["regex"], regex=True)
+                elif kind == "expect_column_values_to_be_unique":
+                    ok = ~column.duplicated(keep=False)
+                elif kind == "expect_column_value_lengths_to_be_between":
+                    lengths = column.astype(str).str.len()
+                    ok = pd.Series(True, index=column.index)
+                    if kwargs.get("min_value") is not None:
+                        ok &= lengths >= kwargs["min_value"]
+                    if kwargs.get("max_value") is not None:
+                        ok &= lengths <= kwargs["max_value"]
+                else:
+                    raise ValueError(f"expectation non traduite en pandas : {kind}")
+                bad = filled & ~ok.fillna(False).astype(bool)
+        found |= {(*rule, int(line)) for line in rows.loc[bad, LINE_COLUMN]}
+    return found
+
+
+def _gx_findings(frame: pd.DataFrame, dataset: str, communes: list[str]) -> set[tuple]:
+    from pipeline.validation import run_suite
+
+    problems = run_suite(frame, dataset, communes)
+    return {(p.rule, p.column, p.line) for p in problems}
+
+
+def validation_ratio(data: Path) -> dict:
+    from pipeline.config import load_territory
+    from pipeline.contracts import CONTRACTS
+    from pipeline.reading import normalize_header, read_partner_file
+    from pipeline.suites import PARTNER_COMMUNES, load_suite
+    from pipeline.validation import _validation_definition
+
+    territory = load_territory()
+    by_name = {normalize_header(c.name): c.insee for c in territory.communes}
+    gx_seconds = pandas_seconds = 0.0
+    rows = files = 0
+    for dataset in CONTRACTS:
+        _validation_definition(dataset)  # GX's import and context: paid once per process
+        suite = load_suite(dataset)
+        partners = [p for p in territory.partners if dataset in p.datasets]
+        paths = sorted(p for partner in partners
+                       for p in (data / "archive" / partner.id).glob("*") if p.is_file())
+        for path in paths[:FILES_PER_DATASET]:
+            partner = next(p for p in partners if p.id == path.parent.name)
+            communes = territory.partner_communes(partner)
+            frame = read_partner_file(path, CONTRACTS[dataset], by_name).frame
+            started = time.perf_counter()
+            gx = _gx_findings(frame, dataset, communes)
+            gx_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            plain = pandas_findings(frame, suite, {PARTNER_COMMUNES: communes})
+            pandas_seconds += time.perf_counter() - started
+            if gx != plain:
+                raise AssertionError(f"{path.name}: GX et pandas ne relèvent pas les mêmes cases")
+            rows, files = rows + len(frame), files + 1
+    return {"label": "Great Expectations / pandas seul (mêmes règles, mêmes fichiers)",
+            "ratio": gx_seconds / pandas_seconds,
+            "detail": f"{files} fichiers, {_n(rows)} lignes : GX {gx_seconds:.2f} s, "
+                      f"pandas {pandas_seconds:.2f} s",
+            "gx_s": round(gx_seconds, 3), "pandas_s": round(pandas_seconds, 3),
+            "files": files, "rows": rows}
+
+
+# --- Pelican vs plain Jinja2 (and Hugo) ---------------------------------------------------------
+
+def _jinja_environment():
+    import runpy
+
+    from jinja2 import Environment, FileSystemLoader
+
+    settings = runpy.run_path(str(REPO_ROOT / "pelican.conf.py"))
+    env = Environment(loader=FileSystemLoader(str(REPO_ROOT / "site" / "theme" / "templates")),
+                      **settings["JINJA_ENVIRONMENT"])
+    env.filters.update(settings["JINJA_FILTERS"])
+    return env
+
+
+def render_with_jinja(site_data: dict, results: dict, output: Path,
+                      only_template: str | None = None) -> int:
+    """The same plan as the Pelican plugins, rendered with plain Jinja2; returns pages."""
+    from transforms.page_plan import (Page, asset_urls, fingerprinted_assets, results_plan,
+                                      site_plan, sitemap, write_file)
+
+    env = _jinja_environment()
+    assets = fingerprinted_assets(REPO_ROOT / "site" / "theme")
+    shared = {"site": site_data, "results": results, "asset": asset_urls(assets)}
+    pages = 0
+    for item in [*site_plan(site_data, assets), *results_plan(results)]:
+        if isinstance(item, Page):
+            if only_template and item.template != only_template:
+                continue
+            html = env.get_template(f"{item.template}.html").render(
+                **shared, page_name=item.page_name, breadcrumb=item.breadcrumb, **item.context)
+            target = output / item.save_as
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+            pages += 1
+        elif not only_template:
+            write_file(output, item)
+    if not only_template:
+        shutil.copytree(REPO_ROOT / "site" / "theme" / "static", output / "theme",
+                        dirs_exist_ok=True)  # as Pelican copies the theme's static files
+        (output / "sitemap.xml").write_bytes(
+            sitemap(output, site_data["territory"].get("site_url", "")))
+    return pages
+
+
+def site_ratios(folder: Path) -> dict:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pipeline import warehouse
+    from pipeline.config import load_territory
+    from pipeline.publish import RESULTS_KEY, render_site
+    from transforms.results import build_results
+    from transforms.site_data import build_site_data
+
+    territory = load_territory()
+    now = datetime.now(ZoneInfo(territory.timezone))
+    with warehouse.snapshot():
+        site_data = build_site_data(territory, now)
+        results = build_results(territory, now)
+    out = {}
+    timings = {}
+    for name, build in (
+            ("pelican", lambda target: render_site({**site_data, RESULTS_KEY: results}, target)),
+            ("jinja2", lambda target: render_with_jinja(site_data, results, target))):
+        target = folder / name
+        shutil.rmtree(target, ignore_errors=True)
+        started = time.perf_counter()
+        build(target)
+        timings[name] = time.perf_counter() - started
+    pelican_pages = _same_output(folder / "pelican", folder / "jinja2")
+    jinja_pages = sum(1 for _ in (folder / "jinja2").rglob("*.html"))
+    out["pelican_vs_jinja2"] = {
+        "label": "Pelican (site entier) / Jinja2 seul (mêmes pages, mêmes modèles)",
+        "ratio": timings["pelican"] / timings["jinja2"],
+        "detail": f"{_n(pelican_pages)} pages Pelican (dont 3 en Markdown), {_n(jinja_pages)} "
+                  f"Jinja2 : {timings['pelican']:.1f} s contre {timings['jinja2']:.1f} s",
+        "pelican_s": round(timings["pelican"], 2), "jinja2_s": round(timings["jinja2"], 2),
+        "pages": pelican_pages}
+    hugo = hugo_ratio(site_data, results, folder)
+    if hugo:
+        out["hugo_vs_jinja2"] = hugo
+    return out
+
+
+MARKDOWN_PAGES = {"accessibilite/index.html", "mentions-legales/index.html",
+                  "s-equiper/index.html"}
+
+
+def _same_output(pelican: Path, jinja: Path) -> int:
+    """The floor wrote the same files with the same bytes (Pelican's Markdown pages aside);
+    returns Pelican's page count."""
+    def files(root: Path) -> set[str]:
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+    made, floor = files(pelican), files(jinja)
+    if made - floor != MARKDOWN_PAGES or floor - made:
+        raise AssertionError(f"sorties différentes : {sorted((made ^ floor) - MARKDOWN_PAGES)[:5]}")
+    different = [name for name in sorted(floor - {"sitemap.xml"})  # lists the Markdown pages
+                 if (pelican / name).read_bytes() != (jinja / name).read_bytes()]
+    if different:
+        raise AssertionError(f"pages différentes entre Pelican et Jinja2 : {different[:5]}")
+    return sum(1 for name in made if name.endswith(".html"))
+
+
+HUGO_LAYOUT = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ .Title }} — {{ .Site.Params.site_title }}</title>
+<link rel="stylesheet" href="/theme/css/site.css"></head><body>
+<a class="skip-link" href="#contenu">Aller au contenu</a>
+<header class="site-header"><div class="wrap"><p class="brand"><a href="/">{{ .Site.Params.site_title }}</a></p>
+<nav aria-label="Menu principal" class="main-nav"><ul><li><a href="/">Accueil</a></li><li><a href="/ateliers/">Ateliers</a></li>
+<li><a href="/lieux/" aria-current="page">Lieux d'aide</a></li><li><a href="/resultats/">Résultats</a></li><li><a href="/partenaires/">Partenaires</a></li></ul></nav></div></header>
+<nav aria-label="Fil d'Ariane" class="breadcrumb wrap"><ol><li><a href="/">Accueil</a></li><li><a href="/lieux/">Lieux d'aide</a></li><li aria-current="page">{{ .Title }}</li></ol></nav>
+<main id="contenu" class="wrap" tabindex="-1">{{ $v := .Params.v }}
+<h1>{{ $v.nom }}</h1>{{ with $v.presentation }}<p class="lead">{{ . }}</p>{{ end }}
+<div class="venue-layout"><section aria-labelledby="adresse"><h2 id="adresse">Adresse et contact</h2>
+<p>{{ $v.adresse }}<br>{{ $v.code_postal }} {{ $v.nom_commune }}</p>
+{{ with $v.osm }}<p><a href="{{ . }}" rel="noopener">Voir l'emplacement sur OpenStreetMap</a></p>{{ end }}
+<ul class="contact">{{ with $v.telephone }}<li>Téléphone : <a href="tel:{{ $v.telephone_lien }}">{{ . }}</a></li>{{ end }}
+{{ range $v.courriels }}<li>Courriel : <a href="mailto:{{ . }}">{{ . }}</a></li>{{ end }}
+{{ range $v.sites }}<li>Site web : <a href="{{ . }}" rel="noopener">{{ . }}</a></li>{{ end }}</ul></section>
+<section aria-labelledby="horaires"><h2 id="horaires">Horaires</h2>
+{{ with $v.horaires }}<ul>{{ range . }}<li>{{ . }}</li>{{ end }}</ul>{{ else }}<p>Horaires non communiqués : contactez le lieu.</p>{{ end }}</section></div>
+<section aria-labelledby="services"><h2 id="services">Ce que vous pouvez y faire</h2>
+{{ with $v.services }}<ul>{{ range . }}<li>{{ . }}</li>{{ end }}</ul>{{ else }}<p>Non renseigné.</p>{{ end }}
+<dl class="facts"><div><dt>Publics</dt><dd>{{ with $v.publics }}{{ delimit . ", " }}{{ else }}Tout public{{ end }}</dd></div>
+<div><dt>Accompagnement adapté</dt><dd>{{ with $v.prise_en_charge }}{{ delimit . ", " }}{{ else }}Non renseigné{{ end }}</dd></div>
+<div><dt>Tarif</dt><dd>{{ with $v.frais }}{{ delimit . ", " }}{{ else }}Non renseigné{{ end }}</dd></div>
+<div><dt>Pass numérique</dt><dd>{{ if $v.accepte_pass }}Accepté{{ else }}Non renseigné{{ end }}</dd></div>
+<div><dt>Comment venir</dt><dd>{{ with $v.modalites_acces }}{{ delimit . ", " }}{{ else }}Non renseigné{{ end }}</dd></div>
+<div><dt>Accompagnement</dt><dd>{{ with $v.accompagnement }}{{ delimit . ", " }}{{ else }}Non renseigné{{ end }}</dd></div></dl></section>
+<section aria-labelledby="ateliers-lieu"><h2 id="ateliers-lieu">Prochains ateliers dans ce lieu</h2>
+{{ with $v.ateliers }}<div class="sessions">{{ range . }}<article class="session"><h3><a href="/ateliers/{{ .slug }}/">{{ .thematique }}</a></h3>
+<p>{{ .date }} à {{ .heure }}, {{ .lieu }} ({{ .nom_commune }}). Public : {{ .public }}. {{ .places_restantes }} places sur {{ .places }}.</p></article>{{ end }}</div>
+{{ else }}<p>Aucun atelier programmé ici pour le moment. <a href="/ateliers/">Voir tous les ateliers</a>.</p>{{ end }}</section>
+<p class="muted">Fiche mise à jour le {{ $v.date_maj }}.</p></main>
+<footer class="site-footer"><div class="wrap"><p>{{ .Site.Params.name }}</p></div></footer></body></html>
+"""
+
+
+def hugo_ratio(site_data: dict, results: dict, folder: Path) -> dict | None:
+    """Hugo rendering the venue pages from front matter, vs plain Jinja2 on the same pages."""
+    hugo = shutil.which("hugo")
+    if not hugo:
+        return None
+    source = folder / "hugo-source"
+    shutil.rmtree(source, ignore_errors=True)
+    (source / "layouts" / "_default").mkdir(parents=True)
+    (source / "layouts" / "_default" / "single.html").write_text(HUGO_LAYOUT, encoding="utf-8")
+    (source / "layouts" / "_default" / "list.html").write_text("", encoding="utf-8")
+    territory = site_data["territory"]
+    (source / "config.json").write_text(json.dumps({
+        "baseURL": territory["site_url"] + "/", "disableKinds": ["taxonomy", "term", "RSS",
+                                                                  "sitemap", "robotsTXT", "404"],
+        "uglyURLs": False, "params": {"site_title": territory["site_title"],
+                                     "name": territory["name"]}}), encoding="utf-8")
+    content = source / "content" / "lieux"
+    content.mkdir(parents=True)
+    for venue in site_data["venues"]:  # JSON front matter: what a data-driven Hugo site reads
+        (content / f"{venue['slug']}.md").write_text(
+            json.dumps({"title": venue["nom"], "slug": venue["slug"], "v": venue},
+                       ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.strip()
+    target = folder / "hugo-public"
+    shutil.rmtree(target, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([hugo, "--quiet", "-s", str(source), "-d", str(target)], check=True)
+    hugo_seconds = time.perf_counter() - started
+    jinja_target = folder / "jinja2-venues"
+    shutil.rmtree(jinja_target, ignore_errors=True)
+    started = time.perf_counter()
+    pages = render_with_jinja(site_data, results, jinja_target, only_template="venue")
+    jinja_seconds = time.perf_counter() - started
+    hugo_pages = sum(1 for _ in (target / "lieux").rglob("index.html"))
+    return {"label": "Hugo / Jinja2 seul (pages des lieux)", "ratio": hugo_seconds / jinja_seconds,
+            "detail": f"{_n(hugo_pages)} pages Hugo, {_n(pages)} Jinja2 : {hugo_seconds:.1f} s "
+                      f"contre {jinja_seconds:.1f} s ; {' '.join(version.split(' ')[:2])}",
+            "hugo_s": round(hugo_seconds, 2), "jinja2_s": round(jinja_seconds, 2),
+            "pages": hugo_pages}
+
+
+def measure_all(data: Path, folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    ratios = {"gx_vs_pandas": validation_ratio(data)}
+    ratios.update(site_ratios(folder))
+    return ratios

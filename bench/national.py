@@ -1,0 +1,279 @@
+"""National-scale benchmark: the real pipeline, through Airflow, on a synthetic country.
+
+    make bench                     # or: .venv/bin/python -m bench.national [--scale 0.1]
+
+1. Writes, from a fixed seed, 30,000 venues, ~300,000 workshop sessions, 2,000,000 passes and
+   100,000 bin pickups (plus their sorting) in ~500 partner files (``bench.national_data``).
+2. Runs ``airflow dags test`` for ``reception_fichiers`` then ``publication_site`` on them, with
+   a fresh Airflow metadata database, and reads the per-stage figures the pipeline logs
+   (``pipeline.stages``): read, validate, load, indicators, site build, publish.
+3. The incremental path: one more partner file (1,000 sessions) dropped into the national
+   inbox, timed until the published site shows it.
+4. Ratios measured in the same run on the same data (``bench.floors``): Great Expectations vs
+   the same rules in plain pandas; the Pelican build vs plain Jinja2 on the same pages; Hugo
+   on the venue pages when ``hugo`` is installed.
+5. How long each DAG file takes to parse.
+
+Prints a table and writes everything as JSON to ``<data folder>/bench/national.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO = Path(__file__).resolve().parent.parent
+STAGES = ("read", "validate", "load", "indicators", "site build", "publish")
+TARGETS = {"end_to_end_s": 600, "peak_mb": 4096, "incremental_s": 60, "gx_vs_pandas": 2.0,
+           "pelican_vs_jinja2": 1.5, "dag_parse_s": 1.0}
+
+
+def _environment(folder: Path) -> dict[str, str]:
+    data = folder / "data"
+    return {"INCLUSION_DATA": str(data), "INCLUSION_TERRITORY": str(data / "territory.toml"),
+            "INCLUSION_STAGE_LOG": str(folder / "stages.jsonl"), "INCLUSION_SETTLE_SECONDS": "0",
+            "AIRFLOW_HOME": str(folder / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Europe/Paris", "GX_ANALYTICS_ENABLED": "False",
+            "NO_PROXY": "*"}
+
+
+def _airflow(*args: str, log: Path) -> dict:
+    """Run the Airflow CLI; wall time and the process's own peak memory (``wait4``)."""
+    command = [str(Path(sys.executable).parent / "airflow"), *args]
+    started = time.perf_counter()
+    with log.open("ab") as handle:
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+        _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"`airflow {' '.join(args)}` a échoué ({code}) ; voir {log}")
+    return {"seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def _stage_records(path: Path, skip: int = 0) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[skip:]]
+
+
+def summarise_stages(records: list[dict]) -> list[dict]:
+    """One row per stage: summed wall time, rows or pages, throughput and peak memory."""
+    rows = []
+    for name in STAGES:
+        mine = [r for r in records if r["stage"] == name]
+        if not mine:
+            continue
+        seconds = sum(r["seconds"] for r in mine)
+        unit = "pages" if name in ("site build", "publish") else "rows"
+        counted = [r for r in mine if unit in r]
+        amount = (max((r[unit] for r in counted), default=0) if unit == "pages"
+                  else sum(r[unit] for r in counted))
+        rows.append({"stage": name, "seconds": round(seconds, 2), "count": amount, "unit": unit,
+                     "per_second": round(amount / seconds) if seconds else None,
+                     "peak_mb": max(r["peak_mb"] or 0 for r in mine), "calls": len(mine)})
+    return rows
+
+
+def _ledger_summary() -> dict[str, int]:
+    from pipeline import ledger
+
+    counts: dict[str, int] = {}
+    for entry in ledger.entries():
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+    return counts
+
+
+def _dag_parse_times(log: Path) -> dict[str, float]:
+    """Seconds to parse each DAG file, as the DAG processor does (imports of Airflow itself
+    are paid before the clock starts)."""
+    script = (
+        "import json, sys, time\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        "out = {}\n"
+        "for path in sys.argv[1:]:\n"
+        "    start = time.perf_counter()\n"
+        "    bag = DagBag(dag_folder=path)\n"
+        "    assert not bag.import_errors, bag.import_errors\n"
+        "    out[path.rsplit('/', 1)[-1]] = round(time.perf_counter() - start, 3)\n"
+        "print(json.dumps(out))\n")
+    files = sorted(str(p) for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
+    result = subprocess.run([sys.executable, "-c", script, *files], capture_output=True,
+                            text=True, check=False, cwd=REPO / "dags")
+    log.write_text(result.stderr, encoding="utf-8")
+    if result.returncode:
+        raise SystemExit(f"analyse des DAG impossible ; voir {log}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _incremental(writer, data: Path, log: Path, stage_log: Path) -> dict:
+    """Drop one more file into the national inbox; time until the live site shows it."""
+    import re
+
+    partner, path, sessions = writer.new_workshop_file(1000)
+    first = sessions[0]
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{partner}-{first.session_id}".lower()).strip("-")
+    page = data / "site" / "current" / "ateliers" / slug / "index.html"
+    skip = len(_stage_records(stage_log))
+    target = data / "inbox" / partner / path.name
+    shown: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:  # the moment the live site shows the new workshop
+        while not done.is_set() and not shown:
+            if page.is_file():
+                shown.append(time.perf_counter())
+            done.wait(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    started = time.perf_counter()
+    os.replace(path, target)  # an atomic drop, as a partner's upload tool would do
+    watcher.start()
+    ingest = _airflow("dags", "test", "reception_fichiers", log=log)
+    publish = _airflow("dags", "test", "publication_site", log=log)
+    done.set()
+    watcher.join()
+    if not shown:
+        raise SystemExit(f"le site publié ne montre pas la nouvelle séance ({page})")
+    return {"rows": len(sessions), "seconds": round(shown[0] - started, 2),
+            "both_dags_s": round(time.perf_counter() - started, 2),
+            "reception_fichiers": ingest, "publication_site": publish,
+            "stages": summarise_stages(_stage_records(stage_log, skip))}
+
+
+def run(scale_factor: float, folder: Path, ratios: bool) -> dict:
+    from bench.national_data import NationalWriter, Scale
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ.update(_environment(folder))
+    data, logs = folder / "data", folder / "logs"
+    logs.mkdir()
+    scale = Scale().times(scale_factor)
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+
+    print(f"==> Données synthétiques (échelle {scale_factor:g}) dans {data}", flush=True)
+    started = time.perf_counter()
+    writer = NationalWriter(data, scale, today)
+    writer.write_all()
+    inbox_mb = sum(p.stat().st_size for p in writer.files) / 1e6
+    generated = {"files": len(writer.files), "rows": writer.rows, "communes": len(writer.communes),
+                 "partners": len(writer.partners), "megabytes": round(inbox_mb, 1),
+                 "xlsx_files": sum(p.suffix == ".xlsx" for p in writer.files),
+                 "seconds": round(time.perf_counter() - started, 1)}
+    print(f"    {generated}", flush=True)
+
+    _airflow("db", "migrate", log=logs / "airflow-migrate.log")
+    print("==> Analyse des fichiers de DAG", flush=True)
+    parse = _dag_parse_times(logs / "dag-parse.log")
+
+    print("==> Airflow : reception_fichiers puis publication_site", flush=True)
+    ingest = _airflow("dags", "test", "reception_fichiers", log=logs / "reception_fichiers.log")
+    publish = _airflow("dags", "test", "publication_site", log=logs / "publication_site.log")
+    stage_log = folder / "stages.jsonl"
+    stages = summarise_stages(_stage_records(stage_log))
+    ledger = _ledger_summary()
+
+    print("==> Chemin incrémental : un nouveau fichier de 1 000 séances", flush=True)
+    incremental = _incremental(writer, data, logs / "incremental.log", stage_log)
+
+    figures: dict = {}
+    if ratios:
+        from bench import floors
+
+        print("==> Rapports mesurés sur les mêmes données", flush=True)
+        figures = floors.measure_all(data, folder / "floors")
+
+    result = {
+        "measured_at": datetime.now(ZoneInfo("Europe/Paris")).isoformat(timespec="seconds"),
+        "machine": _machine(), "scale": scale_factor, "scale_counts": asdict(scale),
+        "generated": generated, "ledger": ledger, "dag_parse_s": parse,
+        "reception_fichiers": ingest, "publication_site": publish,
+        "end_to_end_s": round(ingest["seconds"] + publish["seconds"], 2),
+        "peak_mb": max([ingest["peak_mb"], publish["peak_mb"]]
+                       + [row["peak_mb"] for row in stages]),
+        "stages": stages, "incremental": incremental, "ratios": figures, "targets": TARGETS,
+    }
+    (folder / "national.json").write_text(json.dumps(result, indent=2, ensure_ascii=False),
+                                          encoding="utf-8")
+    return result
+
+
+def _machine() -> dict:
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in
+                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpus": len(os.sched_getaffinity(0)), "cpu": cpu, "memory_gb": round(memory_gb, 1),
+            "python": platform.python_version(), "system": platform.platform()}
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+def format_table(result: dict) -> str:
+    def line(*cells: object) -> str:
+        return "| " + " | ".join(str(c) for c in cells) + " |"
+
+    out = [line("Étape", "Durée (s)", "Volume", "Débit (/s)", "Pic mémoire (Mo)"),
+           line("---", "---:", "---:", "---:", "---:")]
+    for row in result["stages"]:
+        out.append(line(row["stage"], f"{row['seconds']:.1f}",
+                        f"{_n(row['count'])} {row['unit']}" if row["count"] else "",
+                        _n(row["per_second"]) if row["per_second"] else "—",
+                        f"{row['peak_mb']:.0f}"))
+    staged = sum(row["seconds"] for row in result["stages"])
+    end = result["end_to_end_s"]
+    out.append(line("Airflow et le reste (tâches, démarrage, imports)", f"{end - staged:.1f}",
+                    "", "", ""))
+    out.append(line("**Bout en bout** (2 DAG)", f"**{end:.1f}**",
+                    f"{result['generated']['files']} fichiers", "",
+                    f"{result['peak_mb']:.0f}"))
+    inc = result["incremental"]
+    out.append(line("Nouveau fichier → site publié", f"{inc['seconds']:.1f}",
+                    f"{_n(inc['rows'])} rows", "",
+                    f"{max(inc['reception_fichiers']['peak_mb'], inc['publication_site']['peak_mb']):.0f}"))
+    text = "\n".join(out)
+    parse = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result["dag_parse_s"].items())
+    text += f"\n\nAnalyse des DAG : {parse}"
+    for name, ratio in result.get("ratios", {}).items():
+        text += f"\n{ratio['label']} : {ratio['ratio']:.2f}× ({ratio['detail']})"
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction des volumes nationaux (1 = 30 000 lieux, 2 M de pass…)")
+    parser.add_argument("--folder", type=Path, default=None,
+                        help="dossier de travail (défaut : <dossier de données>/bench)")
+    parser.add_argument("--no-ratios", action="store_true",
+                        help="ne pas mesurer les rapports (GX/pandas, Pelican/Jinja2, Hugo)")
+    args = parser.parse_args()
+    data = Path(os.environ.get("INCLUSION_DATA", REPO / "data"))
+    folder = (args.folder or data / "bench").resolve()
+    result = run(args.scale, folder, ratios=not args.no_ratios)
+    print()
+    print(format_table(result))
+    print(f"\nRésultats complets : {folder / 'national.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The national benchmark's own parts: its synthetic data goes through the real pipeline, and
+its floors (plain pandas, plain Jinja2) do the same work as what they are compared with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from bench import floors
+from bench.national import run
+from conftest import REFERENCE_DAY
+from pipeline.config import load_territory
+from pipeline.contracts import CONTRACTS
+from pipeline.reading import normalize_header, read_partner_file
+from pipeline.samples import write_samples
+from pipeline.suites import PARTNER_COMMUNES, load_suite
+from pipeline.validation import run_suite
+
+
+def _frame(data_dir: Path, partner: str, dataset: str) -> pd.DataFrame:
+    write_samples(data_dir / "inbox", REFERENCE_DAY)
+    (path,) = (data_dir / "inbox" / partner).iterdir()
+    territory = load_territory()
+    names = {normalize_header(c.name): c.insee for c in territory.communes}
+    return read_partner_file(path, CONTRACTS[dataset], names).frame
+
+
+def _both(frame: pd.DataFrame, dataset: str, communes: list[str]) -> tuple[set, set]:
+    gx = {(p.rule, p.column, p.line) for p in run_suite(frame, dataset, communes)}
+    plain = floors.pandas_findings(frame, load_suite(dataset), {PARTNER_COMMUNES: communes})
+    return gx, plain
+
+
+def test_plain_pandas_floor_flags_the_same_cells_as_great_expectations(data_dir):
+    frame = _frame(data_dir, "orange-ateliers", "ateliers")
+    communes = sorted(set(frame["commune"]))
+    assert _both(frame, "ateliers", communes) == (set(), set())  # a good file: nothing
+    broken = frame.copy()
+    broken.loc[0, "lieu"] = None                                   # required
+    broken.loc[1, "duree_minutes"] = 1000                          # bounds
+    broken.loc[2, "date"] = "31/01/2026"                           # pattern
+    broken.loc[3, "identifiant_seance"] = broken.loc[4, "identifiant_seance"]  # unique
+    broken.loc[5, "commune"] = "75056"                             # partner's communes
+    broken.loc[6, "inscrits"] = broken.loc[6, "places"] + 3        # pair rule
+    done = broken.index[broken["statut"] == "realisee"][0]
+    broken.loc[done, "presents"] = None                            # conditional requirement
+    gx, plain = _both(broken, "ateliers", communes)
+    assert gx == plain
+    assert len({rule for rule, _column, _line in gx}) >= 7
+
+
+def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_written(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("INCLUSION_DATA", str(tmp_path / "unused"))
+    result = run(0.002, tmp_path / "bench", ratios=True)
+
+    written = json.loads((tmp_path / "bench" / "national.json").read_text(encoding="utf-8"))
+    assert written["end_to_end_s"] == result["end_to_end_s"] > 0
+    # Every file of every format is accepted: the benchmark measures real loads, not refusals.
+    assert set(written["ledger"]) == {"accepte"}
+    assert sum(written["ledger"].values()) == written["generated"]["files"]
+    assert written["generated"]["xlsx_files"] > 0
+    stages = {row["stage"]: row for row in written["stages"]}
+    assert set(stages) == {"read", "validate", "load", "indicators", "site build", "publish"}
+    assert stages["load"]["count"] == sum(written["generated"]["rows"].values())
+    assert stages["site build"]["count"] > 100
+    incremental = written["incremental"]
+    assert incremental["rows"] == 1000 and incremental["seconds"] > 0
+    # The second build reused the unchanged pages of the first.
+    site_build = next(r for r in incremental["stages"] if r["stage"] == "site build")
+    assert site_build["count"] >= stages["site build"]["count"]
+    ratios = written["ratios"]
+    assert ratios["gx_vs_pandas"]["ratio"] > 0 and ratios["gx_vs_pandas"]["files"] >= 5
+    pelican = ratios["pelican_vs_jinja2"]
+    assert pelican["ratio"] > 0 and pelican["pages"] >= stages["site build"]["count"]
+    assert all(seconds <= 5 for seconds in written["dag_parse_s"].values())
+
