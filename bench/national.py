@@ -28,6 +28,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -154,12 +156,33 @@ def _incremental(writer, data: Path, log: Path, stage_log: Path) -> dict:
             "stages": summarise_stages(_stage_records(stage_log, skip))}
 
 
-def run(scale_factor: float, folder: Path, ratios: bool) -> dict:
-    from bench.national_data import NationalWriter, Scale
+@contextmanager
+def _environment_of(folder: Path) -> Iterator[None]:
+    """The benchmark's own data folder, territory and Airflow home, for this process and the
+    Airflow commands it starts; the caller's environment is given back afterwards."""
+    names = _environment(folder)
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
+
+def run(scale_factor: float, folder: Path, ratios: bool) -> dict:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    os.environ.update(_environment(folder))
+    with _environment_of(folder):
+        return _run(scale_factor, folder, ratios)
+
+
+def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
+    from bench.national_data import NationalWriter, Scale
+
     data, logs = folder / "data", folder / "logs"
     logs.mkdir()
     scale = Scale().times(scale_factor)

@@ -39,6 +39,14 @@ VENUE_KINDS = ("Médiathèque", "France Services", "Espace public numérique", "
                "Maison de quartier", "Centre social", "Mairie — point numérique",
                "Association Connexions", "Tiers-lieu", "Bibliothèque")
 WORKSHOP_VENUES_PER_COMMUNE = 5
+# How partners' tools write workshop CSV files: readable headers?, date and hour formats,
+# delimiter, encoding, file name. A fifth of the partners send XLSX instead.
+WORKSHOP_CSV_DIALECTS = (
+    (False, "%d/%m/%Y", "h", ";", "utf-8-sig", "{name}.csv"),
+    (False, "%Y-%m-%d", ":", ",", "utf-8", "{name}.csv"),
+    (True, "%d/%m/%y", "h", ";", "cp1252", "{upper}.CSV"),
+    (False, "%d/%m/%Y", ":", "\t", "utf-8", "{name}.tsv"),
+)
 
 
 @dataclass(frozen=True)
@@ -204,23 +212,13 @@ class NationalWriter:
             return [values[c] for c in canonical]
 
         name = f"ateliers_{number:03d}_{self.today:%Y%m}"
-        if style == 0:
-            payload = _csv_bytes(canonical, [cells(s, "%d/%m/%Y", "h") for s in sessions],
-                                 ";", "utf-8-sig")
-            self._put(partner, f"{name}.csv", payload, "ateliers", len(sessions))
-        elif style == 1:
-            payload = _csv_bytes(canonical, [cells(s, "%Y-%m-%d", ":") for s in sessions],
-                                 ",", "utf-8")
-            self._put(partner, f"{name}.csv", payload, "ateliers", len(sessions))
-        elif style == 2:
-            payload = _csv_bytes(labels, [cells(s, "%d/%m/%y", "h") for s in sessions],
-                                 ";", "cp1252")
-            self._put(partner, f"{name.upper()}.CSV", payload, "ateliers", len(sessions))
-        elif style == 3:
-            payload = _csv_bytes(canonical, [cells(s, "%d/%m/%Y", ":") for s in sessions],
-                                 "\t", "utf-8")
-            self._put(partner, f"{name}.tsv", payload, "ateliers", len(sessions))
-        else:
+        if style < len(WORKSHOP_CSV_DIALECTS):
+            readable, day, hour, delimiter, encoding, file_name = WORKSHOP_CSV_DIALECTS[style]
+            payload = _csv_bytes(labels if readable else canonical,
+                                 [cells(s, day, hour) for s in sessions], delimiter, encoding)
+            self._put(partner, file_name.format(name=name, upper=name.upper()), payload,
+                      "ateliers", len(sessions))
+        else:  # an Excel export with real dates and times
             rows = []
             for session in sessions:
                 row = cells(session, "%d/%m/%Y", ":")

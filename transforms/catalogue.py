@@ -161,9 +161,14 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return numerator / denominator.where(denominator != 0)
 
 
+def delay_days(rows: pd.DataFrame) -> pd.Series:
+    """Days from hand-out to redemption (``prepare`` adds it once as ``delai_jours``)."""
+    return (pd.to_datetime(rows["date_utilisation"], format="ISO8601", errors="coerce")
+            - pd.to_datetime(rows["date_distribution"], format="ISO8601", errors="coerce")).dt.days
+
+
 def _delay_days(g: Groups) -> pd.Series:
-    days = (pd.to_datetime(g.rows["date_utilisation"], format="ISO8601", errors="coerce")
-            - pd.to_datetime(g.rows["date_distribution"], format="ISO8601", errors="coerce")).dt.days
+    days = g.rows["delai_jours"] if "delai_jours" in g.rows else delay_days(g.rows)
     return g.median(days.to_numpy(dtype=float, na_value=np.nan), g.used)
 
 

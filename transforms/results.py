@@ -22,7 +22,7 @@ import pandas as pd
 
 from transforms import charts, formatting
 from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, Groups, Indicator,
-                                  indicator, indicators_of, round_value)
+                                  delay_days, indicator, indicators_of, round_value)
 from transforms.suppression import DEFAULT_THRESHOLD, suppress
 
 SECRET = "< {threshold}"
@@ -78,7 +78,10 @@ def prepare(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     out = {}
     workshops = frames.get("ateliers", pd.DataFrame()).copy()
     out["ateliers"] = _numeric(workshops, ("places", "inscrits", "presents", "duree_minutes"))
-    out["pass"] = _numeric(frames.get("pass", pd.DataFrame()).copy(), ("valeur_euros",))
+    passes = _numeric(frames.get("pass", pd.DataFrame()).copy(), ("valeur_euros",))
+    if not passes.empty:
+        passes["delai_jours"] = delay_days(passes)
+    out["pass"] = passes
     pickups = _numeric(frames.get("collecte", pd.DataFrame()).copy(), ("telephones_collectes",))
     sorting = _numeric(frames.get("tri", pd.DataFrame()).copy(),
                        ("telephones_reconditionnes", "telephones_recycles"))
@@ -106,7 +109,8 @@ def prepare(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 # --- tables ----------------------------------------------------------------------------------
 
 def _values(rows: pd.DataFrame, indicators: list[Indicator]) -> dict:
-    return {i.id: round_value(i, i.compute(rows)) for i in indicators}
+    groups = Groups(rows)  # one group; its row masks are shared by the indicators
+    return {i.id: round_value(i, float(i.grouped(groups).iloc[0])) for i in indicators}
 
 
 def _values_by(rows: pd.DataFrame, column: str, indicators: list[Indicator]) -> dict[str, dict]:
