@@ -260,3 +260,12 @@ def test_partner_mapping_reads_its_own_layout_and_names_what_it_does_not_cover(d
     assert "Ligne 2, colonne « services », valeur « Jardinage »" in report
     assert "absente de votre table de correspondance" in report
     assert "Colonnes non reconnues, ignorées : « Remarque interne »" in report
+
+
+def test_a_listed_file_that_is_gone_is_skipped_not_retried(data_dir):
+    from pipeline.ingest import FileGone
+
+    (data_dir / "inbox" / "ville-palaiseau").mkdir(parents=True)
+    with pytest.raises(FileGone, match="n'est plus dans le dossier de dépôt"):
+        process_file("ville-palaiseau", str(data_dir / "inbox" / "ville-palaiseau" / "x.csv"))
+    assert ledger.entries() == []
