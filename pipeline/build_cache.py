@@ -72,7 +72,7 @@ class BuildCache:
         self._digests: dict[int, tuple[object, str]] = {}
         self._folders: set[Path] = set()
 
-    def _digest(self, value: object) -> str:
+    def value_key(self, value: object) -> str:
         """A fingerprint of a value; containers are fingerprinted from their items' and each
         container once per build, so a year's results shared by 1,000 commune pages (or a
         workshop listed on its venue's page and in the calendar) is hashed once."""
@@ -81,16 +81,16 @@ class BuildCache:
         cached = self._digests.get(id(value))
         if cached is None:
             if isinstance(value, dict):
-                parts = [f"{key!r}:{self._digest(item)}" for key, item in value.items()]
+                parts = [f"{key!r}:{self.value_key(item)}" for key, item in value.items()]
             else:
-                parts = [self._digest(item) for item in value]
+                parts = [self.value_key(item) for item in value]
             # The object is kept so that its id cannot be given to another during the build.
             cached = self._digests[id(value)] = (value, _sha(type(value).__name__ + "|".join(parts)))
         return cached[1]
 
     def page_key(self, template: str, breadcrumb: list, context: dict) -> str:
-        parts = [self.base, template, self._digest(breadcrumb)]
-        parts += [f"{name}={self._digest(value)}" for name, value in sorted(context.items())]
+        parts = [self.base, template, self.value_key(breadcrumb)]
+        parts += [f"{name}={self.value_key(value)}" for name, value in sorted(context.items())]
         return _sha("\n".join(parts))
 
     def file_key(self, key: str) -> str:
@@ -112,9 +112,6 @@ class BuildCache:
             return False
         self.reused.add(relative)
         return True
-
-    def value_key(self, value: object) -> str:
-        return self._digest(value)
 
     def remember(self, key: str, compute: Callable[[], bytes]) -> bytes:
         """Text computed in an earlier build from the same inputs (``key``), else computed now;

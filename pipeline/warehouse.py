@@ -204,7 +204,7 @@ def distinct_current(dataset: str, column: str) -> set:
     table = DATASET_TABLES[dataset]
     frame = _frame(select(table.c[column]).distinct()
                    .where(table.c.current == 1, table.c[column].is_not(None)))
-    return set(frame[column]) if not frame.empty else set()
+    return set(frame[column])
 
 
 def current_matching(dataset: str, column: str, values: Iterable[str],

@@ -149,6 +149,14 @@ def _venues(site: dict) -> Iterator[Item]:
                    key=download.key)
 
 
+def _by_commune(sessions: list[dict]) -> dict[str, list[dict]]:
+    """Sessions per commune code, in their order (soonest first)."""
+    grouped: dict[str, list[dict]] = {}
+    for session in sessions:
+        grouped.setdefault(session["commune"], []).append(session)
+    return grouped
+
+
 def _workshop_filters(sessions: list[dict]) -> dict:
     return {"communes": sorted({(s["commune"], s["nom_commune"]) for s in sessions},
                                key=lambda item: item[1]),
@@ -163,9 +171,7 @@ def _workshop_lists(site: dict) -> Iterator[Item]:
         yield Page("ateliers/index.html", "workshops", [HOME],
                    {"title": title, "sessions": upcoming, **_workshop_filters(upcoming)})
         return
-    by_commune: dict[str, list[dict]] = {}
-    for session in upcoming:
-        by_commune.setdefault(session["commune"], []).append(session)
+    by_commune = _by_commune(upcoming)
     yield Page("ateliers/index.html", "communes", [HOME], {
         "title": title, "section": "ateliers", "count": len(upcoming), "noun": "séance",
         "departements": _commune_index([(code, sessions[0]["nom_commune"], len(sessions))
@@ -218,9 +224,7 @@ def _workshops(site: dict, cache=None) -> Iterator[Item]:
                    key=repr((session, title, stamp.year)))
     yield File("ateliers/calendrier.ics", lambda: feed(
         site["upcoming"], f"Ateliers numériques — {territory['short_name']}"))
-    by_commune: dict[str, list[dict]] = {}
-    for session in site["upcoming"]:
-        by_commune.setdefault(session["commune"], []).append(session)
+    by_commune = _by_commune(site["upcoming"])
     for commune, name in site["workshop_communes"]:
         yield File(f"ateliers/calendrier-{commune}.ics",
                    lambda s=by_commune.get(commune, []), n=name: feed(
