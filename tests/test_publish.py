@@ -147,6 +147,7 @@ def test_long_lists_are_split_into_one_page_per_commune(loaded, monkeypatch):
     build = Path(publishing.publish(REFERENCE_RUN).path)
     venues_index = (build / "lieux" / "index.html").read_text(encoding="utf-8")
     assert 'href="/lieux/commune/91477/"' in venues_index and "venue-card" not in venues_index
+    assert "(2 lieux)" in venues_index and "lieus" not in venues_index
     palaiseau = (build / "lieux" / "commune" / "91477" / "index.html").read_text(encoding="utf-8")
     assert "Médiathèque George Sand" in palaiseau and "Médiathèque Jean Cocteau" not in palaiseau
     workshops_index = (build / "ateliers" / "index.html").read_text(encoding="utf-8")

@@ -131,7 +131,7 @@ def _venues(site: dict) -> Iterator[Item]:
                     **_venue_filters(venues)})
     else:
         yield Page("lieux/index.html", "communes", [HOME], {
-            "title": title, "section": "lieux", "count": len(venues), "noun": "lieu",
+            "title": title, "section": "lieux", "count": len(venues), "nouns": ("lieu", "lieux"),
             "departements": _commune_index(
                 [(g["commune"], g["nom_commune"], len(g["lieux"])) for g in groups], "lieux")})
         for group in groups:
@@ -173,7 +173,7 @@ def _workshop_lists(site: dict) -> Iterator[Item]:
         return
     by_commune = _by_commune(upcoming)
     yield Page("ateliers/index.html", "communes", [HOME], {
-        "title": title, "section": "ateliers", "count": len(upcoming), "noun": "séance",
+        "title": title, "section": "ateliers", "count": len(upcoming), "nouns": ("séance", "séances"),
         "departements": _commune_index([(code, sessions[0]["nom_commune"], len(sessions))
                                         for code, sessions in by_commune.items()],
                                        "ateliers", feeds=True)})
