@@ -20,9 +20,6 @@ import pandas as pd
 
 from pipeline.config import REPO_ROOT
 
-FILES_PER_DATASET = 5
-
-
 def _n(value: float) -> str:
     return f"{value:,.0f}".replace(",", "\u202f")
 
@@ -36,7 +33,9 @@ def _resolve(value: object, parameters: dict) -> object:
 
 
 def pandas_findings(frame: pd.DataFrame, suite: dict, parameters: dict) -> set[tuple]:
-    """The (rule, column, line) triples the suite's expectations flag, in plain pandas."""
+    """The (rule, column, file, line) cells the suite's expectations flag on a batch frame
+    (``pipeline.validation.batch_frame``), in plain pandas."""
+    from pipeline.suites import FILE_COLUMN
     from pipeline.validation import LINE_COLUMN
 
     found: set[tuple] = set()
@@ -49,6 +48,11 @@ def pandas_findings(frame: pd.DataFrame, suite: dict, parameters: dict) -> set[t
             a, b = rows[kwargs["column_A"]], rows[kwargs["column_B"]]
             both = a.notna() & b.notna()
             bad = both & ~((a >= b) if kwargs.get("or_equal") else (a > b))
+        elif kind == "expect_compound_columns_to_be_unique":
+            keys = rows[kwargs["column_list"]]
+            complete = keys.notna().all(axis=1)  # ignore_row_if: any_value_is_missing
+            bad = pd.Series(False, index=rows.index)
+            bad[complete] = keys[complete].duplicated(keep=False)
         else:
             column = rows[kwargs["column"]]
             if kind == "expect_column_values_to_not_be_null":
@@ -65,8 +69,6 @@ def pandas_findings(frame: pd.DataFrame, suite: dict, parameters: dict) -> set[t
                         ok &= column <= kwargs["max_value"]
                 elif kind == "expect_column_values_to_match_regex":
                     ok = column.astype(str).str.contains(kwargs["regex"], regex=True)
-                elif kind == "expect_column_values_to_be_unique":
-                    ok = ~column.duplicated(keep=False)
                 elif kind == "expect_column_value_lengths_to_be_between":
                     lengths = column.astype(str).str.len()
                     ok = pd.Series(True, index=column.index)
@@ -77,51 +79,76 @@ def pandas_findings(frame: pd.DataFrame, suite: dict, parameters: dict) -> set[t
                 else:
                     raise ValueError(f"expectation non traduite en pandas : {kind}")
                 bad = filled & ~ok.fillna(False).astype(bool)
-        found |= {(*rule, int(line)) for line in rows.loc[bad, LINE_COLUMN]}
+        flagged = rows.loc[bad, [FILE_COLUMN, LINE_COLUMN]]
+        found |= {(*rule, int(number), int(line))
+                  for number, line in zip(flagged[FILE_COLUMN], flagged[LINE_COLUMN])}
     return found
 
 
-def _gx_findings(frame: pd.DataFrame, dataset: str, communes: list[str]) -> set[tuple]:
-    from pipeline.validation import run_suite
+def plain_pandas_batch(dataset: str, submissions: list) -> set[tuple]:
+    """The floor: the same batch frame, the same rules, in plain pandas."""
+    from pipeline.suites import load_suite
+    from pipeline.validation import batch_frame, suite_parameters
 
-    problems = run_suite(frame, dataset, communes)
-    return {(p.rule, p.column, p.line) for p in problems}
+    return pandas_findings(batch_frame(dataset, submissions), load_suite(dataset),
+                           suite_parameters(submissions))
+
+
+def gx_batch(dataset: str, submissions: list) -> set[tuple]:
+    from pipeline.validation import run_suite_on_batch
+
+    return {(p.rule, p.column, number, p.line)
+            for number, problems in enumerate(run_suite_on_batch(dataset, submissions))
+            for p in problems}
+
+
+def _first_batches(data: Path, territory) -> dict[str, list[tuple[Path, object]]]:
+    """Each dataset's first batch of accepted files, as the pipeline plans batches."""
+    from pipeline.inbox import Candidate, plan_batches
+    from pipeline.ingest import detect_dataset
+
+    archived = [Candidate(partner.id, str(path), path.stat().st_size)
+                for partner in territory.partners
+                for path in sorted((data / "archive" / partner.id).glob("*")) if path.is_file()]
+    first: dict[str, list[tuple[Path, object]]] = {}
+    for batch in plan_batches(archived, territory):
+        files = [(Path(c["path"]), territory.partner(c["partner"])) for c in batch["fichiers"]]
+        dataset, _refusal = detect_dataset(files[0][1], files[0][0])
+        if dataset and dataset not in first:
+            first[dataset] = files
+    return first
 
 
 def validation_ratio(data: Path) -> dict:
     from pipeline.config import load_territory
     from pipeline.contracts import CONTRACTS
     from pipeline.reading import normalize_header, read_partner_file
-    from pipeline.suites import PARTNER_COMMUNES, load_suite
-    from pipeline.validation import _validation_definition
+    from pipeline.validation import Submission, _validation_definition
 
     territory = load_territory()
     by_name = {normalize_header(c.name): c.insee for c in territory.communes}
     gx_seconds = pandas_seconds = 0.0
     rows = files = 0
-    for dataset in CONTRACTS:
+    batches = _first_batches(data, territory)
+    for dataset, batch in batches.items():
         _validation_definition(dataset)  # GX's import and context: paid once per process
-        suite = load_suite(dataset)
-        partners = [p for p in territory.partners if dataset in p.datasets]
-        paths = sorted(p for partner in partners
-                       for p in (data / "archive" / partner.id).glob("*") if p.is_file())
-        for path in paths[:FILES_PER_DATASET]:
-            partner = next(p for p in partners if p.id == path.parent.name)
-            communes = territory.partner_communes(partner)
-            frame = read_partner_file(path, CONTRACTS[dataset], by_name).frame
-            started = time.perf_counter()
-            gx = _gx_findings(frame, dataset, communes)
-            gx_seconds += time.perf_counter() - started
-            started = time.perf_counter()
-            plain = pandas_findings(frame, suite, {PARTNER_COMMUNES: communes})
-            pandas_seconds += time.perf_counter() - started
-            if gx != plain:
-                raise AssertionError(f"{path.name}: GX et pandas ne relèvent pas les mêmes cases")
-            rows, files = rows + len(frame), files + 1
-    return {"label": "Great Expectations / pandas seul (mêmes règles, mêmes fichiers)",
+        submissions = [Submission(read_partner_file(path, CONTRACTS[dataset], by_name).frame,
+                                  partner.id, territory.partner_communes(partner))
+                       for path, partner in batch]
+        started = time.perf_counter()
+        gx = gx_batch(dataset, submissions)
+        gx_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        plain = plain_pandas_batch(dataset, submissions)
+        pandas_seconds += time.perf_counter() - started
+        if gx != plain:
+            raise AssertionError(f"{dataset} : GX et pandas ne relèvent pas les mêmes cases")
+        rows += sum(len(s.frame) for s in submissions)
+        files += len(submissions)
+    return {"label": "Great Expectations / pandas seul (mêmes règles, mêmes lots de fichiers)",
             "ratio": gx_seconds / pandas_seconds,
-            "detail": f"{files} fichiers, {_n(rows)} lignes : GX {gx_seconds:.2f} s, "
-                      f"pandas {pandas_seconds:.2f} s",
+            "detail": f"{files} fichiers en {len(batches)} lots, {_n(rows)} lignes : "
+                      f"GX {gx_seconds:.2f} s, pandas {pandas_seconds:.2f} s",
             "gx_s": round(gx_seconds, 3), "pandas_s": round(pandas_seconds, 3),
             "files": files, "rows": rows}
 

@@ -11,12 +11,14 @@ DOC = """
 ### Réception des fichiers des partenaires
 
 Toutes les 5 minutes, ce DAG regarde les dossiers de dépôt des partenaires
-(`<dossier de données>/inbox/<partenaire>/`). Chaque nouveau fichier est traité dans sa propre
-tâche (`traiter_fichier`) : empreinte SHA-256 inscrite au registre, lecture, contrôle par la
-suite Great Expectations du jeu de données, chargement des lignes acceptées dans l'entrepôt,
-rapport en français déposé à côté du fichier.
+(`<dossier de données>/inbox/<partenaire>/`). Les nouveaux fichiers sont répartis en lots
+(fichiers d'un même jeu de données, 48 Mo au plus) ; chaque lot est traité dans sa propre tâche
+(`traiter_lot`) : empreinte SHA-256 de chaque fichier, lecture, contrôle de tout le lot par la
+suite Great Expectations du jeu de données (une seule exécution), puis, fichier par fichier,
+contrôles croisés avec l'entrepôt, chargement des lignes acceptées et inscription au registre
+(une transaction par fichier), rapport en français déposé à côté du fichier.
 
-**Si une tâche `traiter_fichier` échoue** : un fichier refusé ne fait pas échouer la tâche (le
+**Si une tâche `traiter_lot` échoue** : un fichier refusé ne fait pas échouer la tâche (le
 partenaire a son rapport). Un échec signale donc une panne (disque, base) : lisez le journal de
 la tâche, corrigez la cause, puis relancez la tâche ; le traitement est idempotent, un fichier
 déjà enregistré n'est jamais compté deux fois.
@@ -45,49 +47,49 @@ def reception_fichiers():
         return [asdict(result) for result in pull_sources()]
 
     @task(doc_md="Liste les fichiers nouveaux dans les dossiers de dépôt ; refuse (avec un "
-                 "rapport) les liens, sous-dossiers et noms dangereux. Les lieux et les relèves "
-                 "de collecte passent en premier : d'autres fichiers y font référence.")
+                 "rapport) les liens, sous-dossiers et noms dangereux ; répartit les fichiers "
+                 "en lots. Les lieux et les relèves de collecte passent en premier : d'autres "
+                 "fichiers y font référence.")
     def lister_fichiers() -> dict[str, list[dict]]:
-        from pipeline.inbox import report_refusals, scan_inboxes, split_waves
+        from pipeline.inbox import plan_batches, report_refusals, scan_inboxes, split_waves
 
         refusals: list = []
         candidates = scan_inboxes(refusals=refusals)
         report_refusals(refusals)
         references, others = split_waves(candidates)
-        return {"references": [c.as_dict() for c in references],
-                "autres": [c.as_dict() for c in others]}
+        return {"references": plan_batches(references), "autres": plan_batches(others)}
 
-    @task(doc_md="Les fichiers de la première vague (lieux, relèves de collecte).")
+    @task(doc_md="Les lots de la première vague (lieux, relèves de collecte).")
     def premiere_vague(listing: dict[str, list[dict]]) -> list[dict]:
         return listing["references"]
 
     @task(trigger_rule="all_done",  # also when the first wave is empty (skipped) or failed
-          doc_md="Les autres fichiers, traités une fois la première vague terminée.")
+          doc_md="Les autres lots, traités une fois la première vague terminée.")
     def seconde_vague(listing: dict[str, list[dict]]) -> list[dict]:
         return listing["autres"]
 
-    @task(doc_md="Lit, contrôle, charge un fichier et écrit son rapport.",
-          map_index_template="{{ fichier }}")
-    def traiter_fichier(candidate: dict) -> dict:
-        from pathlib import Path
-
+    @task(doc_md="Lit les fichiers du lot, les contrôle ensemble (une exécution Great "
+                 "Expectations par jeu de données), puis charge chaque fichier accepté et "
+                 "écrit le rapport de chacun.",
+          map_index_template="{{ lot }}")
+    def traiter_lot(lot: dict) -> list[dict]:
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowSkipException
-        from pipeline.ingest import FileGone, process_file
+        from pipeline.ingest import process_files
 
-        # Name each mapped task instance after its file in the UI.
-        get_current_context()["fichier"] = f"{candidate['partner']}/{Path(candidate['path']).name}"
-        try:
-            return process_file(candidate["partner"], candidate["path"]).as_dict()
-        except FileGone as gone:  # a retry would not bring it back
-            raise AirflowSkipException(str(gone)) from None
+        get_current_context()["lot"] = lot["lot"]  # names the mapped task instance in the UI
+        outcomes = process_files([(c["partner"], c["path"]) for c in lot["fichiers"]])
+        if not outcomes:  # a retry would not bring the files back
+            raise AirflowSkipException("plus aucun fichier du lot dans les dossiers de dépôt "
+                                       "(retirés, ou déjà traités par une autre exécution)")
+        return [outcome.as_dict() for outcome in outcomes]
 
     @task(outlets=[WAREHOUSE], trigger_rule="all_done",
           doc_md="Signale à la publication que l'entrepôt a changé (sinon la tâche est sautée).")
-    def signaler_changements(references: list[dict], others: list[dict]) -> dict:
+    def signaler_changements(references: list[list[dict]], others: list[list[dict]]) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        outcomes = [*(references or []), *(others or [])]
+        outcomes = [o for batch in [*(references or []), *(others or [])] for o in batch or []]
         loaded = [o for o in outcomes if o and o["rows_loaded"] > 0]
         if not loaded:
             raise AirflowSkipException("aucune nouvelle ligne dans l'entrepôt")
@@ -95,12 +97,12 @@ def reception_fichiers():
 
     listing = lister_fichiers()
     recuperer_sources() >> listing
-    references = traiter_fichier.override(task_id="traiter_reference").expand(
-        candidate=premiere_vague(listing))
+    references = traiter_lot.override(task_id="traiter_lot_reference").expand(
+        lot=premiere_vague(listing))
     # A reference file that fails (a crash, not a rejection) never blocks the others.
     second = seconde_vague(listing)
     references >> second
-    others = traiter_fichier.expand(candidate=second)
+    others = traiter_lot.expand(lot=second)
     signaler_changements(references, others)
 
 

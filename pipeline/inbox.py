@@ -24,6 +24,12 @@ DATASET_ORDER = ("lieux", "collecte", "ateliers", "pass", "tri")  # referenced d
 # Data other files refer to (venues for passes, pickups for the refurbisher's sorting): loaded
 # in a first wave so that cross-file checks see it whatever order tasks run in.
 REFERENCE_DATASETS = {"lieux", "collecte"}
+# A batch is validated in one Great Expectations run per dataset and held in memory while its
+# files load: these bound it. XLSX files are zipped, so their rows weigh about 5 times their
+# bytes once read.
+BATCH_MEGABYTES = float(os.environ.get("INCLUSION_BATCH_MB", "48"))
+BATCH_FILES = int(os.environ.get("INCLUSION_BATCH_FILES", "120"))
+XLSX_WEIGHT = 5
 
 
 @dataclass(frozen=True)
@@ -129,3 +135,44 @@ def split_waves(candidates: list[Candidate], territory: Territory | None = None
     first = [c for c in candidates
              if set(territory.partner(c.partner).datasets) <= REFERENCE_DATASETS]
     return first, [c for c in candidates if c not in first]
+
+
+def _weight_mb(candidate: Candidate) -> float:
+    zipped = Path(candidate.path).suffix.lower() in (".xlsx", ".xlsm")
+    return candidate.size * (XLSX_WEIGHT if zipped else 1) / 1_000_000
+
+
+def plan_batches(candidates: list[Candidate], territory: Territory | None = None
+                 ) -> list[dict]:
+    """The candidates in batches of files of one dataset (as their partner and name say), in
+    listing order, each within ``BATCH_MEGABYTES`` and ``BATCH_FILES``. One Airflow task per
+    batch: GX then runs once per batch instead of once per file, memory stays bounded, and
+    several batches can still run side by side."""
+    from pipeline.ingest import detect_dataset
+
+    territory = territory or load_territory()
+    groups: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        dataset, _refusal = detect_dataset(territory.partner(candidate.partner),
+                                           Path(candidate.path))
+        groups.setdefault(dataset or "?", []).append(candidate)
+    batches: list[dict] = []
+    for dataset, members in groups.items():
+        current: list[Candidate] = []
+        weight = 0.0
+        for candidate in members:
+            if current and (len(current) >= BATCH_FILES
+                            or weight + _weight_mb(candidate) > BATCH_MEGABYTES):
+                batches.append(_batch(dataset, current))
+                current, weight = [], 0.0
+            current.append(candidate)
+            weight += _weight_mb(candidate)
+        batches.append(_batch(dataset, current))
+    return batches
+
+
+def _batch(dataset: str, members: list[Candidate]) -> dict:
+    first = members[0]
+    label = (f"{first.partner}/{Path(first.path).name}" if len(members) == 1 else
+             f"{dataset} : {len(members)} fichiers, de {first.partner}/{Path(first.path).name}")
+    return {"lot": label, "fichiers": [m.as_dict() for m in members]}

@@ -1,6 +1,10 @@
-"""Processing one dropped file end to end: fingerprint, read, validate, load, report, file away.
+"""Processing dropped files end to end: fingerprint, read, validate, load, report, file away.
 
-Safe to run twice on the same file and safe to kill at any point:
+Files come in batches (one Airflow task each): each file is read on its own, the batch is
+validated in one Great Expectations run per dataset, then each file is cross-checked against the
+warehouse, loaded and reported on its own, in order.
+
+Safe to run twice on the same files and safe to kill at any point:
 - the ledger row and the warehouse rows are committed in one transaction;
 - the file is moved out of the inbox only after that commit, and a file whose fingerprint is
   already in the ledger is simply filed away again, with its stored report.
@@ -17,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline import ledger, warehouse
-from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 import pandas as pd
 
+from pipeline import ledger, warehouse
+from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.contracts import CONTRACTS, Contract, contract_for
 from pipeline.crosschecks import run_cross_checks
 from pipeline.faults import fault_point
@@ -30,7 +34,7 @@ from pipeline.reading import (ReadResult, UnreadableFile, map_headers, normalize
                               read_cells, read_cells_into_contract)
 from pipeline.reports import render_report, report_path, write_atomically
 from pipeline.stages import stage
-from pipeline.validation import Problem, validate
+from pipeline.validation import Problem, Submission, validate_many
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +135,9 @@ def _file_problem(rule: str, fix: str) -> Problem:
     return Problem(None, "", "", rule, fix, "erreur")
 
 
-def examine(path: Path, partner: Partner, territory: Territory) -> Examination:
-    """Everything that decides whether a file is accepted, without writing anything."""
+def screen(path: Path, partner: Partner, territory: Territory) -> Examination:
+    """Everything about one file that needs no other file: size, dataset, reading, privacy.
+    Writes nothing."""
     fallback = partner.datasets[0] if partner.datasets else "inconnu"
     too_big = oversize_reason(path)
     if too_big:
@@ -143,14 +148,34 @@ def examine(path: Path, partner: Partner, territory: Territory) -> Examination:
     with stage("read", file=path.name) as measured:
         exam = _read(path, partner, territory, dataset, fallback)
         measured["rows"] = 0 if exam.frame is None else len(exam.frame)
+    return exam
+
+
+def validate_screened(screened: list[tuple[Examination, Partner]], territory: Territory) -> None:
+    """The GX suites on every screened file that got that far, one run per dataset; each
+    examination's ``problems`` then holds its partner-mapping notes and the suite's findings."""
+    ready = [(exam, partner) for exam, partner in screened
+             if exam.read is not None and exam.contract is not None]
+    if not ready:
+        return
+    rows = sum(len(exam.read.frame) for exam, _ in ready)
+    with stage("validate", files=len(ready), rows=rows):
+        found = validate_many([
+            (exam.read, exam.contract,
+             Submission(exam.read.frame, partner.id, territory.partner_communes(partner)))
+            for exam, partner in ready])
+    for (exam, _partner), problems in zip(ready, found):
+        exam.problems = exam.notes + problems
+
+
+def cross_check(exam: Examination, partner: Partner, path: Path) -> None:
+    """Checks against what the warehouse already holds: run just before the file's own load,
+    so a file sees every file loaded before it, including earlier ones of its batch."""
     read, contract = exam.read, exam.contract
-    if read is None or contract is None:
-        return exam
-    with stage("validate", file=path.name, rows=len(read.frame)):
-        problems = exam.notes + validate(read, contract, territory.partner_communes(partner))
-        if not read.frame.empty and not read.missing_columns:
-            problems += run_cross_checks(contract, read.frame, partner.id)
-    return Examination(exam.dataset, read.frame, problems, read.unknown_columns)
+    if read is None or contract is None or read.frame.empty or read.missing_columns:
+        return
+    with stage("validate", file=path.name):
+        exam.problems += run_cross_checks(contract, read.frame, partner.id)
 
 
 def _read(path: Path, partner: Partner, territory: Territory, dataset: str | None,
@@ -215,39 +240,86 @@ def _file_away(source: Path, target: Path) -> None:
         shutil.move(source, target)
 
 
-def process_file(partner_id: str, file_path: str, territory: Territory | None = None,
-                 paths: DataPaths | None = None) -> Outcome:
+@dataclass
+class _Pending:
+    """A new file, screened, waiting for its batch's validation and then its own load."""
+    partner: Partner
+    path: Path
+    sha256: str
+    received_at: datetime
+    exam: Examination
+
+
+def process_files(files: list[tuple[str, str]], territory: Territory | None = None,
+                  paths: DataPaths | None = None) -> list[Outcome]:
+    """A batch of dropped files (partner id, path): each screened, all validated together
+    (one GX run per dataset), then each cross-checked, loaded in its own transaction and
+    reported, in the given order. A listed file no longer there is left out of the outcomes."""
     territory = territory or load_territory()
     paths = paths or data_paths()
-    partner = territory.partner(partner_id)
-    path = Path(file_path)
-    if not path.is_file():
-        raise FileGone(f"{partner.id}/{path.name} n'est plus dans le dossier de dépôt (retiré "
-                       "par le partenaire, ou déjà traité par une autre exécution)")
-    sha256 = sha256_of(path)
-    known = ledger.find(partner.id, sha256)
-    if known:
-        return _refile_known(known, partner, path, paths, territory)
+    outcomes: dict[int, Outcome] = {}
+    pending: dict[int, _Pending] = {}
+    for number, (partner_id, file_path) in enumerate(files):
+        partner, path = territory.partner(partner_id), Path(file_path)
+        if not path.is_file():
+            log.warning("%s", _gone(partner, path))
+            continue
+        sha256 = sha256_of(path)
+        known = ledger.find(partner.id, sha256)
+        if known:
+            outcomes[number] = _refile_known(known, partner, path, paths, territory)
+            continue
+        received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        pending[number] = _Pending(partner, path, sha256, received_at,
+                                   screen(path, partner, territory))
+    validate_screened([(p.exam, p.partner) for p in pending.values()], territory)
+    for number, item in pending.items():
+        known = ledger.find(item.partner.id, item.sha256)  # the same bytes twice in one batch
+        if known:
+            outcomes[number] = _refile_known(known, item.partner, item.path, paths, territory)
+            continue
+        cross_check(item.exam, item.partner, item.path)
+        outcomes[number] = _record(item, territory, paths)
+    return [outcomes[number] for number in sorted(outcomes)]
 
-    received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    exam = examine(path, partner, territory)
-    dataset, frame, problems, unknown_columns = (exam.dataset, exam.frame, exam.problems,
-                                                 exam.unknown_columns)
+
+def process_file(partner_id: str, file_path: str, territory: Territory | None = None,
+                 paths: DataPaths | None = None) -> Outcome:
+    """One dropped file (see ``process_files``); ``FileGone`` if it is no longer there."""
+    territory = territory or load_territory()
+    if not Path(file_path).is_file():
+        raise FileGone(_gone(territory.partner(partner_id), Path(file_path)))
+    outcomes = process_files([(partner_id, file_path)], territory, paths)
+    if not outcomes:  # it went between the check and the read
+        raise FileGone(_gone(territory.partner(partner_id), Path(file_path)))
+    return outcomes[0]
+
+
+def _gone(partner: Partner, path: Path) -> str:
+    return (f"{partner.id}/{path.name} n'est plus dans le dossier de dépôt (retiré par le "
+            "partenaire, ou déjà traité par une autre exécution)")
+
+
+def _record(item: _Pending, territory: Territory, paths: DataPaths) -> Outcome:
+    """The file's verdict: ledger entry and accepted rows in one transaction, then its report
+    beside it and the file filed away."""
+    partner, path, sha256, exam = item.partner, item.path, item.sha256, item.exam
+    dataset, frame, problems = exam.dataset, exam.frame, exam.problems
     errors = sum(p.severity == "erreur" for p in problems)
     warnings = len(problems) - errors
     status = (ledger.STATUS_REJECTED if errors else
               ledger.STATUS_ACCEPTED_WITH_WARNINGS if warnings else ledger.STATUS_ACCEPTED)
     rows_total = 0 if frame is None else len(frame)
-    local_time = received_at.astimezone(ZoneInfo(territory.timezone))
+    local_time = item.received_at.astimezone(ZoneInfo(territory.timezone))
     report = render_report(
         territory_name=territory.name, partner_name=partner.name, original_name=path.name,
         dataset_title=CONTRACTS[dataset].title if dataset in CONTRACTS else dataset,
         received_at=local_time, sha256=sha256, status=status, rows_total=rows_total,
-        problems=problems, unknown_columns=unknown_columns)
+        problems=problems, unknown_columns=exam.unknown_columns)
     stored = _stored_path(paths, partner, sha256, path.name, status != ledger.STATUS_REJECTED)
     entry = ledger.LedgerEntry(
         partner=partner.id, sha256=sha256, dataset=dataset, original_name=path.name,
-        received_at=received_at.isoformat(timespec="microseconds"), status=status,
+        received_at=item.received_at.isoformat(timespec="microseconds"), status=status,
         rows_total=rows_total, rows_loaded=0, errors=errors, warnings=warnings,
         stored_path=str(stored.relative_to(paths.root)), report=report)
 
@@ -284,7 +356,6 @@ def _refile_known(known: ledger.LedgerEntry, partner: Partner, path: Path, paths
     _file_away(path, paths.root / known.stored_path)
     return Outcome(partner.id, path.name, known.sha256, known.dataset, known.status, 0,
                    known.errors, known.warnings, duplicate=True)
-
 
 
 def reprocess_quarantined(partner_id: str, sha256_prefix: str,

@@ -92,15 +92,17 @@ def count_pages(root: Path) -> int:
     return sum(1 for name in files_under(root) if name.endswith(".html"))
 
 
-def check_site(root: Path, reused: frozenset[str] = frozenset()) -> int:
+def check_site(root: Path, reused: frozenset[str] = frozenset(),
+               files: list[str] | None = None) -> int:
     """Every internal link or asset of every page resolves; returns the page count. Pages
     reused unchanged from the live build (``reused``) were checked when first written and
-    link only to pages their own data names, so they are not read again."""
+    link only to pages their own data names, so they are not read again. ``files``: the
+    build's files, when already listed."""
     if not (root / "index.html").is_file():
         raise SiteCheckFailed("la page d'accueil manque")
     exists = _TargetCheck(root)
     broken, pages = [], 0
-    for relative in files_under(root):
+    for relative in files if files is not None else files_under(root):
         if not relative.endswith(".html"):
             continue
         pages += 1
@@ -168,7 +170,7 @@ def publish(now: datetime, territory: Territory | None = None,
             measured["pages"] = cache.pages
             measured["reused_files"] = len(cache.reused)
         with stage("publish", pages=cache.pages):
-            pages = check_site(partial, frozenset(cache.reused))
+            pages = check_site(partial, frozenset(cache.reused), cache.files)
             _check_page_count(paths, pages)
             cache.checked_pages = pages
             cache.save(final)

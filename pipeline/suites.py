@@ -3,6 +3,12 @@
 Each expectation carries, in its ``meta``, the French rule, the fix and the severity that the
 partner report shows, so the suite file is the single reviewed description of the checks.
 ``python -m pipeline.suites`` rewrites the files; a test fails when they drift from the contracts.
+
+A suite runs once on a batch of files of the same dataset (GX's cost is mostly a fixed price per
+expectation and run), so the two rules that depend on the file name columns the batch adds:
+``_fichier`` (the file's number in the batch: identifiers are unique within a file) and
+``_partenaire_commune`` (``partenaire|code INSEE``: each partner may only send data for the
+communes of its agreement, given as the ``communes_des_partenaires`` parameter).
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from pipeline.contracts import CONTRACTS, Column, Contract
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 HOUR_MINUTE = r"^([01]\d|2[0-3]):[0-5]\d$"
-PARTNER_COMMUNES = "communes_du_partenaire"
+PARTNER_COMMUNES = "communes_des_partenaires"
+FILE_COLUMN = "_fichier"
+PARTNER_COMMUNE_COLUMN = "_partenaire_commune"
 
 
 def _expectation(kind: str, kwargs: dict, column: str, rule: str, fix: str,
@@ -55,7 +63,8 @@ def _column_expectations(contract: Contract, col: Column) -> list[dict]:
     if col.type == "insee" and name == contract.commune_column:
         out.append(_expectation(
             "expect_column_values_to_be_in_set",
-            {"column": name, "value_set": {"$PARAMETER": PARTNER_COMMUNES}}, name,
+            {"column": PARTNER_COMMUNE_COLUMN, "value_set": {"$PARAMETER": PARTNER_COMMUNES}},
+            name,
             "Cette commune ne fait pas partie des communes pour lesquelles vous pouvez "
             "envoyer des données.",
             "Indiquez le code INSEE (5 caractères) d'une de vos communes, ou demandez à "
@@ -104,7 +113,9 @@ def _column_expectations(contract: Contract, col: Column) -> list[dict]:
             "Raccourcissez-le ; le détail peut aller dans la présentation détaillée.",
             "avertissement"))
     if name == contract.key:
-        out.append(_expectation("expect_column_values_to_be_unique", {"column": name}, name,
+        out.append(_expectation("expect_compound_columns_to_be_unique",
+                                {"column_list": [FILE_COLUMN, name],
+                                 "ignore_row_if": "any_value_is_missing"}, name,
                                 "Cet identifiant apparaît sur plusieurs lignes du fichier.",
                                 "Donnez un identifiant différent à chaque ligne."))
     return out

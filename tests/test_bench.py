@@ -15,8 +15,7 @@ from pipeline.config import load_territory
 from pipeline.contracts import CONTRACTS
 from pipeline.reading import normalize_header, read_partner_file
 from pipeline.samples import write_samples
-from pipeline.suites import PARTNER_COMMUNES, load_suite
-from pipeline.validation import run_suite
+from pipeline.validation import Submission
 
 
 def _frame(data_dir: Path, partner: str, dataset: str) -> pd.DataFrame:
@@ -27,16 +26,16 @@ def _frame(data_dir: Path, partner: str, dataset: str) -> pd.DataFrame:
     return read_partner_file(path, CONTRACTS[dataset], names).frame
 
 
-def _both(frame: pd.DataFrame, dataset: str, communes: list[str]) -> tuple[set, set]:
-    gx = {(p.rule, p.column, p.line) for p in run_suite(frame, dataset, communes)}
-    plain = floors.pandas_findings(frame, load_suite(dataset), {PARTNER_COMMUNES: communes})
-    return gx, plain
+def _both(dataset: str, submissions: list[Submission]) -> tuple[set, set]:
+    return (floors.gx_batch(dataset, submissions),
+            floors.plain_pandas_batch(dataset, submissions))
 
 
 def test_plain_pandas_floor_flags_the_same_cells_as_great_expectations(data_dir):
     frame = _frame(data_dir, "orange-ateliers", "ateliers")
     communes = sorted(set(frame["commune"]))
-    assert _both(frame, "ateliers", communes) == (set(), set())  # a good file: nothing
+    good = Submission(frame, "orange-ateliers", communes)
+    assert _both("ateliers", [good]) == (set(), set())  # a good file: nothing
     broken = frame.copy()
     broken.loc[0, "lieu"] = None                                   # required
     broken.loc[1, "duree_minutes"] = 1000                          # bounds
@@ -46,9 +45,15 @@ def test_plain_pandas_floor_flags_the_same_cells_as_great_expectations(data_dir)
     broken.loc[6, "inscrits"] = broken.loc[6, "places"] + 3        # pair rule
     done = broken.index[broken["statut"] == "realisee"][0]
     broken.loc[done, "presents"] = None                            # conditional requirement
-    gx, plain = _both(broken, "ateliers", communes)
+    # In one batch with the good file (same identifiers: unique per file, not per batch) and
+    # another partner's copy, whose agreement does not cover the first commune.
+    other = Submission(frame, "autre-partenaire", communes[1:])
+    batch = [good, Submission(broken, "orange-ateliers", communes), other]
+    gx, plain = _both("ateliers", batch)
     assert gx == plain
-    assert len({rule for rule, _column, _line in gx}) >= 7
+    assert {number for _rule, _column, number, _line in gx} == {1, 2}
+    assert len({rule for rule, _column, number, _line in gx if number == 1}) >= 7
+    assert {column for _rule, column, number, _line in gx if number == 2} == {"commune"}
 
 
 def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_written(

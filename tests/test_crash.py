@@ -18,9 +18,12 @@ from pipeline import ledger, warehouse
 from pipeline.samples import write_samples
 
 pytestmark = pytest.mark.slow
-INGEST_ALL = ("from pipeline.inbox import scan_inboxes\n"
-              "from pipeline.ingest import process_file\n"
-              "for c in scan_inboxes():\n    process_file(c.partner, c.path)\n")
+# As the DAG does it: the files in batches, each batch validated at once, then loaded file by
+# file (a kill lands between two files' commits of one batch).
+INGEST_ALL = ("from pipeline.inbox import plan_batches, scan_inboxes\n"
+              "from pipeline.ingest import process_files\n"
+              "for batch in plan_batches(scan_inboxes()):\n"
+              "    process_files([(c['partner'], c['path']) for c in batch['fichiers']])\n")
 PUBLISH = (f"from datetime import datetime\nfrom zoneinfo import ZoneInfo\n"
            f"from pipeline.publish import publish\n"
            f"publish(datetime.fromisoformat('{REFERENCE_RUN.isoformat()}'))\n")

@@ -14,8 +14,8 @@ import pytest
 from openpyxl import Workbook
 
 from pipeline import ledger, warehouse
-from pipeline.inbox import report_refusals, scan_inboxes
-from pipeline.ingest import process_file
+from pipeline.inbox import plan_batches, report_refusals, scan_inboxes
+from pipeline.ingest import process_file, process_files
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = tomllib.loads((CORPUS / "cases.toml").read_text(encoding="utf-8"))["case"]
@@ -85,6 +85,26 @@ def test_corpus_file_gets_its_report(preloaded: Path, case: dict):
         assert snapshot() == before  # nothing accepted before is lost or changed
         assert list((preloaded / "quarantine" / case["partner"]).glob(f"*__{case['file']}"))
     assert not (preloaded / "inbox" / case["partner"] / case["file"]).exists()
+
+
+def test_the_whole_corpus_dropped_at_once_gets_the_same_reports_in_batches(
+        preloaded: Path, monkeypatch: pytest.MonkeyPatch):
+    """Files are validated in batches (one GX run per dataset): each file still gets its own
+    verdict and report, with its own lines, however the batch mixes partners and datasets."""
+    monkeypatch.setattr("pipeline.inbox.BATCH_FILES", 8)  # several batches per dataset
+    for case in CASES:
+        drop(preloaded, case["partner"], case["file"], (CORPUS / case["file"]).read_bytes())
+    batches = plan_batches(scan_inboxes())
+    assert len(batches) > len({c["file"].split("_")[0] for c in CASES})
+    assert max(len(b["fichiers"]) for b in batches) == 8
+    outcomes = {o.file: o for batch in batches for o in process_files(
+        [(c["partner"], c["path"]) for c in batch["fichiers"]])}
+    for case in CASES:
+        report = (preloaded / "inbox" / case["partner"] / f"{case['file']}.rapport.txt") \
+            .read_text(encoding="utf-8")
+        assert outcomes[case["file"]].status == case["status"], report
+        for message in case["messages"]:
+            assert message in report, f"{case['file']}: {message!r} not in report:\n{report}"
 
 
 def test_corpus_covers_at_least_thirty_bad_files():

@@ -79,12 +79,12 @@ def test_only_the_last_builds_are_kept(loaded):
 
 def test_task_failure_writes_a_french_alert(data_dir):
     class FakeTaskInstance:
-        dag_id, task_id, map_index, run_id = "reception_fichiers", "traiter_fichier", 3, "r1"
+        dag_id, task_id, map_index, run_id = "reception_fichiers", "traiter_lot", 3, "r1"
 
     task_failure_alert({"task_instance": FakeTaskInstance(), "exception": OSError("disque plein")})
     (alert,) = (data_dir / "alertes").glob("*.txt")
     text = alert.read_text(encoding="utf-8")
-    assert "reception_fichiers.traiter_fichier[3]" in text and "disque plein" in text
+    assert "reception_fichiers.traiter_lot[3]" in text and "disque plein" in text
     assert "Que faire" in text
 
 

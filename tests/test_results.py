@@ -14,7 +14,9 @@ Venues: two in Palaiseau, one of them labelled.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -226,3 +228,71 @@ def test_future_years_are_not_results():
     frames = {"ateliers": pd.DataFrame([workshop("Z", "91477", "2027-01-05", 60, 10, 3, None,
                                                  "prevue")], columns=W_COLUMNS)}
     assert compute_results(frames, COMMUNES, datetime(2026, 11, 25))["years"] == []
+
+
+def _sample_warehouse(data_dir: Path) -> None:
+    from conftest import REFERENCE_DAY
+    from pipeline.inbox import scan_inboxes
+    from pipeline.ingest import process_file
+    from pipeline.samples import write_samples
+
+    write_samples(data_dir / "inbox", REFERENCE_DAY)
+    for candidate in scan_inboxes():
+        process_file(candidate.partner, candidate.path)
+
+
+def _drop_and_load(data_dir: Path, partner: str, name: str, text: str) -> None:
+    from pipeline.ingest import process_file
+
+    path = data_dir / "inbox" / partner / name
+    path.write_text(text, encoding="utf-8")
+    assert process_file(partner, str(path)).status != "rejete"
+
+
+def _recomputed(territory) -> dict:
+    """The same results without anything kept from earlier builds."""
+    import shutil
+
+    from transforms.results import build_results
+
+    shutil.rmtree(Path(os.environ["INCLUSION_DATA"]) / "cache", ignore_errors=True)
+    return build_results(territory, REFERENCE_RUN)
+
+
+def test_an_unchanged_dataset_is_not_read_again_and_a_changed_one_is_recomputed(
+        data_dir, monkeypatch):
+    from pipeline import warehouse
+    from pipeline.config import load_territory
+    from transforms.results import build_results
+
+    _sample_warehouse(data_dir)
+    territory = load_territory()
+    build_results(territory, REFERENCE_RUN)
+    read: list[str] = []
+    real = warehouse.current_rows
+    monkeypatch.setattr(warehouse, "current_rows",
+                        lambda name, columns=None: read.append(name) or real(name, columns))
+
+    # A new workshop file: the passes and the pickups are not even read.
+    _drop_and_load(data_dir, "ville-palaiseau", "ateliers_nouveaux.csv", (
+        "identifiant_seance;commune;lieu;date;heure_debut;duree_minutes;thematique;public;"
+        "places;inscrits;presents;statut;inscription\n"
+        "PAL-NEW;91477;CCAS de Palaiseau;03/03/2026;14h00;60;Prise en main du smartphone;"
+        "Seniors;12;9;8;Réalisée;CCAS de Palaiseau\n"))
+    read.clear()
+    with_memo = build_results(territory, REFERENCE_RUN)
+    assert "ateliers" in read and not {"pass", "collecte", "tri"} & set(read)
+    assert with_memo == _recomputed(territory)
+
+    # A new pass file: the pass tables change, as a full computation says.
+    before = with_memo["by_year"][2026]["sections"][1]["total"]["published"]["pass_distribues"]
+    _drop_and_load(data_dir, "operateur-pass", "pass_numerique_complement.csv", (
+        "numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
+        "date_utilisation;lieu_utilisation\n"
+        "PN-2027-990001;C-2027-9900;10;02/03/2026;CCAS;91477;;\n"
+        "PN-2027-990002;C-2027-9900;10;02/03/2026;CCAS;91477;;\n"))
+    after = build_results(territory, REFERENCE_RUN)
+    assert "pass" in read
+    assert after["by_year"][2026]["sections"][1]["total"]["published"]["pass_distribues"] \
+        == before + 2
+    assert after == _recomputed(territory)

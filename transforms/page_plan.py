@@ -303,9 +303,11 @@ def write_file(output: Path, item: File) -> None:
     target.write_bytes(item.content())
 
 
-def sitemap(output: Path, site_url: str) -> bytes:
-    """Every page of a finished build (no dates, so the file is reproducible)."""
-    pages = sorted(name for name in files_under(output) if name.endswith("index.html"))
+def sitemap(output: Path, site_url: str, files: list[str] | None = None) -> bytes:
+    """Every page of a finished build (no dates, so the file is reproducible); ``files``
+    when the build's files were already listed."""
+    pages = sorted(name for name in (files if files is not None else files_under(output))
+                   if name.endswith("index.html"))
     urls = "".join(f"<url><loc>{site_url}/{p.removesuffix('index.html')}</loc></url>"
                    for p in pages)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'

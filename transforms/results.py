@@ -12,6 +12,7 @@ downloads write it, so both carry the same numbers.
 
 from __future__ import annotations
 
+import copy
 import os
 import tomllib
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pandas as pd
 from transforms import charts, formatting
 from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, Groups, Indicator,
                                   delay_days, indicator, indicators_of, round_value)
+from transforms.memo import ResultsMemo, dataset_versions
 from transforms.suppression import DEFAULT_THRESHOLD, suppress
 
 SECRET = "< {threshold}"
@@ -72,38 +74,56 @@ def _numeric(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def prepare(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Current rows per dataset -> typed frames with ``annee`` and ``commune`` columns.
-    ``collecte`` is joined with the refurbisher's sorting (``tri``) on the pickup id."""
-    out = {}
-    workshops = frames.get("ateliers", pd.DataFrame()).copy()
-    out["ateliers"] = _numeric(workshops, ("places", "inscrits", "presents", "duree_minutes"))
-    passes = _numeric(frames.get("pass", pd.DataFrame()).copy(), ("valeur_euros",))
-    if not passes.empty:
-        passes["delai_jours"] = delay_days(passes)
-    out["pass"] = passes
-    pickups = _numeric(frames.get("collecte", pd.DataFrame()).copy(), ("telephones_collectes",))
-    sorting = _numeric(frames.get("tri", pd.DataFrame()).copy(),
-                       ("telephones_reconditionnes", "telephones_recycles"))
-    if not pickups.empty:
-        if sorting.empty:
-            pickups = pickups.assign(telephones_reconditionnes=float("nan"),
-                                     telephones_recycles=float("nan"))
-        else:
-            counts = (sorting.groupby("identifiant_collecte", as_index=False)
-                      [["telephones_reconditionnes", "telephones_recycles"]].sum(min_count=1))
-            pickups = pickups.merge(counts, how="left", on="identifiant_collecte")
-    out["collecte"] = pickups
-    venues = frames.get("lieux", pd.DataFrame()).copy()
-    if not venues.empty:
-        venues["commune"] = venues["code_insee"]
-    out["lieux"] = venues
-    for dataset in YEARLY:
-        frame = out[dataset]
-        column = DATASETS[dataset].date_column
+def _source(frames, name: str) -> pd.DataFrame:
+    try:
+        return frames[name]  # a lazy mapping reads the table here
+    except KeyError:
+        return pd.DataFrame()
+
+
+def _prepare_one(dataset: str, frames) -> pd.DataFrame:
+    if dataset == "ateliers":
+        frame = _numeric(_source(frames, "ateliers").copy(),
+                         ("places", "inscrits", "presents", "duree_minutes"))
+    elif dataset == "pass":
+        frame = _numeric(_source(frames, "pass").copy(), ("valeur_euros",))
         if not frame.empty:
-            frame["annee"] = frame[column].astype(str).str.slice(0, 4).astype(int)
-    return out
+            frame["delai_jours"] = delay_days(frame)
+    elif dataset == "collecte":
+        frame = _numeric(_source(frames, "collecte").copy(), ("telephones_collectes",))
+        sorting = _numeric(_source(frames, "tri").copy(),
+                           ("telephones_reconditionnes", "telephones_recycles"))
+        if not frame.empty:
+            if sorting.empty:
+                frame = frame.assign(telephones_reconditionnes=float("nan"),
+                                     telephones_recycles=float("nan"))
+            else:
+                counts = (sorting.groupby("identifiant_collecte", as_index=False)
+                          [["telephones_reconditionnes", "telephones_recycles"]]
+                          .sum(min_count=1))
+                frame = frame.merge(counts, how="left", on="identifiant_collecte")
+    else:
+        frame = _source(frames, dataset).copy()
+        if dataset == "lieux" and not frame.empty:
+            frame["commune"] = frame["code_insee"]
+    column = DATASETS[dataset].date_column if dataset in YEARLY else None
+    if column and not frame.empty:
+        frame["annee"] = frame[column].astype(str).str.slice(0, 4).astype(int)
+    return frame
+
+
+class Prepared(dict):
+    """Current rows per dataset -> typed frames with ``annee`` and ``commune`` columns, each
+    prepared (and its table read) on first use only. ``collecte`` is joined with the
+    refurbisher's sorting (``tri``) on the pickup id."""
+
+    def __init__(self, frames) -> None:
+        super().__init__()
+        self.frames = frames
+
+    def __missing__(self, dataset: str) -> pd.DataFrame:
+        frame = self[dataset] = _prepare_one(dataset, self.frames)
+        return frame
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -173,6 +193,23 @@ def commune_table(dataset: str, rows: pd.DataFrame, communes: dict[str, str], th
     return {"dataset": dataset, "indicators": indicators, "rows": table_rows, "total": total}
 
 
+def dataset_tables(dataset: str, rows: pd.DataFrame, communes: dict[str, str],
+                   threshold: int) -> dict:
+    """A yearly dataset's commune table for each year it has rows, and the table of a year
+    without rows. Indicator objects are given as ids, so the result can be stored."""
+    def plain(table: dict) -> dict:
+        return {**table, "indicators": [i.id for i in table["indicators"]]}
+
+    years = sorted(int(y) for y in rows["annee"].unique()) if not rows.empty else []
+    return {"years": {year: plain(commune_table(dataset, rows[rows["annee"] == year], communes,
+                                                threshold)) for year in years},
+            "empty": plain(commune_table(dataset, rows.iloc[0:0], communes, threshold))}
+
+
+def _with_indicators(table: dict) -> dict:
+    return {**copy.deepcopy(table), "indicators": [indicator(i) for i in table["indicators"]]}
+
+
 def breakdown_table(dataset: str, dimension: str, ids: tuple[str, ...], rows: pd.DataFrame,
                     labels: dict[str, str], threshold: int) -> dict:
     indicators = [indicator(i) for i in ids]
@@ -225,26 +262,24 @@ def change(ind: Indicator, now, before) -> dict | None:
     return {"delta": delta, "text": sign + text + (" pt" if ind.unit == "taux" else "")}
 
 
-def target_progress(targets: list[Target], data: dict[str, pd.DataFrame]) -> list[dict]:
-    out = []
-    for target in targets:
-        ind = indicator(target.indicator)
-        rows = data.get(ind.dataset, pd.DataFrame())
-        column = DATASETS[ind.dataset].date_column
-        if column and not rows.empty:
-            dates = rows[column].astype(str)
-            rows = rows[(dates >= target.start) & (dates <= target.end)]
-        value = round_value(ind, ind.compute(rows)) if not rows.empty else None
-        out.append({"id": target.id, "programme": target.programme, "indicateur": ind.id,
-                    "libelle": ind.label, "objectif": round_value(ind, target.value),
-                    "debut": target.start, "fin": target.end, "source": target.source,
-                    "realise": value,
-                    "progression": round(value / target.value, 3) if value is not None else None,
-                    "objectif_texte": _display(ind, round_value(ind, target.value), False, True, 0),
-                    "realise_texte": _display(ind, value, False, value is not None, 0),
-                    "progression_texte": (formatting.percent(round(value / target.value, 3))
-                                          if value is not None else formatting.NOT_REPORTED)})
-    return out
+def target_row(target: Target, data) -> dict:
+    """Progress towards one target (``data``: prepared frames, see ``Prepared``)."""
+    ind = indicator(target.indicator)
+    rows = data[ind.dataset]
+    column = DATASETS[ind.dataset].date_column
+    if column and not rows.empty:
+        dates = rows[column].astype(str)
+        rows = rows[(dates >= target.start) & (dates <= target.end)]
+    value = round_value(ind, ind.compute(rows)) if not rows.empty else None
+    return {"id": target.id, "programme": target.programme, "indicateur": ind.id,
+            "libelle": ind.label, "objectif": round_value(ind, target.value),
+            "debut": target.start, "fin": target.end, "source": target.source,
+            "realise": value,
+            "progression": round(value / target.value, 3) if value is not None else None,
+            "objectif_texte": _display(ind, round_value(ind, target.value), False, True, 0),
+            "realise_texte": _display(ind, value, False, value is not None, 0),
+            "progression_texte": (formatting.percent(round(value / target.value, 3))
+                                  if value is not None else formatting.NOT_REPORTED)}
 
 
 def sources(entries: list, partners: dict[str, str],
@@ -283,23 +318,29 @@ def _labels(dataset: str, column: str) -> dict[str, str]:
         return {}
 
 
-def compute_results(frames: dict[str, pd.DataFrame], communes: dict[str, str], now: datetime,
+def compute_results(frames, communes: dict[str, str], now: datetime,
                     threshold: int = DEFAULT_THRESHOLD, targets: list[Target] | None = None,
                     source_list: dict[str, list[dict]] | None = None,
-                    venues_covered: set[str] | None = None) -> dict:
-    data = prepare(frames)
+                    venues_covered: set[str] | None = None, memo: ResultsMemo | None = None,
+                    versions: dict[str, str] | None = None) -> dict:
+    """``frames``: current rows per dataset (a mapping, possibly lazy). With a ``memo`` and the
+    datasets' ``versions``, what one dataset alone determines (yearly tables, targets) is read
+    back from an earlier build when that dataset has not changed, without reading it."""
+    data = Prepared(frames)
+    memo = memo or ResultsMemo(None)
+    versions = versions or {}
     source_list = source_list or {}
-    years = sorted({int(y) for d in YEARLY if not data[d].empty for y in data[d]["annee"].unique()
-                    if int(y) <= now.year})
+    yearly = {d: memo.get(("tables", d, versions.get(d), _with_sorting(d, versions)),
+                          lambda d=d: dataset_tables(d, data[d], communes, threshold))
+              for d in YEARLY}
+    years = sorted({year for d in YEARLY for year in yearly[d]["years"] if year <= now.year})
     venues = data["lieux"]
     by_year: dict[int, dict] = {}
     for year in years:
         sections = []
         for dataset in YEARLY:
-            rows = data[dataset]
-            rows = rows[rows["annee"] == year] if not rows.empty else rows
-            table = commune_table(dataset, rows, communes, threshold)
-            sections.append(table)
+            stored = yearly[dataset]["years"].get(year, yearly[dataset]["empty"])
+            sections.append(_with_indicators(stored))
         venue_table = commune_table("lieux", venues, communes, threshold,
                                     covered=venues_covered)
         sections.append(venue_table)
@@ -359,10 +400,31 @@ def compute_results(frames: dict[str, pd.DataFrame], communes: dict[str, str], n
     return {
         "threshold": threshold, "secret_text": SECRET.format(threshold=threshold),
         "years": years, "by_year": by_year, "series": series,
-        "targets": target_progress(targets or [], data),
+        "targets": [memo.get(("target", repr(target), versions.get(_dataset_of(target))),
+                             lambda target=target: target_row(target, data))
+                    for target in targets or []],
         "sources": source_list,
         "catalogue": CATALOGUE, "datasets": DATASETS, "breakdown_labels": BREAKDOWN_LABELS,
     }
+
+
+def _with_sorting(dataset: str, versions: dict[str, str]) -> str | None:
+    # Pickups are counted with the refurbisher's sorting joined in.
+    return versions.get("tri", "-") if dataset == "collecte" else "-"
+
+
+def _dataset_of(target: Target) -> str:
+    return indicator(target.indicator).dataset
+
+
+class _Tables(dict):
+    """Each table's current rows, read from the warehouse on first use only."""
+
+    def __missing__(self, name: str) -> pd.DataFrame:
+        from pipeline import warehouse
+
+        frame = self[name] = warehouse.current_rows(name, READ_COLUMNS.get(name))
+        return frame
 
 
 # The largest table is read with only the columns the catalogue uses.
@@ -372,20 +434,23 @@ READ_COLUMNS = {"pass": ("commune", "date_distribution", "numero_carnet", "date_
 
 def build_results(territory, now: datetime) -> dict:
     """What the results pages show, from the warehouse, the ledger and territory.toml."""
-    from pipeline import ledger, warehouse
+    from pipeline import ledger
+    from pipeline.config import data_paths
     from transforms import opendata
 
     threshold, targets = load_results_config()
-    frames = {name: warehouse.current_rows(name, READ_COLUMNS.get(name))
-              for name in ("ateliers", "pass", "collecte", "tri", "lieux")}
     entries = ledger.entries()
     partners = {p.id: p.name for p in territory.partners}
     venue_partners = {e.partner for e in entries if e.dataset == "lieux" and e.status != "rejete"}
     covered = {c for p in territory.partners if p.id in venue_partners
                for c in territory.partner_communes(p)}
     coverage = {p.id: list(p.communes) for p in territory.partners}
-    results = compute_results(frames, territory.commune_names, now, threshold, targets,
-                              sources(entries, partners, coverage), covered)
+    memo = ResultsMemo(data_paths().root / "cache" / "resultats",
+                       f"{sorted(territory.commune_names.items())!r}|{threshold}")
+    results = compute_results(_Tables(), territory.commune_names, now, threshold, targets,
+                              sources(entries, partners, coverage), covered, memo,
+                              dataset_versions(entries))
+    memo.prune()
     results["files"] = opendata.files(results, territory.name)
     results["tables"] = [{"title": t["title"], "path": t["path"]}
                          for t in opendata.published_tables(results)]

@@ -11,8 +11,8 @@ from pathlib import Path
 from pelican import signals
 from pelican.generators import Generator
 
-from transforms.page_plan import (asset_urls, fingerprinted_assets, site_plan, sitemap,
-                                  write_plan)
+from transforms.page_plan import (asset_urls, files_under, fingerprinted_assets, site_plan,
+                                  sitemap, write_plan)
 
 
 class DataPagesGenerator(Generator):
@@ -36,7 +36,11 @@ def get_generators(_pelican):
 def write_sitemap(pelican) -> None:
     output = Path(pelican.output_path)
     base = pelican.settings["INCLUSION_SITE"]["territory"].get("site_url", "")
-    (output / "sitemap.xml").write_bytes(sitemap(output, base))
+    files = list(files_under(output))
+    cache = pelican.settings.get("INCLUSION_BUILD_CACHE")
+    if cache is not None:  # the site checks read the same list instead of walking again
+        cache.files = [*files, "sitemap.xml"]
+    (output / "sitemap.xml").write_bytes(sitemap(output, base, files))
 
 
 def register() -> None:
