@@ -16,6 +16,8 @@ import hashlib
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,28 +261,52 @@ def process_files(files: list[tuple[str, str]], territory: Territory | None = No
     paths = paths or data_paths()
     outcomes: dict[int, Outcome] = {}
     pending: dict[int, _Pending] = {}
+    failed: list[str] = []
     for number, (partner_id, file_path) in enumerate(files):
         partner, path = territory.partner(partner_id), Path(file_path)
         if not path.is_file():
             log.warning("%s", _gone(partner, path))
             continue
-        sha256 = sha256_of(path)
-        known = ledger.find(partner.id, sha256)
-        if known:
-            outcomes[number] = _refile_known(known, partner, path, paths, territory)
-            continue
-        received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        pending[number] = _Pending(partner, path, sha256, received_at,
-                                   screen(path, partner, territory))
+        with _isolated(failed, partner, path):
+            sha256 = sha256_of(path)
+            known = ledger.find(partner.id, sha256)
+            if known:
+                outcomes[number] = _refile_known(known, partner, path, paths, territory)
+                continue
+            received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            pending[number] = _Pending(partner, path, sha256, received_at,
+                                       screen(path, partner, territory))
     validate_screened([(p.exam, p.partner) for p in pending.values()], territory)
     for number, item in pending.items():
-        known = ledger.find(item.partner.id, item.sha256)  # the same bytes twice in one batch
-        if known:
-            outcomes[number] = _refile_known(known, item.partner, item.path, paths, territory)
-            continue
-        cross_check(item.exam, item.partner, item.path)
-        outcomes[number] = _record(item, territory, paths)
+        with _isolated(failed, item.partner, item.path):
+            known = ledger.find(item.partner.id, item.sha256)  # the same bytes twice in a batch
+            if known:
+                outcomes[number] = _refile_known(known, item.partner, item.path, paths,
+                                                 territory)
+                continue
+            cross_check(item.exam, item.partner, item.path)
+            outcomes[number] = _record(item, territory, paths)
+    if failed:  # the task fails (alert, retry); the others are done and will not be redone
+        raise BatchIncomplete(f"{len(failed)} fichier(s) non traité(s) à cause d'une panne, "
+                              f"laissé(s) dans le dossier de dépôt : {', '.join(failed)}")
     return [outcomes[number] for number in sorted(outcomes)]
+
+
+class BatchIncomplete(Exception):
+    """Some files of a batch hit an unexpected error (a bug, a full disk): they stay in the
+    inbox for the next attempt, after every other file of the batch was processed."""
+
+
+@contextmanager
+def _isolated(failed: list[str], partner: Partner, path: Path) -> Iterator[None]:
+    """An unexpected error on one file is logged and that file left in its inbox; the rest of
+    the batch goes on. (A bad file is not an error: it gets its report.)"""
+    try:
+        yield
+    except Exception:
+        log.exception("%s/%s : erreur inattendue, fichier laissé dans le dossier de dépôt",
+                      partner.id, path.name)
+        failed.append(f"{partner.id}/{path.name}")
 
 
 def process_file(partner_id: str, file_path: str, territory: Territory | None = None,

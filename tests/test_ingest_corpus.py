@@ -289,3 +289,29 @@ def test_a_listed_file_that_is_gone_is_skipped_not_retried(data_dir):
     with pytest.raises(FileGone, match="n'est plus dans le dossier de dépôt"):
         process_file("ville-palaiseau", str(data_dir / "inbox" / "ville-palaiseau" / "x.csv"))
     assert ledger.entries() == []
+
+
+def test_an_unexpected_error_on_one_file_does_not_stop_the_rest_of_its_batch(
+        corpus_env: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline import ingest
+
+    good = drop(corpus_env, "ville-palaiseau", "a.csv", f"{WORKSHOP_HEADER}\n{WORKSHOP_ROW}\n"
+                .encode())
+    crashing = drop(corpus_env, "ville-palaiseau", "b.csv", f"{WORKSHOP_HEADER}\n"
+                    f"{WORKSHOP_ROW.replace('S1;', 'S2;')}\n".encode())
+    real_read = ingest._read
+
+    def read_or_crash(path, *args):
+        if path.name == "b.csv":
+            raise OSError("disque illisible")
+        return real_read(path, *args)
+
+    monkeypatch.setattr(ingest, "_read", read_or_crash)
+    with pytest.raises(ingest.BatchIncomplete, match="ville-palaiseau/b.csv"):
+        process_files([("ville-palaiseau", str(good)), ("ville-palaiseau", str(crashing))])
+    assert not good.exists() and crashing.exists()  # the good one went through
+    assert [e.original_name for e in ledger.entries()] == ["a.csv"]
+
+    monkeypatch.setattr(ingest, "_read", real_read)  # the next attempt, once fixed
+    (outcome,) = process_files([("ville-palaiseau", str(good)), ("ville-palaiseau", str(crashing))])
+    assert outcome.file == "b.csv" and outcome.rows_loaded == 1
