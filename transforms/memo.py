@@ -84,6 +84,6 @@ class ResultsMemo:
         """Remove the entries this build did not use."""
         if self.folder is None or not self.folder.is_dir():
             return
-        for path in self.folder.iterdir():
+        for path in self.folder.glob("*.pickle"):  # not another build's ``.partial``
             if path.name not in self.used:
                 path.unlink(missing_ok=True)
