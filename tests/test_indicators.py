@@ -4,7 +4,6 @@ checked by hand in test_results.py)."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from conftest import REFERENCE_RUN
 from transforms.formatting import clock, duration, number, percent
