@@ -36,7 +36,7 @@ from pipeline.reading import (ReadResult, UnreadableFile, map_headers, normalize
                               read_cells, read_cells_into_contract)
 from pipeline.reports import render_report, report_path, write_atomically
 from pipeline.stages import stage
-from pipeline.validation import Problem, Submission, validate_many
+from pipeline.validation import Problem, validate_many
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +162,9 @@ def validate_screened(screened: list[tuple[Examination, Partner]], territory: Te
         return
     rows = sum(len(exam.read.frame) for exam, _ in ready)
     with stage("validate", files=len(ready), rows=rows):
-        found = validate_many([
-            (exam.read, exam.contract,
-             Submission(exam.read.frame, partner.id, territory.partner_communes(partner)))
-            for exam, partner in ready])
+        found = validate_many([(exam.read, exam.contract, partner.id,
+                                territory.partner_communes(partner))
+                               for exam, partner in ready])
     for (exam, _partner), problems in zip(ready, found):
         exam.problems = exam.notes + problems
 

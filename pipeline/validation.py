@@ -42,7 +42,6 @@ def _validation_definition(dataset: str):
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
-
     from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints every in-memory batch below this size (md5 of a hash of every cell: a
@@ -167,30 +166,33 @@ def _reading_problems(read: ReadResult) -> list[Problem]:
     return problems
 
 
-def _merge(read: ReadResult, reading: list[Problem], suite: list[Problem]) -> list[Problem]:
+def _merge(read: ReadResult, suite: list[Problem]) -> list[Problem]:
     """Reading problems first, then the suite's; a column already reported as missing, or a
     cell the reader already reported, is not reported again."""
+    reading = _reading_problems(read)
     already = {(p.line, p.column) for p in reading}
     missing = set(read.missing_columns)
     return reading + [p for p in suite
                       if p.column not in missing and (p.line, p.column) not in already]
 
 
-def validate_many(files: list[tuple[ReadResult, Contract, Submission]]) -> list[list[Problem]]:
-    """Each file's problems; the suite runs once per dataset on all the files that have rows."""
+def validate_many(files: list[tuple[ReadResult, Contract, str, list[str]]]
+                  ) -> list[list[Problem]]:
+    """Each file's problems, from (read file, contract, partner id, the partner's communes);
+    the suite runs once per dataset on all the files that have rows."""
     by_dataset: dict[str, list[int]] = {}
-    for number, (read, contract, _submission) in enumerate(files):
+    for number, (read, contract, _partner, _communes) in enumerate(files):
         if not read.frame.empty:
             by_dataset.setdefault(contract.dataset, []).append(number)
     suite_problems: dict[int, list[Problem]] = {}
     for dataset, numbers in by_dataset.items():
-        found = run_suite_on_batch(dataset, [files[n][2] for n in numbers])
-        suite_problems.update(zip(numbers, found))
-    return [_merge(read, _reading_problems(read), suite_problems.get(number, []))
-            for number, (read, _contract, _submission) in enumerate(files)]
+        submissions = [Submission(files[n][0].frame, files[n][2], files[n][3]) for n in numbers]
+        suite_problems.update(zip(numbers, run_suite_on_batch(dataset, submissions)))
+    return [_merge(read, suite_problems.get(number, []))
+            for number, (read, *_rest) in enumerate(files)]
 
 
 def validate(read: ReadResult, contract: Contract, partner_communes: list[str],
              partner: str = "partenaire") -> list[Problem]:
     """One file's problems (see ``validate_many``)."""
-    return validate_many([(read, contract, Submission(read.frame, partner, partner_communes))])[0]
+    return validate_many([(read, contract, partner, partner_communes)])[0]

@@ -296,3 +296,24 @@ def test_an_unchanged_dataset_is_not_read_again_and_a_changed_one_is_recomputed(
     assert after["by_year"][2026]["sections"][1]["total"]["published"]["pass_distribues"] \
         == before + 2
     assert after == _recomputed(territory)
+
+
+def test_a_kept_target_on_pickups_follows_a_new_sorting_file(data_dir, tmp_path):
+    """Pickups are counted with the refurbisher's sorting joined in: a target on refurbished
+    phones must be computed again when only a sorting file arrived."""
+    from transforms.memo import ResultsMemo
+
+    target = Target("t-reemploi", "Emmaüs", "telephones_reconditionnes", 100, "2026-01-01",
+                    "2026-12-31")
+
+    def reached(sorting: pd.DataFrame, tri_version: str) -> float:
+        frames = {"collecte": PICKUPS, "tri": sorting}
+        results = compute_results(frames, COMMUNES, REFERENCE_RUN, threshold=5, targets=[target],
+                                  memo=ResultsMemo(tmp_path / "memo"),
+                                  versions={"collecte": "c1", "tri": tri_version})
+        return results["targets"][0]["realise"]
+
+    assert reached(SORTING, "t1") == 10
+    more = SORTING.assign(telephones_reconditionnes=[25])
+    assert reached(more, "t2") == 25
+    assert reached(more, "t2") == 25  # and kept again under its new version

@@ -51,8 +51,7 @@ def dataset_versions(entries: Iterable) -> dict[str, str]:
 
 class ResultsMemo:
     """``get(key, compute)``: the value stored under ``key`` (a tuple) by an earlier build, or
-    ``compute()`` (then stored). Without a folder, or with ``None`` in the key (an unknown
-    dataset version), it always computes."""
+    ``compute()`` (then stored). Without a folder it always computes."""
 
     def __init__(self, folder: Path | None, context: str = "") -> None:
         self.folder = folder
@@ -61,7 +60,7 @@ class ResultsMemo:
         self.hits = 0
 
     def get(self, key: tuple, compute: Callable[[], T]) -> T:
-        if self.folder is None or None in key:
+        if self.folder is None:
             return compute()
         path = self.folder / f"{_sha(self.salt + repr(key))}.pickle"
         self.used.add(path.name)

@@ -328,9 +328,9 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
     back from an earlier build when that dataset has not changed, without reading it."""
     data = Prepared(frames)
     memo = memo or ResultsMemo(None)
-    versions = versions or {}
+    versions = versions or {}  # with a memo, the ledger's (``memo.dataset_versions``)
     source_list = source_list or {}
-    yearly = {d: memo.get(("tables", d, versions.get(d), _with_sorting(d, versions)),
+    yearly = {d: memo.get(("tables", d, _inputs_version(d, versions)),
                           lambda d=d: dataset_tables(d, data[d], communes, threshold))
               for d in YEARLY}
     years = sorted({year for d in YEARLY for year in yearly[d]["years"] if year <= now.year})
@@ -400,7 +400,8 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
     return {
         "threshold": threshold, "secret_text": SECRET.format(threshold=threshold),
         "years": years, "by_year": by_year, "series": series,
-        "targets": [memo.get(("target", repr(target), versions.get(_dataset_of(target))),
+        "targets": [memo.get(("target", repr(target),
+                              _inputs_version(indicator(target.indicator).dataset, versions)),
                              lambda target=target: target_row(target, data))
                     for target in targets or []],
         "sources": source_list,
@@ -408,13 +409,14 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
     }
 
 
-def _with_sorting(dataset: str, versions: dict[str, str]) -> str | None:
-    # Pickups are counted with the refurbisher's sorting joined in.
-    return versions.get("tri", "-") if dataset == "collecte" else "-"
+# The tables a dataset's prepared rows come from (see ``_prepare_one``): pickups are counted
+# with the refurbisher's sorting joined in.
+INPUTS = {"collecte": ("collecte", "tri")}
 
 
-def _dataset_of(target: Target) -> str:
-    return indicator(target.indicator).dataset
+def _inputs_version(dataset: str, versions: dict[str, str]) -> str:
+    """The version of everything a dataset's prepared rows are made from ("-": no file)."""
+    return "+".join(versions.get(name, "-") for name in INPUTS.get(dataset, (dataset,)))
 
 
 class _Tables(dict):
