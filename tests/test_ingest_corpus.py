@@ -18,7 +18,9 @@ from pipeline.inbox import plan_batches, report_refusals, scan_inboxes
 from pipeline.ingest import process_file, process_files
 
 CORPUS = Path(__file__).parent / "corpus"
-CASES = tomllib.loads((CORPUS / "cases.toml").read_text(encoding="utf-8"))["case"]
+# One file per theme (cases.toml, cases_*.toml), so that themes grow without touching each other.
+CASES = [case for path in sorted(CORPUS.glob("cases*.toml"))
+         for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]]
 WORKSHOP_HEADER = ("identifiant_seance;commune;lieu;adresse;date;heure_debut;duree_minutes;"
                    "thematique;public;places;inscrits;presents;statut;inscription")
 WORKSHOP_ROW = ("S1;91477;Médiathèque George Sand;1 place de la Mairie;12/01/2026;14h30;60;"
