@@ -216,7 +216,10 @@ def _read(path: Path, partner: Partner, territory: Territory, dataset: str | Non
             + ", ".join(f"« {h} »" for h in personal) + ". Il a été refusé et mis à l'écart.",
             PRIVACY_ADVICE)])
     contract = contract_for(dataset)
-    communes = {normalize_header(c.name): c.insee for c in territory.communes}
+    # Venues are placed by pipeline.places (names, former names and postal codes); the exact
+    # name lookup would place a row whose postal code contradicts its name.
+    communes = ({} if contract.commune_name_column else
+                {normalize_header(c.name): c.insee for c in territory.communes})
     read = read_cells_into_contract(cells, contract, communes)
     read.encoding, read.delimiter = encoding, delimiter
     read.problems += place_rows(read.frame, contract, territory)
