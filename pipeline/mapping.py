@@ -323,6 +323,10 @@ def _uncovered_terms(cells: pd.DataFrame, mapping: Mapping, lines: list[int],
         if column not in cells.columns or terms == {"*"}:
             continue
         terms = terms | {_fold(t) for t in mapping.ignored_terms.get(column, ())}
+        # Items the same column also hands to another contract column through [columns] and
+        # that column's value table are taken there, not lost.
+        terms |= {_fold(label) for target in mapping.columns.get(column, ())
+                  for label, value in mapping.values.get(target, {}).items() if value}
         for line, value in zip(lines, cells[column].tolist()):
             for item in _items(value, mapping.list_separators):
                 if _fold(item) not in terms:
