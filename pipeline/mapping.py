@@ -21,6 +21,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from pipeline.french_hours import read_week
+
 OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _SLOT = re.compile(r"(\d{1,2})\s*(?:h|:)\s*(\d{2})?\s*(?:-|–|à|a)\s*(\d{1,2})\s*(?:h|:)\s*(\d{2})?",
                    re.IGNORECASE)
@@ -31,7 +33,7 @@ DEFAULT_LIST_SEPARATORS = "|;,"
 # The keys a [partners.mapping] table may hold (documented in territory.toml).
 MAPPING_KEYS = {"date_format", "list_separators", "file_date", "ignore_columns", "columns",
                 "join", "terms", "ignored_terms", "constants", "defaults", "transforms",
-                "values", "hours_by_day"}
+                "values", "hours_by_day", "hours_text"}
 TRANSFORM_KEYS = {"split", "zero_pad", "add_scheme"}
 TERM_KEYS = {"columns", "terms", "target"}
 
@@ -76,6 +78,7 @@ class Mapping:
     transforms: dict[str, Transform] = field(default_factory=dict)
     ignore_columns: tuple[str, ...] = ()
     list_separators: str = DEFAULT_LIST_SEPARATORS
+    hours_text: str | None = None  # their column holding the week in French words
 
     @classmethod
     def from_config(cls, raw: dict | None, contract_columns: set[str] | None = None) -> Mapping | None:
@@ -121,6 +124,10 @@ class Mapping:
                                    f"{day!r} is not an OpenStreetMap day ({', '.join(OSM_DAYS)})")
         if hours and known is not None and "horaires" not in known:
             raise MappingError("hours_by_day", "the partner's contract has no 'horaires' column")
+        hours_text = raw.get("hours_text")
+        if hours_text is not None and (not isinstance(hours_text, str) or (
+                known is not None and "horaires" not in known)):
+            raise MappingError("hours_text", "give one column of a contract with 'horaires'")
         separators = raw.get("list_separators", DEFAULT_LIST_SEPARATORS)
         if not isinstance(separators, str) or not separators:
             raise MappingError("list_separators", "give the separator characters, e.g. '|;,'")
@@ -134,7 +141,7 @@ class Mapping:
                       constants=constants, defaults=defaults, file_date=file_date,
                       transforms=transforms,
                       ignore_columns=_strings(raw.get("ignore_columns", []), "ignore_columns"),
-                      list_separators=separators)
+                      list_separators=separators, hours_text=hours_text)
         mapping._refuse_conflicts()
         return mapping
 
@@ -146,6 +153,7 @@ class Mapping:
         sources += [(t, f"terms.{t}") for t in self.terms]
         sources += [(t, f"constants.{t}") for t in self.constants]
         sources += [("horaires", "hours_by_day") for _ in self.hours_by_day][:1]
+        sources += [("horaires", "hours_text")] if self.hours_text else []
         for column, key in sources:
             if column in producers:
                 hint = (" — to feed one column from several, list them in [join] or [terms]"
@@ -158,6 +166,7 @@ class Mapping:
     def source_columns(self) -> set[str]:
         """Every column of the partner's file that the mapping reads or knowingly drops."""
         used = set(self.columns) | set(self.hours_by_day) | set(self.ignore_columns)
+        used |= {self.hours_text} if self.hours_text else set()
         used |= {c for sources in self.join.values() for c in sources}
         used |= {c for rules in self.terms.values() for r in rules for c in r.columns}
         return used
@@ -378,6 +387,7 @@ def _check_values(out: pd.DataFrame, column: str, table: dict[str, str], separat
 
 def _missing_sources(cells: pd.DataFrame, mapping: Mapping, notes: list[MappingNote]) -> None:
     declared = (set(mapping.hours_by_day) | {c for s in mapping.join.values() for c in s}
+                | ({mapping.hours_text} if mapping.hours_text else set())
                 | {c for rules in mapping.terms.values() for r in rules for c in r.columns})
     for column in sorted(declared - set(cells.columns)):
         notes.append(MappingNote(None, column, "", "Cette colonne prévue par la correspondance "
@@ -418,6 +428,11 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
                 produced[target] = cells[source]
     if mapping.hours_by_day:
         produced["horaires"] = _hours(cells, mapping.hours_by_day, notes, lines)
+    if mapping.hours_text in cells.columns:
+        # Read only when every word is understood; otherwise kept as written (and the
+        # report says the hours are shown as given).
+        produced["horaires"] = cells[mapping.hours_text].map(
+            lambda v: read_week(v) or _text(v)).astype(object)
     for target, sources in mapping.join.items():
         produced[target] = _join(cells, sources, target in list_columns)
     for target, rules in mapping.terms.items():

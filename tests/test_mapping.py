@@ -405,3 +405,49 @@ def test_the_file_date_is_the_territory_day_the_file_was_dropped(territory: Path
 
     process_file("ville-essai", str(path))
     assert warehouse.current_rows("lieux").loc[0, "date_maj"] == date(2026, 4, 1).isoformat()
+
+
+# --- the week in French words -------------------------------------------------------------------
+
+@pytest.mark.parametrize("written, osm", [
+    ("Du lundi au vendredi, de 9h30 à 17h", "Mo-Fr 09:30-17:00"),
+    ("9h-12h et 14h-17h du lundi au vendredi", "Mo-Fr 09:00-12:00,14:00-17:00"),
+    ("Lundi et Jeudi : 9h à 12h30 et 13h30 à 17h Mardi 9h à 12h30",
+     "Mo 09:00-12:30,13:30-17:00; Tu 09:00-12:30; Th 09:00-12:30,13:30-17:00"),
+    ("Le lundi de 13h30 à 18h30 Du mardi au vendredi de 9h00 à 12h00",
+     "Mo 13:30-18:30; Tu-Fr 09:00-12:00"),
+    ("Lundi, Mercredi et Jeudi de 9 à 12h", "Mo 09:00-12:00; We-Th 09:00-12:00"),
+    ("Du lundi au vendredi, de 8h30 à 17h, sur rendez-vous uniquement", None),
+    ("Lundi au vendredi : 9h à 18h (lundi et jeudi matin fermé)", None),
+    ("Lundi au Samedi : 8h30 à 22h30 de septembre à juin", None),
+    ("Lundi : 9h à 12h Lundi : 14h à 17h", None),  # the same day twice: not guessed
+    ("Mardi : 18h à 9h", None),
+    ("Ligne Irigo N° 6, 11 - arrêt les Deniers", None),
+    ("", None),
+])
+def test_a_week_in_french_words_is_read_only_when_every_word_is_understood(written, osm):
+    from pipeline.french_hours import read_week
+    from pipeline.hours import is_valid
+
+    assert read_week(written) == osm
+    assert osm is None or is_valid(osm)
+
+
+def test_a_week_column_feeds_the_hours_and_keeps_what_it_cannot_read(territory: Path,
+                                                                      tmp_path, monkeypatch):
+    text = TERRITORY.replace('[partners.mapping.hours_by_day]\n"Lundi matin" = "Mo"\n'
+                             '"Lundi après-midi" = "Mo"\n"Mardi matin" = "Tu"\n'
+                             '"Mardi après-midi" = "Tu"\n', "").replace(
+        'ignore_columns = ["Remarque"]', 'ignore_columns = ["Remarque"]\nhours_text = "Horaires"')
+    path = tmp_path / "semaine.toml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("INCLUSION_TERRITORY", str(path))
+    header = "N°;Nom;Numéro;Voie;Ville;CP;Site;Service 1;Horaires"
+    payload = "\n".join([
+        header, "W1;Mairie;1;place;Palaiseau;91120;;Démarches;Du lundi au vendredi, de 9h à 12h",
+        "W2;CCAS;2;rue;Palaiseau;91120;;Démarches;Le mardi, sur rendez-vous"]) + "\n"
+    outcome, report = ingest(territory, "ville-essai", "lieux.csv", payload.encode())
+    assert outcome.status == ledger.STATUS_ACCEPTED_WITH_WARNINGS, report
+    hours = warehouse.current_rows("lieux").set_index("id")["horaires"]
+    assert hours.to_dict() == {"W1": "Mo-Fr 09:00-12:00", "W2": "Le mardi, sur rendez-vous"}
+    assert "Ligne 3, colonne « horaires », valeur « Le mardi, sur rendez-vous »" in report

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ledger, warehouse
+from pipeline.hours import is_valid
 from test_ingest_corpus import drop
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -73,6 +74,13 @@ def test_angers_gis_layout(real_env):
     assert several and all("@" in part for v in several for part in v.split("|"))
     audiences = venues["publics_specifiquement_adresses"].dropna()
     assert "Étudiants|Seniors" in set(audiences)
+    # The week in French words, read only when every word is understood.
+    assert library["horaires"] == ("Tu 15:00-18:30; We 09:30-12:00,14:00-18:30; Fr 15:00-18:00; "
+                                   "Sa 09:30-12:30,14:00-17:30")
+    readable = [h for h in venues["horaires"].dropna() if is_valid(h)]
+    assert len(readable) == 37
+    kept = venues[venues["horaires"].str.contains("vacances scolaires", na=False)]
+    assert len(kept) == 5  # an exception in words: kept as written, shown as given
 
 
 def test_aix_near_standard_layout(real_env):
@@ -115,3 +123,6 @@ def test_the_angers_directory_is_published_one_page_per_venue(real_env):
     assert len(pages) == 63
     listing = (site / "lieux" / "index.html").read_text(encoding="utf-8")
     assert "Bibliothèque municipale - Belle-Beille" in listing
+    library = [p.read_text(encoding="utf-8") for p in pages
+               if "Bibliothèque municipale - Belle-Beille" in p.read_text(encoding="utf-8")]
+    assert len(library) == 1 and "Le mardi de 15 h à 18 h 30" in library[0]
