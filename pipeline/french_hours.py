@@ -63,7 +63,10 @@ def _tokens(text: str) -> list[tuple[str, object]] | None:
     return tokens
 
 
-def _groups(tokens: list[tuple[str, object]]) -> list[tuple[list[int], list[tuple[int, int]]]] | None:
+Group = tuple[list[int], list[tuple[int, int]]]  # days, and their (start, end) in minutes
+
+
+def _groups(tokens: list[tuple[str, object]]) -> list[Group] | None:
     """Days followed by their slots, repeated; or slots followed by their days, once."""
     runs: list[tuple[str, list]] = []
     for kind, value in tokens:

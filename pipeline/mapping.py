@@ -81,67 +81,16 @@ class Mapping:
     hours_text: str | None = None  # their column holding the week in French words
 
     @classmethod
-    def from_config(cls, raw: dict | None, contract_columns: set[str] | None = None) -> Mapping | None:
+    def from_config(cls, raw: dict | None,
+                    contract_columns: set[str] | None = None) -> Mapping | None:
         """The mapping of a partner's ``[partners.mapping]`` table, checked: ``MappingError``
         names the key of anything unknown, misspelt or contradictory. ``contract_columns`` are
         the columns of the datasets the partner sends (None: not checked)."""
         if not raw:
             return None
         _no_unknown_keys(raw, MAPPING_KEYS, "")
-        known = contract_columns
-
-        def target(name: object, key: str) -> str:
-            if not isinstance(name, str) or (known is not None and name not in known):
-                raise MappingError(key, f"{name!r} is not a column of the partner's contract")
-            return name
-
-        columns = {}
-        for source, targets in _table(raw, "columns").items():
-            names = (targets,) if isinstance(targets, str) else targets
-            if not isinstance(names, list | tuple) or not names:
-                raise MappingError(f'columns."{source}"', "give a contract column or a list")
-            columns[source] = tuple(target(t, f'columns."{source}"') for t in names)
-        join = {target(t, f"join.{t}"): _strings(s, f"join.{t}")
-                for t, s in _table(raw, "join").items()}
-        terms = {target(t, f"terms.{t}"): _term_rules(rules, f"terms.{t}")
-                 for t, rules in _table(raw, "terms").items()}
-        constants = {target(t, f"constants.{t}"): _listed(v, f"constants.{t}")
-                     for t, v in _table(raw, "constants").items()}
-        defaults = {target(t, f"defaults.{t}"): _listed(v, f"defaults.{t}")
-                    for t, v in _table(raw, "defaults").items()}
-        file_date = tuple(target(t, "file_date") for t in _strings(raw.get("file_date", []),
-                                                                      "file_date"))
-        transforms = {target(t, f"transforms.{t}"): _transform(v, f"transforms.{t}")
-                      for t, v in _table(raw, "transforms").items()}
-        values = {}
-        for t, table in _table(raw, "values").items():
-            values[target(t, f"values.{t}")] = {str(k): str(v) for k, v in
-                                                _table(_table(raw, "values"), t, "values.").items()}
-        hours = {str(k): v for k, v in _table(raw, "hours_by_day").items()}
-        for column, day in hours.items():
-            if day not in OSM_DAYS:
-                raise MappingError(f'hours_by_day."{column}"',
-                                   f"{day!r} is not an OpenStreetMap day ({', '.join(OSM_DAYS)})")
-        if hours and known is not None and "horaires" not in known:
-            raise MappingError("hours_by_day", "the partner's contract has no 'horaires' column")
-        hours_text = raw.get("hours_text")
-        if hours_text is not None and (not isinstance(hours_text, str) or (
-                known is not None and "horaires" not in known)):
-            raise MappingError("hours_text", "give one column of a contract with 'horaires'")
-        separators = raw.get("list_separators", DEFAULT_LIST_SEPARATORS)
-        if not isinstance(separators, str) or not separators:
-            raise MappingError("list_separators", "give the separator characters, e.g. '|;,'")
-        date_format = raw.get("date_format")
-        if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
-            raise MappingError("date_format", "give a strptime pattern such as '%d.%m.%Y'")
-        mapping = cls(columns=columns, values=values, date_format=date_format,
-                      hours_by_day=hours, join=join, terms=terms,
-                      ignored_terms={str(c): _strings(t, f'ignored_terms."{c}"')
-                                     for c, t in _table(raw, "ignored_terms").items()},
-                      constants=constants, defaults=defaults, file_date=file_date,
-                      transforms=transforms,
-                      ignore_columns=_strings(raw.get("ignore_columns", []), "ignore_columns"),
-                      list_separators=separators, hours_text=hours_text)
+        mapping = cls(**_targets(raw, contract_columns), **_hours_options(raw, contract_columns),
+                      **_reading_options(raw))
         mapping._refuse_conflicts()
         return mapping
 
@@ -170,6 +119,68 @@ class Mapping:
         used |= {c for sources in self.join.values() for c in sources}
         used |= {c for rules in self.terms.values() for r in rules for c in r.columns}
         return used
+
+
+def _targets(raw: dict, known: set[str] | None) -> dict:
+    """The options that fill contract columns, each named column checked against the contract."""
+    def target(name: object, key: str) -> str:
+        if not isinstance(name, str) or (known is not None and name not in known):
+            raise MappingError(key, f"{name!r} is not a column of the partner's contract")
+        return name
+
+    columns = {}
+    for source, targets in _table(raw, "columns").items():
+        names = [targets] if isinstance(targets, str) else targets
+        if not isinstance(names, list) or not names:
+            raise MappingError(f'columns."{source}"', "give a contract column or a list")
+        columns[source] = tuple(target(t, f'columns."{source}"') for t in names)
+    values = _table(raw, "values")
+    return {
+        "columns": columns,
+        "join": {target(t, f"join.{t}"): _strings(s, f"join.{t}")
+                 for t, s in _table(raw, "join").items()},
+        "terms": {target(t, f"terms.{t}"): _term_rules(rules, f"terms.{t}")
+                  for t, rules in _table(raw, "terms").items()},
+        "constants": {target(t, f"constants.{t}"): _listed(v, f"constants.{t}")
+                      for t, v in _table(raw, "constants").items()},
+        "defaults": {target(t, f"defaults.{t}"): _listed(v, f"defaults.{t}")
+                     for t, v in _table(raw, "defaults").items()},
+        "file_date": tuple(target(t, "file_date")
+                           for t in _strings(raw.get("file_date", []), "file_date")),
+        "transforms": {target(t, f"transforms.{t}"): _transform(v, f"transforms.{t}")
+                       for t, v in _table(raw, "transforms").items()},
+        "values": {target(t, f"values.{t}"): {str(k): str(v) for k, v in
+                                              _table(values, t, "values.").items()}
+                   for t in values},
+    }
+
+
+def _hours_options(raw: dict, known: set[str] | None) -> dict:
+    hours = {str(k): v for k, v in _table(raw, "hours_by_day").items()}
+    for column, day in hours.items():
+        if day not in OSM_DAYS:
+            raise MappingError(f'hours_by_day."{column}"',
+                               f"{day!r} is not an OpenStreetMap day ({', '.join(OSM_DAYS)})")
+    hours_text = raw.get("hours_text")
+    if hours_text is not None and not isinstance(hours_text, str):
+        raise MappingError("hours_text", "give the name of one of their columns")
+    if (hours or hours_text) and known is not None and "horaires" not in known:
+        key = "hours_by_day" if hours else "hours_text"
+        raise MappingError(key, "the partner's contract has no 'horaires' column")
+    return {"hours_by_day": hours, "hours_text": hours_text}
+
+
+def _reading_options(raw: dict) -> dict:
+    separators = raw.get("list_separators", DEFAULT_LIST_SEPARATORS)
+    if not isinstance(separators, str) or not separators:
+        raise MappingError("list_separators", "give the separator characters, e.g. '|;,'")
+    date_format = raw.get("date_format")
+    if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
+        raise MappingError("date_format", "give a strptime pattern such as '%d.%m.%Y'")
+    return {"list_separators": separators, "date_format": date_format,
+            "ignore_columns": _strings(raw.get("ignore_columns", []), "ignore_columns"),
+            "ignored_terms": {str(c): _strings(t, f'ignored_terms."{c}"')
+                              for c, t in _table(raw, "ignored_terms").items()}}
 
 
 def _no_unknown_keys(table: dict, allowed: set[str], prefix: str) -> None:
@@ -222,7 +233,7 @@ def _transform(raw: object, key: str) -> Transform:
         raise MappingError(key, "must be a table")
     _no_unknown_keys(raw, TRANSFORM_KEYS, f"{key}.")
     pad = raw.get("zero_pad")
-    if pad is not None and (not isinstance(pad, int) or isinstance(pad, bool) or not 1 <= pad <= 20):
+    if pad is not None and (type(pad) is not int or not 1 <= pad <= 20):
         raise MappingError(f"{key}.zero_pad", "must be a width, e.g. 5")
     for name in ("split", "add_scheme"):
         if name in raw and (not isinstance(raw[name], str) or not raw[name]):
@@ -353,18 +364,22 @@ def _join(cells: pd.DataFrame, sources: tuple[str, ...], as_list: bool) -> pd.Se
         pd.Series([""] * len(cells), index=cells.index, dtype=object)
 
 
+def _cell_items(value: object, transform: Transform | None, separators: str | None) -> list[str]:
+    """The items of a cell: split on the partner's own separator, on the list separators for
+    a list column, or the whole cell for a single value."""
+    text = _text(value)
+    if transform and transform.split:
+        return [p.strip() for p in text.split(transform.split) if p.strip()]
+    return _items(text, separators) if separators else ([text] if text else [])
+
+
 def _transform_cell(value: object, transform: Transform | None, table: dict[str, str] | None,
                     separators: str | None) -> object:
     """Translate and transform each item of a cell (the whole cell for single values)."""
-    text = _text(value)
-    if not text:
+    if not _text(value):
         return value
-    if transform and transform.split:
-        items = [p.strip() for p in text.split(transform.split) if p.strip()]
-    else:
-        items = _items(text, separators) if separators else [text]
     out = []
-    for item in items:
+    for item in _cell_items(value, transform, separators):
         item = (table or {}).get(item, item)
         if transform and transform.zero_pad and item.isdigit():
             item = item.zfill(transform.zero_pad)
@@ -375,11 +390,12 @@ def _transform_cell(value: object, transform: Transform | None, table: dict[str,
     return "|".join(out)
 
 
-def _check_values(out: pd.DataFrame, column: str, table: dict[str, str], separators: str,
-                  lines: list[int], notes: list[MappingNote]) -> None:
+def _check_values(out: pd.DataFrame, column: str, table: dict[str, str],
+                  transform: Transform | None, separators: str | None, lines: list[int],
+                  notes: list[MappingNote]) -> None:
     known = set(table) | set(table.values())
     for line, value in zip(lines, out[column].tolist()):
-        for part in _items(value, separators):
+        for part in _cell_items(value, transform, separators):
             if part not in known:
                 notes.append(MappingNote(line, column, part,
                                          "Valeur absente de votre table de correspondance."))
@@ -421,6 +437,27 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
         pd.Series(True, index=cells.index)
     notes: list[MappingNote] = []
     _missing_sources(cells, mapping, notes)
+    produced = _produce(cells, mapping, list_columns, lines, notes)
+    _uncovered_terms(cells, mapping, lines, notes)
+    kept = cells.drop(columns=[c for c in cells.columns
+                               if c in mapping.source_columns() or c in produced])
+    out = pd.concat([kept, pd.DataFrame(produced, index=cells.index)], axis=1)
+    for column in (set(mapping.values) | set(mapping.transforms) | set(mapping.defaults)
+                   | set(mapping.file_date)):
+        out = _adopt(out, column)
+    _translate(out, mapping, list_columns, closed_columns, lines, notes)
+    _fill(out, mapping, file_date)
+    if mapping.date_format:
+        for column in date_columns & set(out.columns):
+            out[column] = out[column].map(lambda v: _reformat_date(v, mapping.date_format))
+    # Rows left empty by spreadsheets stay empty (and skipped), whatever constants fill.
+    out.loc[blank, :] = ""
+    return out, notes
+
+
+def _produce(cells: pd.DataFrame, mapping: Mapping, list_columns: set[str], lines: list[int],
+             notes: list[MappingNote]) -> dict[str, pd.Series]:
+    """The contract columns made from the partner's columns: renamed, hours, joined, terms."""
     produced: dict[str, pd.Series] = {}
     for source, targets in mapping.columns.items():
         if source in cells.columns:
@@ -437,23 +474,25 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
         produced[target] = _join(cells, sources, target in list_columns)
     for target, rules in mapping.terms.items():
         produced[target] = _terms(cells, rules, mapping.list_separators)
-    _uncovered_terms(cells, mapping, lines, notes)
-    kept = cells.drop(columns=[c for c in cells.columns
-                               if c in mapping.source_columns() or c in produced])
-    out = pd.concat([kept, pd.DataFrame(produced, index=cells.index)], axis=1)
-    for column in (set(mapping.values) | set(mapping.transforms) | set(mapping.defaults)
-                   | set(mapping.file_date)):
-        out = _adopt(out, column)
+    return produced
+
+
+def _translate(out: pd.DataFrame, mapping: Mapping, list_columns: set[str],
+               closed_columns: set[str], lines: list[int], notes: list[MappingNote]) -> None:
+    """Value tables and transforms, item by item, on the contract columns (in place)."""
     for column in set(mapping.values) | set(mapping.transforms):
         if column not in out.columns:
             continue
-        transform = mapping.transforms.get(column)
+        transform, table = mapping.transforms.get(column), mapping.values.get(column)
         separators = mapping.list_separators if column in list_columns else None
-        table = mapping.values.get(column)
         if table and column in closed_columns:
-            _check_values(out, column, table, separators or "|", lines, notes)
+            _check_values(out, column, table, transform, separators, lines, notes)
         out[column] = out[column].map(lambda v, t=transform, m=table,
                                       s=separators: _transform_cell(v, t, m, s))
+
+
+def _fill(out: pd.DataFrame, mapping: Mapping, file_date: date | None) -> None:
+    """Constants everywhere, then defaults and the file's date where the file left a gap."""
     for column, value in mapping.constants.items():
         out[column] = value
     fills = dict(mapping.defaults)
@@ -462,12 +501,6 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
     for column, value in fills.items():
         current = out[column] if column in out.columns else pd.Series("", index=out.index)
         out[column] = current.map(lambda v, d=value: d if not _text(v) else v).astype(object)
-    if mapping.date_format:
-        for column in date_columns & set(out.columns):
-            out[column] = out[column].map(lambda v: _reformat_date(v, mapping.date_format))
-    # Rows left empty by spreadsheets stay empty (and skipped), whatever constants fill.
-    out.loc[blank, :] = ""
-    return out, notes
 
 
 def _reformat_date(value: object, date_format: str) -> object:
