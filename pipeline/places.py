@@ -23,6 +23,7 @@ from pipeline.contracts import Contract
 from pipeline.reading import ReadingProblem
 
 POSTAL_CODE_COLUMN = "code_postal"
+INSEE_CODE = r"^(?:\d{5}|2[AB]\d{3})$"
 _ARTICLES = ("le", "la", "les", "l")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 
@@ -104,6 +105,12 @@ def place_rows(frame: pd.DataFrame, contract: Contract,
     postal = (frame[POSTAL_CODE_COLUMN] if POSTAL_CODE_COLUMN in frame.columns
               else pd.Series(None, index=frame.index))
     problems = []
+    codes = frame[code_column]
+    for index in frame.index[codes.notna() & ~codes.astype(str).str.match(INSEE_CODE)]:
+        # A commune name written in the code column, as spreadsheets often do.
+        placed = gazetteer.place(codes.at[index], postal.at[index])
+        if placed.insee:
+            frame.at[index, code_column] = placed.insee
     for index in frame.index[frame[code_column].isna()]:
         placed = gazetteer.place(frame.at[index, name_column], postal.at[index])
         if placed.insee:

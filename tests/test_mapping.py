@@ -273,10 +273,11 @@ def test_rows_are_placed_from_postal_code_and_name_however_written(territory: Pa
         "A,21910538600016,Mairie,ST AUBIN,91190,,Place de la Mairie,2026-01-15",
         "B,21910538600016,Médiathèque,Courcouronnes,91080,,Rue du Marquis,2026-01-15",
         "C,21910538600016,Mairie,Ulis (Les),91940,,Esplanade,2026-01-15",
-        "D,21910538600016,Bibliothèque,palaiseau,91120,,Rue de Paris,2026-01-15"))
+        "D,21910538600016,Bibliothèque,palaiseau,91120,,Rue de Paris,2026-01-15",
+        "E,21910538600016,Mairie,Évry,91000,Evry-Courcouronnes,Place,2026-01-15"))
     assert outcome.status == ledger.STATUS_ACCEPTED, report
     codes = warehouse.current_rows("lieux").set_index("id")["code_insee"].to_dict()
-    assert codes == {"A": "91538", "B": "91228", "C": "91692", "D": "91477"}
+    assert codes == {"A": "91538", "B": "91228", "C": "91692", "D": "91477", "E": "91228"}
 
 
 def test_every_row_that_cannot_be_placed_gets_its_message(territory: Path):
