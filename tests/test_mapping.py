@@ -452,3 +452,14 @@ def test_a_week_column_feeds_the_hours_and_keeps_what_it_cannot_read(territory: 
     hours = warehouse.current_rows("lieux").set_index("id")["horaires"]
     assert hours.to_dict() == {"W1": "Mo-Fr 09:00-12:00", "W2": "Le mardi, sur rendez-vous"}
     assert "Ligne 3, colonne « horaires », valeur « Le mardi, sur rendez-vous »" in report
+
+
+def test_every_option_is_documented_in_the_territory_file_header():
+    from pipeline.config import COMMUNE_KEYS, PARTNER_KEYS
+    from pipeline.mapping import MAPPING_KEYS, TERM_KEYS, TRANSFORM_KEYS
+
+    header = "\n".join(line for line in (REPO / "territory.toml").read_text(
+        encoding="utf-8").splitlines() if line.startswith("#"))
+    for key in (MAPPING_KEYS | TRANSFORM_KEYS | TERM_KEYS | set(COMMUNE_KEYS)
+                | set(PARTNER_KEYS)):
+        assert key in header, f"{key} is not documented in territory.toml"
