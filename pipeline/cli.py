@@ -1,9 +1,16 @@
-"""Steward commands: ``python -m pipeline.cli ledger [--json]`` and ``... rollback``."""
+"""Steward commands: ``python -m pipeline.cli ledger [--json]``, ``status``, ``reprocess``,
+``rollback``, and ``essayer <partner> <file>`` (a dry run of a file through its partner's
+mapping and the validation, printing the French report without touching anything)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from pipeline import ledger
 from pipeline.ingest import reprocess_quarantined
@@ -49,6 +56,74 @@ def print_status() -> None:
               f"{alerts[-1].name}")
 
 
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _print_dry_run(partner_id: str, file_path: str) -> int:
+    if not Path(file_path).is_file():
+        print(f"Impossible : {file_path} n'est pas un fichier.", file=sys.stderr)
+        return 1
+    from pipeline.config import load_territory
+
+    if partner_id not in {p.id for p in load_territory().partners}:
+        print(f"Impossible : partenaire inconnu {partner_id!r} (voir territory.toml).",
+              file=sys.stderr)
+        return 1
+    _status, report = dry_run(partner_id, file_path)
+    print("Essai à blanc : rien n'a été enregistré ni déplacé.\n")
+    print(report)
+    return 0
+
+
+def dry_run(partner_id: str, file_path: str) -> tuple[str, str]:
+    """The status and French report a file would get from ``partner_id``, read through its
+    mapping and validated, without loading, moving or recording anything (cross-checks only
+    read the warehouse)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from pipeline.config import data_paths, load_territory, warehouse_url
+    from pipeline.contracts import CONTRACTS
+    from pipeline.ingest import cross_check, screen, sha256_of, validate_screened
+    from pipeline.reports import render_report
+
+    territory = load_territory()
+    partner = territory.partner(partner_id)
+    path = Path(file_path)
+    exam = screen(path, partner, territory)
+    validate_screened([(exam, partner)], territory)
+    if not warehouse_url().startswith("sqlite:///") or data_paths().warehouse_file.exists():
+        cross_check(exam, partner, path)
+    else:  # no warehouse yet: check against an empty throw-away one, as a first file would be
+        with tempfile.TemporaryDirectory() as folder, _environ(
+                INCLUSION_WAREHOUSE_URL=f"sqlite:///{folder}/essai.sqlite"):
+            cross_check(exam, partner, path)
+    errors = sum(p.severity == "erreur" for p in exam.problems)
+    status = (ledger.STATUS_REJECTED if errors else ledger.STATUS_ACCEPTED_WITH_WARNINGS
+              if exam.problems else ledger.STATUS_ACCEPTED)
+    report = render_report(
+        territory_name=territory.name, partner_name=partner.name, original_name=path.name,
+        dataset_title=CONTRACTS[exam.dataset].title if exam.dataset in CONTRACTS
+        else exam.dataset,
+        received_at=datetime.fromtimestamp(path.stat().st_mtime, UTC).astimezone(
+            ZoneInfo(territory.timezone)),
+        sha256=sha256_of(path), status=status,
+        rows_total=0 if exam.frame is None else len(exam.frame), problems=exam.problems,
+        unknown_columns=exam.unknown_columns)
+    return status, report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.cli",
                                      description="Commandes des gestionnaires de données.")
@@ -60,7 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     again = sub.add_parser("reprocess", help="remet un fichier refusé dans le dossier de dépôt")
     again.add_argument("partner", help="identifiant du partenaire")
     again.add_argument("sha256", help="début de l'empreinte SHA-256 du fichier (voir ledger)")
+    trial = sub.add_parser("essayer", help="essai à blanc : affiche le rapport qu'un fichier "
+                                           "recevrait, sans rien enregistrer ni déplacer")
+    trial.add_argument("partner", help="identifiant du partenaire (territory.toml)")
+    trial.add_argument("file", help="chemin du fichier à essayer")
     args = parser.parse_args(argv)
+    if args.command == "essayer":
+        return _print_dry_run(args.partner, args.file)
     if args.command == "ledger":
         print_ledger(args.json)
     elif args.command == "status":

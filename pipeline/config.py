@@ -7,12 +7,15 @@ data folder. Both are chosen by environment variables so tests and the demo neve
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipeline.mapping import Mapping
+from pipeline.contracts import CONTRACTS
+from pipeline.mapping import Mapping, MappingError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TERRITORY_FILE = REPO_ROOT / "territory.toml"
@@ -22,6 +25,10 @@ DEFAULT_TERRITORY_FILE = REPO_ROOT / "territory.toml"
 class Commune:
     insee: str
     name: str
+    # Postal codes and earlier names (before a merger or renaming), to place rows that give a
+    # postal code and a commune name but no INSEE code (pipeline.places).
+    postal_codes: tuple[str, ...] = ()
+    former_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,28 +73,130 @@ class Territory:
         return list(partner.communes)
 
 
+class ConfigError(ValueError):
+    """territory.toml cannot be used; the message names the file, the table and the key."""
+
+
+# The keys each table of territory.toml may hold, and whether they are required. Anything else
+# is a typo that would otherwise be silently ignored.
+TOP_KEYS = {"territory", "communes", "partners", "results"}
+TERRITORY_KEYS = {"name": True, "short_name": False, "site_title": False,
+                  "contact_email": False, "contact_phone": False, "site_url": False,
+                  "timezone": False}
+COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_names": False}
+PARTNER_KEYS = {"id": True, "name": True, "inbox": False, "communes": False, "datasets": True,
+                "source_url": False, "source_name": False, "mapping": False}
+RESULTS_KEYS = {"suppression_threshold": False, "targets": False}
+TARGET_KEYS = {"id": True, "programme": True, "indicator": True, "value": True, "start": True,
+               "end": True, "source": False}
+_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_POSTAL = re.compile(r"^\d{5}$")
+_PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _check_keys(table: object, schema: dict[str, bool], where: str, fail) -> dict:
+    if not isinstance(table, dict):
+        fail(where, "must be a table")
+    for key in table:
+        if key not in schema:
+            fail(where, f"unknown key {key!r} (known: {', '.join(schema)})")
+    for key, required in schema.items():
+        if required and key not in table:
+            fail(where, f"missing key {key!r}")
+    return table
+
+
+def _string_list(value: object, where: str, fail) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        fail(where, "must be a list of strings")
+    return tuple(value)
+
+
+def _load_commune(raw: dict, where: str, fail) -> Commune:
+    _check_keys(raw, COMMUNE_KEYS, where, fail)
+    insee = str(raw["insee"])
+    if not _INSEE.match(insee):
+        fail(f"{where}, key insee", f"{insee!r} is not a 5-character INSEE code")
+    postal = _string_list(raw.get("postal_codes", []), f"{where}, key postal_codes", fail)
+    bad = [code for code in postal if not _POSTAL.match(code)]
+    if bad:
+        fail(f"{where}, key postal_codes", f"{bad[0]!r} is not a 5-digit postal code")
+    return Commune(insee, str(raw["name"]), postal,
+                   _string_list(raw.get("former_names", []), f"{where}, key former_names", fail))
+
+
+def _load_partner(raw: dict, known_communes: set[str], fail) -> Partner:
+    where = f"partner {raw.get('id', '?')!r}" if isinstance(raw, dict) else "partners"
+    _check_keys(raw, PARTNER_KEYS, where, fail)
+    if not isinstance(raw["id"], str) or not _PARTNER_ID.match(raw["id"]):
+        fail(f"{where}, key id", "use lowercase letters, digits and dashes")
+    datasets = _string_list(raw["datasets"], f"{where}, key datasets", fail)
+    for dataset in datasets:
+        if dataset not in CONTRACTS:
+            fail(f"{where}, key datasets",
+                 f"unknown dataset {dataset!r} (known: {', '.join(CONTRACTS)})")
+    communes = tuple(str(c) for c in _string_list(raw.get("communes", []),
+                                                  f"{where}, key communes", fail))
+    unknown = [c for c in communes if c != "*" and c not in known_communes]
+    if unknown:
+        fail(f"{where}, key communes", f"lists unknown communes {unknown}")
+    source_url = raw.get("source_url")
+    if source_url is not None and not re.match(r"^https?://", str(source_url)):
+        fail(f"{where}, key source_url", "must be an http(s) address")
+    columns = {c.name for d in datasets for c in CONTRACTS[d].columns}
+    try:
+        mapping = Mapping.from_config(raw.get("mapping"), columns)
+    except MappingError as exc:
+        fail(f"{where}, key {exc.key}", exc.problem)
+    return Partner(id=raw["id"], name=str(raw["name"]), inbox=str(raw.get("inbox", raw["id"])),
+                   communes=communes, datasets=datasets, mapping=mapping,
+                   source_url=source_url, source_name=raw.get("source_name"))
+
+
+def _check_unique(items: list, key, what: str, fail) -> None:
+    seen: set = set()
+    for item in items:
+        if key(item) in seen:
+            fail(what, f"{key(item)!r} appears twice")
+        seen.add(key(item))
+
+
+def _check_results(raw: object, fail) -> None:
+    _check_keys(raw, RESULTS_KEYS, "[results]", fail)
+    for number, target in enumerate(raw.get("targets", []), start=1):
+        _check_keys(target, TARGET_KEYS, f"[[results.targets]] number {number}", fail)
+
+
 def load_territory(path: Path | None = None) -> Territory:
-    path = path or Path(os.environ.get("INCLUSION_TERRITORY", DEFAULT_TERRITORY_FILE))
-    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    info = raw["territory"]
-    communes = tuple(Commune(str(c["insee"]), c["name"]) for c in raw.get("communes", []))
+    """The territory configuration, checked whole: ``ConfigError`` names the file, the table
+    (partner, commune) and the key of the first problem."""
+    path = Path(path or os.environ.get("INCLUSION_TERRITORY", DEFAULT_TERRITORY_FILE))
+
+    def fail(where: str, problem: str):
+        raise ConfigError(f"{path}: {where}: {problem}")
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for key in raw:
+        if key not in TOP_KEYS:
+            fail("top level", f"unknown table {key!r} (known: {', '.join(sorted(TOP_KEYS))})")
+    info = _check_keys(raw.get("territory"), TERRITORY_KEYS, "[territory]", fail)
+    try:
+        ZoneInfo(info.get("timezone", "Europe/Paris"))
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("[territory], key timezone", f"unknown timezone {info['timezone']!r}")
+    communes = tuple(_load_commune(c, f"commune {c.get('insee', '?')!r}"
+                                   if isinstance(c, dict) else "[[communes]]", fail)
+                     for c in raw.get("communes", []))
+    _check_unique(list(communes), lambda c: c.insee, "[[communes]], key insee", fail)
     known = {c.insee for c in communes}
-    partners = []
-    for p in raw.get("partners", []):
-        partner = Partner(
-            id=p["id"],
-            name=p["name"],
-            inbox=p.get("inbox", p["id"]),
-            communes=tuple(str(c) for c in p.get("communes", [])),
-            datasets=tuple(p.get("datasets", [])),
-            mapping=Mapping.from_config(p.get("mapping")),
-            source_url=p.get("source_url"),
-            source_name=p.get("source_name"),
-        )
-        unknown = [c for c in partner.communes if c != "*" and c not in known]
-        if unknown:
-            raise ValueError(f"{path}: partner {partner.id} lists unknown communes {unknown}")
-        partners.append(partner)
+    partners = tuple(_load_partner(p, known, fail) for p in raw.get("partners", []))
+    _check_unique(list(partners), lambda p: p.id, "[[partners]], key id", fail)
+    _check_unique(list(partners), lambda p: p.inbox, "[[partners]], key inbox", fail)
+    if "results" in raw:
+        _check_results(raw["results"], fail)
     return Territory(
         name=info["name"],
         short_name=info.get("short_name", info["name"]),
@@ -97,7 +206,7 @@ def load_territory(path: Path | None = None) -> Territory:
         timezone=info.get("timezone", "Europe/Paris"),
         site_url=info.get("site_url", "").rstrip("/"),
         communes=communes,
-        partners=tuple(partners),
+        partners=partners,
     )
 
 

@@ -31,6 +31,7 @@ from pipeline.contracts import CONTRACTS, Contract, contract_for
 from pipeline.crosschecks import run_cross_checks
 from pipeline.faults import fault_point
 from pipeline.mapping import apply_mapping
+from pipeline.places import place_rows
 from pipeline.privacy import personal_headers, personal_values
 from pipeline.reading import (ReadResult, UnreadableFile, map_headers, normalize_header,
                               read_cells, read_cells_into_contract)
@@ -188,9 +189,13 @@ def _read(path: Path, partner: Partner, territory: Territory, dataset: str | Non
     except UnreadableFile as exc:
         return Examination(dataset or fallback, problems=[_file_problem(str(exc), RETRY)])
     if partner.mapping:
-        date_columns = {c.name for c in contract_for(dataset or fallback).columns
-                        if c.type == "date"}
-        cells, notes = apply_mapping(cells, partner.mapping, date_columns)
+        columns = contract_for(dataset or fallback).columns
+        file_date = datetime.fromtimestamp(path.stat().st_mtime,
+                                           ZoneInfo(territory.timezone)).date()
+        cells, notes = apply_mapping(cells, partner.mapping,
+                                     {c.name for c in columns if c.type == "date"},
+                                     {c.name for c in columns if c.multiple}, file_date,
+                                     {c.name for c in columns if c.choices})
     else:
         notes = []
     headers = [str(h) for h in cells.columns]
@@ -211,9 +216,13 @@ def _read(path: Path, partner: Partner, territory: Territory, dataset: str | Non
             + ", ".join(f"« {h} »" for h in personal) + ". Il a été refusé et mis à l'écart.",
             PRIVACY_ADVICE)])
     contract = contract_for(dataset)
-    communes = {normalize_header(c.name): c.insee for c in territory.communes}
+    # Venues are placed by pipeline.places (names, former names and postal codes); the exact
+    # name lookup would place a row whose postal code contradicts its name.
+    communes = ({} if contract.commune_name_column else
+                {normalize_header(c.name): c.insee for c in territory.communes})
     read = read_cells_into_contract(cells, contract, communes)
     read.encoding, read.delimiter = encoding, delimiter
+    read.problems += place_rows(read.frame, contract, territory)
     text_columns = [c.name for c in contract.columns if c.type == "text"]
     leaks = personal_values(read.frame, dataset, text_columns)
     if leaks:

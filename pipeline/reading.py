@@ -156,6 +156,9 @@ def read_cells(path: Path, dataset: str) -> tuple[pd.DataFrame, str | None, str 
             raise UnreadableFile(
                 "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
                 "format XLSX, ou exportez-le en CSV.") from exc
+    from pipeline.json_reading import is_json_name, read_json_cells  # it imports this module
+    if is_json_name(path.name):
+        return read_json_cells(raw), "utf-8", None
     return read_csv_cells(raw)
 
 
