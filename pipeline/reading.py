@@ -361,6 +361,7 @@ _MULTI_SPLIT = re.compile(r"\s*[|;]\s*")
 # E-mails and web addresses hold no "|", ";", "," or space: any of them separates two values.
 _LOOSE_SPLIT = re.compile(r"\s*[|;,]\s*|\s+")
 _COMMA_SPLIT = re.compile(r"\s*,\s*")
+_ONLY_SEPARATORS = re.compile(r"[|;,\s]+")
 # A code of a reference list (the data.inclusion typology: ASSO, TIERS_LIEUX, BIB): codes
 # never hold a comma, so a comma between codes can only separate them.
 _CODE = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -491,6 +492,8 @@ def _known_values_split_by_commas(col: Column, text: str) -> list[str] | None:
 
 def _split_list(col: Column, text: str) -> tuple[list[str], str | None]:
     """The list's elements and the separator used, when it is not « | »."""
+    if not _ONLY_SEPARATORS.sub("", text):
+        return [], None
     if col.type in ("email", "url"):
         parts = [p for p in _LOOSE_SPLIT.split(text) if p]
         used = next((s for s in (";", ",") if s in text), " ") if "|" not in text else None
