@@ -15,7 +15,7 @@ import re
 import pandas as pd
 
 from pipeline.contracts import contract_for
-from pipeline.reading import map_headers, normalize_header
+from pipeline.reading import header_lookup, map_headers, normalize_header
 
 # Words that designate a person's identity wherever they appear.
 IDENTITY_WORDS = {"prenom", "prenoms", "naissance", "civilite", "nir", "secu", "securite_sociale",
@@ -47,22 +47,37 @@ def _words(key: str) -> set[str]:
     return set(words) | {f"{a}_{b}" for a, b in zip(words, words[1:])}
 
 
-def is_personal_header(header: str) -> bool:
+# Words of a count (« Nombre de participants », « Nb téléphones »): a number, not a person.
+COUNT_WORDS = {"nombre", "nb", "nbre", "total", "quantite", "qte"}
+
+
+def is_personal_header(header: str, subject_words: frozenset[str] = frozenset()) -> bool:
+    """``subject_words``: words the dataset's own columns use (phones are what the pickup
+    files count, not anyone's contact)."""
     words = _words(normalize_header(header))
     if words & IDENTITY_WORDS:
         return True
+    if words & COUNT_WORDS:
+        return False
     person, place = bool(words & PERSON_WORDS), bool(words & PLACE_WORDS)
-    if words & (NAME_WORDS | CONTACT_WORDS):
-        return person or not place
+    if person and words & (NAME_WORDS | CONTACT_WORDS):  # « Mail du bénéficiaire »
+        return True
+    if words & (NAME_WORDS | (CONTACT_WORDS - subject_words)):
+        return not place
     if "adresse" in words and person:  # « Adresse du bénéficiaire »; « Adresse » is a venue's
         return True
     return normalize_header(header) in LONE_PERSON_WORDS
 
 
+def _subject_words(dataset: str) -> frozenset[str]:
+    return frozenset(word for variant in header_lookup(contract_for(dataset))
+                     for word in variant.split("_"))
+
+
 def personal_headers(headers: list[str], dataset: str) -> list[str]:
-    contract = contract_for(dataset)
+    contract, subject = contract_for(dataset), _subject_words(dataset)
     return [str(h) for h in headers
-            if not map_headers([h], contract)[0] and is_personal_header(str(h))]
+            if not map_headers([h], contract)[0] and is_personal_header(str(h), subject)]
 
 
 def public_contact_columns(dataset: str) -> set[str]:
