@@ -4,7 +4,11 @@ Partners export from spreadsheets and business tools: CSV in several encodings a
 or XLSX; French dates and decimals; headers with accents, capitals and stray spaces. This module
 turns any of those into a frame with the contract's column names and canonical values:
 dates ``YYYY-MM-DD``, times ``HH:MM``, integers as numbers, choices as their codes. Values it
-cannot read are kept as written so that validation can quote them back to the partner.
+cannot read are kept as written so that validation can quote them back to the partner, and the
+cells it did convert are remembered as written (``ReadResult.written``) for the same reason.
+What it reads without guessing but differently from the contract (a « ; » or « , » between
+list values, a singular header, 33… without « + ») is read and reported as a warning; a CSV
+row with more cells than the header is never guessed at: the file is refused.
 """
 
 from __future__ import annotations
