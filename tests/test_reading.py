@@ -6,6 +6,8 @@ import io
 from datetime import datetime, time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from pipeline.contracts import WORKSHOPS
@@ -125,3 +127,19 @@ def test_csv_rows_ending_with_extra_empty_cells_keep_their_columns(tmp_path):
     result = read_partner_file(write(tmp_path, "f.csv", text.encode()), WORKSHOPS)
     assert list(result.frame["identifiant_seance"]) == ["S1", "S2"]
     assert result.problems == [] and result.unknown_columns == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=';,"\n\r\taé 1|', max_size=80))
+def test_any_csv_body_is_read_or_refused_in_french_never_crashes(body):
+    """Jammed rows, stray or unclosed quotes, short rows: the file gets a report (read, or
+    UnreadableFile with its French reason), never an unexpected error that would leave it in
+    the inbox and fail the task at every scan."""
+    from pipeline.reading import read_cells_into_contract, read_csv_cells
+
+    try:
+        cells, _encoding, _delimiter = read_csv_cells(f"{HEADER}\n{body}".encode())
+    except UnreadableFile as refusal:
+        assert str(refusal)
+        return
+    read_cells_into_contract(cells, WORKSHOPS)
