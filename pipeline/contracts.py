@@ -47,6 +47,9 @@ class Column:
     max_length: int | None = None
     # Multi-valued columns (``multichoice``, several e-mails or URLs) hold ``|``-separated values.
     multiple: bool = False
+    # Public contact details (a registration desk's phone) that may look like personal data;
+    # phone, e-mail and web-address columns are public by nature.
+    public_contact: bool = False
 
     @property
     def choice_labels(self) -> list[str]:
@@ -188,7 +191,7 @@ WORKSHOPS = Contract(
         Column("inscription", "Comment s'inscrire", "text",
                "Contact public pour s'inscrire (accueil de la mairie, numéro du service) ; "
                "jamais les coordonnées d'un participant.", "Accueil de la mairie, 01 69 31 00 00",
-               aliases=("contact_inscription", "inscriptions")),
+               aliases=("contact_inscription", "inscriptions"), public_contact=True),
     ),
     pair_rules=(
         PairRule("inscrits", "places",

@@ -37,7 +37,7 @@ from pipeline.reading import (ReadResult, UnreadableFile, map_headers, normalize
                               read_cells, read_cells_into_contract)
 from pipeline.reports import render_report, report_path, write_atomically
 from pipeline.stages import stage
-from pipeline.validation import Problem, validate_many
+from pipeline.validation import Problem, quote_as_written, validate_many
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,8 @@ def cross_check(exam: Examination, partner: Partner, path: Path) -> None:
     if read is None or contract is None or read.frame.empty or read.missing_columns:
         return
     with stage("validate", file=path.name):
-        exam.problems += run_cross_checks(contract, read.frame, partner.id)
+        exam.problems += quote_as_written(read, run_cross_checks(contract, read.frame,
+                                                                 partner.id))
 
 
 def _read(path: Path, partner: Partner, territory: Territory, dataset: str | None,

@@ -30,7 +30,7 @@ def _location(problem: Problem) -> str:
         parts.append(f"ligne {problem.line}")
     if problem.column:
         parts.append(f"colonne « {problem.column} »")
-    if problem.line is not None:
+    if problem.line is not None and problem.column:
         parts.append(f"valeur « {problem.value} »" if problem.value else "case vide")
     text = ", ".join(parts)
     return text[:1].upper() + text[1:] if text else "Fichier entier"
@@ -75,7 +75,9 @@ def render_report(*, territory_name: str, partner_name: str, original_name: str,
         lines += ["", f"Ce fichier est identique à un fichier déjà reçu le {duplicate_of} : "
                       "il n'a rien changé."]
     lines += _section("Erreurs à corriger (le fichier est refusé tant qu'elles restent)", errors)
-    lines += _section("Avertissements (le fichier est accepté)", warnings)
+    # A refused file was not accepted: its warnings are only listed, under a neutral title.
+    lines += _section("Avertissements" if status == STATUS_REJECTED
+                      else "Avertissements (le fichier est accepté)", warnings)
     if unknown_columns:
         lines += ["", "Colonnes non reconnues, ignorées : "
                   + ", ".join(f"« {c} »" for c in unknown_columns),

@@ -9,7 +9,6 @@ the suite's meta).
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,7 +16,7 @@ from functools import lru_cache
 import pandas as pd
 
 from pipeline.contracts import Contract, contract_for
-from pipeline.reading import ReadResult
+from pipeline.reading import ReadResult, canonical_text
 from pipeline.suites import FILE_COLUMN, PARTNER_COMMUNE_COLUMN, PARTNER_COMMUNES, load_suite
 
 LINE_COLUMN = "_ligne"
@@ -56,14 +55,6 @@ def _validation_definition(dataset: str):
              .add_batch_definition_whole_dataframe("fichier_entier"))
     return context.validation_definitions.add(
         gx.ValidationDefinition(name=f"valider_{dataset}", data=batch, suite=suite))
-
-
-def _display(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass
@@ -141,7 +132,7 @@ def run_suite_on_batch(dataset: str, submissions: list[Submission]) -> list[list
             continue
         values = frame[column] if column in frame else None
         for position in positions:
-            value = "" if values is None else _display(values.iat[position])
+            value = "" if values is None else canonical_text(values.iat[position])
             problems[int(files[position])].append(
                 Problem(int(lines[position]), column, value, rule, fix, severity))
     return problems
@@ -153,27 +144,48 @@ def run_suite(frame: pd.DataFrame, dataset: str, partner_communes: list[str],
     return run_suite_on_batch(dataset, [Submission(frame, partner, partner_communes)])[0]
 
 
+HEADER_ONLY = ("Le fichier ne contient que la ligne d'en-tête : aucune ligne de données n'a "
+               "été trouvée en dessous.")
+
+
 def _reading_problems(read: ReadResult) -> list[Problem]:
     problems = [Problem(p.line, p.column, p.value, p.rule, p.fix, p.severity)
                 for p in read.problems]
+    if read.frame.empty:  # missing columns would only distract from the real cause
+        return problems + [Problem(None, "", "", HEADER_ONLY,
+                                   "Vérifiez que vous avez exporté les bonnes lignes (un filtre "
+                                   "du tableur, une autre feuille) puis déposez à nouveau le "
+                                   "fichier.", "erreur")]
     for name in read.missing_columns:
         problems.append(Problem(None, name, "", f"La colonne obligatoire « {name} » est absente.",
                                 "Ajoutez cette colonne (voir le modèle de fichier sur le site).",
                                 "erreur"))
-    if read.frame.empty:
-        problems.append(Problem(None, "", "", "Le fichier ne contient aucune ligne de données.",
-                                "Vérifiez que vous avez exporté les bonnes lignes.", "erreur"))
+    return problems
+
+
+def quote_as_written(read: ReadResult, problems: list[Problem]) -> list[Problem]:
+    """Each problem's value as the partner wrote it, not as converted (``12/01/2026`` rather
+    than ``2026-01-12``): the report must let them find the cell in their own file."""
+    for problem in problems:
+        problem.value = read.as_written(problem.column, problem.line, problem.value)
     return problems
 
 
 def _merge(read: ReadResult, suite: list[Problem]) -> list[Problem]:
-    """Reading problems first, then the suite's; a column already reported as missing, or a
-    cell the reader already reported, is not reported again."""
+    """Reading problems first, then the suite's. A column reported as missing, or a cell the
+    reader refused, is not reported again; a cell the reader converted with a warning and the
+    suite then refused keeps only the refusal (it was not really converted)."""
     reading = _reading_problems(read)
-    already = {(p.line, p.column) for p in reading}
     missing = set(read.missing_columns)
-    return reading + [p for p in suite
-                      if p.column not in missing and (p.line, p.column) not in already]
+    reader_errors = {(p.line, p.column) for p in reading if p.severity == "erreur"}
+    reader_warnings = {(p.line, p.column) for p in reading if p.severity != "erreur"}
+    reported = reader_errors | reader_warnings
+    suite = [p for p in suite if p.column not in missing and (p.line, p.column) not in
+             (reader_errors if p.severity == "erreur" else reported)]
+    refused = {(p.line, p.column) for p in suite if p.severity == "erreur"}
+    reading = [p for p in reading if p.severity == "erreur" or p.line is None
+               or (p.line, p.column) not in refused]
+    return reading + quote_as_written(read, suite)
 
 
 def validate_many(files: list[tuple[ReadResult, Contract, str, list[str]]]

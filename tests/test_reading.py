@@ -6,6 +6,8 @@ import io
 from datetime import datetime, time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from pipeline.contracts import WORKSHOPS
@@ -97,3 +99,47 @@ def test_unreadable_integer_is_a_reading_problem_with_its_line(tmp_path):
 def test_empty_file_is_unreadable(tmp_path):
     with pytest.raises(UnreadableFile):
         read_partner_file(write(tmp_path, "vide.csv", b""), WORKSHOPS)
+
+
+def test_cells_changed_by_conversion_are_kept_as_written_and_only_those(tmp_path):
+    """Problems quote the partner's own writing; only converted cells are kept, one small
+    code per row (a categorical), so that a file of millions of rows stays affordable."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([c.label for c in WORKSHOPS.columns])
+    for number in (1, 2):
+        sheet.append([f"S{number}", "91477", "Médiathèque", None, datetime(2026, 1, 31),
+                      time(14, 30), "1 200" if number == 2 else 60, "Jeunes", "Jeunes", 12, 12,
+                      None, "Prévue", "Mairie"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = read_partner_file(write(tmp_path, "export.xlsx", buffer.getvalue()), WORKSHOPS)
+    assert set(result.written) == {"date", "duree_minutes", "public", "statut"}
+    assert all(str(raw.dtype) == "category" for raw in result.written.values())
+    assert result.as_written("date", 3, "2026-01-31") == "31/01/2026"  # as the sheet shows it
+    assert result.as_written("duree_minutes", 3, "1200") == "1 200"
+    assert result.as_written("duree_minutes", 2, "60") == "60"  # unchanged cell
+    assert result.as_written("statut", 2, "Prévue est refusée") == "Prévue est refusée"  # computed
+
+
+def test_csv_rows_ending_with_extra_empty_cells_keep_their_columns(tmp_path):
+    text = f"{HEADER}\n{ROW};\n{ROW.replace('S1;', 'S2;')}\n"
+    result = read_partner_file(write(tmp_path, "f.csv", text.encode()), WORKSHOPS)
+    assert list(result.frame["identifiant_seance"]) == ["S1", "S2"]
+    assert result.problems == [] and result.unknown_columns == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=';,"\n\r\taé 1|', max_size=80))
+def test_any_csv_body_is_read_or_refused_in_french_never_crashes(body):
+    """Jammed rows, stray or unclosed quotes, short rows: the file gets a report (read, or
+    UnreadableFile with its French reason), never an unexpected error that would leave it in
+    the inbox and fail the task at every scan."""
+    from pipeline.reading import read_cells_into_contract, read_csv_cells
+
+    try:
+        cells, _encoding, _delimiter = read_csv_cells(f"{HEADER}\n{body}".encode())
+    except UnreadableFile as refusal:
+        assert str(refusal)
+        return
+    read_cells_into_contract(cells, WORKSHOPS)
