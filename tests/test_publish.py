@@ -3,12 +3,13 @@ steward's alerts and status."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE_RUN
+from conftest import REFERENCE_RUN, REPO
 from pipeline import publish as publishing
 from pipeline.alerts import task_failure_alert
 from pipeline.cli import main as cli
@@ -158,3 +159,118 @@ def test_long_lists_are_split_into_one_page_per_commune(loaded, monkeypatch):
     assert 'data-commune="91377"' in massy and 'data-commune="91477"' not in massy
     home = (build / "index.html").read_text(encoding="utf-8")
     assert "Choisir sa commune" in home and "/lieux/#commune-" not in home
+
+
+# --- venue ids that give the same page path --------------------------------------------------
+
+VENUE_HEADER = ("id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,services,"
+                "modalites_acces,itinerance\n")
+
+
+def _venue_line(venue_id: str, name: str) -> str:
+    return (f"{venue_id},21910477700019,{name},Palaiseau,91120,91477,1 rue de Paris,2026-01-15,"
+            "Aide aux démarches administratives,Se présenter,Fixe\n")
+
+
+def _drop_venues(data_dir: Path, file_name: str, venues: list[tuple[str, str]]) -> None:
+    path = data_dir / "inbox" / "agglo-lieux" / file_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(VENUE_HEADER + "".join(_venue_line(*v) for v in venues), encoding="utf-8")
+    assert process_file("agglo-lieux", str(path)).status != "rejete"
+
+
+def _contents(build: Path) -> dict[str, bytes]:
+    return {p.relative_to(build).as_posix(): p.read_bytes()
+            for p in sorted(build.rglob("*")) if p.is_file()}
+
+
+def _venue_pages(build: Path) -> dict[str, str]:
+    """Venue page path -> the venue name in its heading."""
+    import re
+
+    return {p.parent.name: re.search(r"<h1>(.*?)</h1>", p.read_text(encoding="utf-8")).group(1)
+            for p in build.glob("lieux/*/index.html") if p.parent.name != "commune"}
+
+
+def test_colliding_venue_ids_get_their_own_pages_and_the_live_build_never_changes(data_dir):
+    _drop_venues(data_dir, "lieux_1.csv", [("Lieu-1", "Médiathèque Aragon")])
+    first = Path(publishing.publish(REFERENCE_RUN).path)
+    before = _contents(first)
+    assert _venue_pages(first) == {"lieu-1": "Médiathèque Aragon"}
+
+    # Same day (pages are reused from the live build), a second venue whose id differs only
+    # in case and punctuation, listed after the first (whose page is then linked, not written).
+    _drop_venues(data_dir, "lieux_2.csv", [("Lieu-1", "Médiathèque Aragon"),
+                                           ("lieu_1", "Relais numérique")])
+    second = Path(publishing.publish(REFERENCE_RUN + timedelta(hours=1)).path)
+    assert _contents(first) == before  # the kept build did not change by a byte
+    pages = _venue_pages(second)
+    assert sorted(pages.values()) == ["Médiathèque Aragon", "Relais numérique"]
+    assert all(slug.startswith("lieu-1-") for slug in pages)
+    listing = (second / "lieux" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="/lieux/{slug}/"' in listing for slug in pages)
+
+    # Stable: the next build gives each venue the same path, and reuses the unchanged pages.
+    third = Path(publishing.publish(REFERENCE_RUN + timedelta(hours=2)).path)
+    assert _venue_pages(third) == pages
+    assert all(_inode(third, f"lieux/{s}/index.html") == _inode(second, f"lieux/{s}/index.html")
+               for s in pages)
+    assert _contents(first) == before
+
+
+def test_colliding_venue_ids_build_on_a_fresh_site(data_dir):
+    _drop_venues(data_dir, "lieux.csv", [("Lieu-1", "Médiathèque Aragon"),
+                                         ("lieu_1", "Maison France Services"),
+                                         ("LIEU 1", "Espace public numérique")])
+    build = Path(publishing.publish(REFERENCE_RUN).path)
+    assert sorted(_venue_pages(build).values()) == [
+        "Espace public numérique", "Maison France Services", "Médiathèque Aragon"]
+
+
+def test_two_plan_items_on_one_path_fail_the_build_and_leave_the_live_site_alone(
+        data_dir, monkeypatch):
+    """Should two pages ever get one path again, the build fails instead of writing the second
+    over the first, which may be a hard link into the live build."""
+    from transforms import venues
+
+    _drop_venues(data_dir, "lieux_1.csv", [("Lieu-1", "Médiathèque Aragon")])
+    first = Path(publishing.publish(REFERENCE_RUN).path)
+    before = _contents(first)
+    _drop_venues(data_dir, "lieux_2.csv", [("lieu_1", "Maison France Services")])
+    monkeypatch.setattr(venues, "unique_slugs", lambda bases, _ids, _fallback: bases)
+    with pytest.raises(ValueError, match="même chemin : lieux/lieu-1/index.html"):
+        publishing.publish(REFERENCE_RUN + timedelta(hours=1))
+    assert live(data_dir) == first and _contents(first) == before
+
+
+def test_no_writer_of_the_build_writes_through_a_hard_link(tmp_path, monkeypatch):
+    """Pelican's writer, the plan's files and Pelican's theme copies replace a file that is a
+    hard link to another build instead of writing into the shared bytes."""
+    import pelican.utils
+    from jinja2 import Template
+
+    from pipeline.build_cache import replace_file
+    from transforms.page_plan import File, write_file
+
+    monkeypatch.syspath_prepend(str(REPO / "site" / "plugins"))  # as Pelican's plugin loader
+    import data_pages
+
+    live_build, new_build = tmp_path / "live", tmp_path / "new"
+    names = ("page/index.html", "qr.svg", "sitemap.xml", "theme/site.css")
+    for name in names:
+        (live_build / name).parent.mkdir(parents=True, exist_ok=True)
+        (live_build / name).write_text("en ligne", encoding="utf-8")
+        (new_build / name).parent.mkdir(parents=True, exist_ok=True)
+        os.link(live_build / name, new_build / name)
+    data_pages.register()
+    writer = data_pages.LinkSafeWriter(str(new_build), settings={"RELATIVE_URLS": False})
+    with writer._open_w(str(new_build / names[0]), "utf-8") as handle:
+        handle.write(Template("nouveau").render())
+    write_file(new_build, File(names[1], lambda: b"nouveau"))
+    replace_file(new_build / names[2], b"nouveau")
+    source = tmp_path / "site.css"
+    source.write_text("nouveau", encoding="utf-8")
+    pelican.utils.copy_file(str(source), str(new_build / names[3]))
+    for name in names:
+        assert (live_build / name).read_text(encoding="utf-8") == "en ligne", name
+        assert (new_build / name).read_text(encoding="utf-8") == "nouveau", name

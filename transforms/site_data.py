@@ -17,7 +17,7 @@ from pipeline import warehouse
 from pipeline.config import Territory
 from pipeline.contracts import WORKSHOPS
 from transforms import exports, phones
-from transforms.venues import venue_key, venue_views
+from transforms.venues import unique_slugs, venue_key, venue_views
 from transforms.workshops import upcoming_sessions
 
 HOME_UPCOMING = 5
@@ -39,11 +39,26 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-def _session_view(row: dict, communes: dict[str, str], topics: dict, publics: dict) -> dict:
-    slug = re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row['identifiant_seance']}".lower())
+def _session_slug(row: dict) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row['identifiant_seance']}".lower()
+                  ).strip("-")
+
+
+def _session_views(rows: list[dict], communes: dict[str, str]) -> list[dict]:
+    """Upcoming sessions as shown; two sessions whose ids differ only in case or punctuation
+    get distinct folders (``transforms.venues.unique_slugs``)."""
+    topics, publics = _labels("thematique"), _labels("public")
+    slugs = unique_slugs([_session_slug(row) for row in rows],
+                         [(str(row["partner"]), str(row["identifiant_seance"])) for row in rows],
+                         "atelier")
+    return [_session_view(row, slug, communes, topics, publics) for row, slug in zip(rows, slugs)]
+
+
+def _session_view(row: dict, slug: str, communes: dict[str, str], topics: dict,
+                  publics: dict) -> dict:
     return {
         "id": row["identifiant_seance"],
-        "slug": slug.strip("-"),
+        "slug": slug,
         "partner": row["partner"],
         "date": row["date"],
         "heure": row["heure_debut"],
@@ -94,9 +109,7 @@ def _phone_points(communes: dict[str, str]) -> list[dict]:
 def build_site_data(territory: Territory, now: datetime) -> dict:
     rows = warehouse.current_rows(WORKSHOPS.dataset)
     communes = territory.commune_names
-    topics, publics = _labels("thematique"), _labels("public")
-    upcoming = [_session_view(r, communes, topics, publics)
-                for r in _records(upcoming_sessions(rows, now))]
+    upcoming = _session_views(_records(upcoming_sessions(rows, now)), communes)
     venue_rows = warehouse.current_rows("lieux")
     venues, venue_groups = _venue_data(territory, venue_rows, upcoming)
     # Yearly figures and results pages come from transforms.results (the indicator catalogue).
