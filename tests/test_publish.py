@@ -274,3 +274,95 @@ def test_no_writer_of_the_build_writes_through_a_hard_link(tmp_path, monkeypatch
     for name in names:
         assert (live_build / name).read_text(encoding="utf-8") == "en ligne", name
         assert (new_build / name).read_text(encoding="utf-8") == "nouveau", name
+
+
+def _insert_venues(rows: list[dict], partner: str = "agglo-lieux") -> None:
+    """Venue rows straight into the warehouse, as an ingest that let them through would."""
+    import pandas as pd
+
+    from pipeline import warehouse
+    from pipeline.venue_contract import VENUES
+
+    frame = pd.DataFrame(rows).reindex(columns=VENUES.column_names)
+    frame["_ligne"] = range(2, len(frame) + 2)
+    with warehouse.engine().begin() as connection:
+        warehouse.supersede_and_insert(connection, VENUES, partner, "f" * 64,
+                                       "2026-11-25T05:00:00+01:00", frame)
+
+
+def test_a_venue_whose_commune_the_territory_does_not_know_does_not_freeze_publication(loaded):
+    import csv
+    import io
+
+    stray = {"id": "lieu-inconnu", "pivot": "21910477700019", "nom": "Tiers-lieu d'Atlantis",
+             "commune": "Atlantis", "code_postal": "91120", "code_insee": None,
+             "adresse": "1 rue de la Mer", "date_maj": "2026-01-15",
+             "services": "Aide aux démarches administratives", "modalites_acces": "Se présenter",
+             "itinerance": "Fixe"}
+    elsewhere = {**stray, "id": "lieu-paris", "nom": "Espace numérique parisien",
+                 "commune": "Paris", "code_postal": "75001", "code_insee": "75056"}
+    _insert_venues([stray, elsewhere])
+    build = Path(publishing.publish(REFERENCE_RUN).path)
+
+    pages = [p for p in build.glob("lieux/*/index.html")]
+    names = " ".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "Atlantis" not in names and "parisien" not in names
+    home = (build / "index.html").read_text(encoding="utf-8")
+    assert f"{len(pages)} lieux vous accompagnent" in home  # the count matches the pages
+    # Counted in no commune, and the territory total is the sum of the communes.
+    table = list(csv.DictReader(io.StringIO((build / "donnees" / "resultats" / str(
+        REFERENCE_RUN.year) / "lieux-communes.csv").read_text(encoding="utf-8"))))
+    communes = [row for row in table if row["niveau"] == "commune"]
+    (territory,) = [row for row in table if row["niveau"] != "commune"]
+    assert "75056" not in {row["code_insee"] for row in communes}
+    assert int(territory["lieux_recenses"]) == sum(int(r["lieux_recenses"]) for r in communes)
+    assert int(territory["lieux_recenses"]) == len(pages)
+    # The export back to the national directory keeps the partner's rows as sent.
+    exported = list(csv.DictReader(io.StringIO(
+        (build / "donnees" / "lieux.csv").read_text(encoding="utf-8"))))
+    assert {"lieu-inconnu", "lieu-paris"} <= {row["id"] for row in exported}
+
+
+class _PublicationTask:
+    dag_id, task_id, map_index, run_id = "publication_site", "construire_et_publier", -1, "r2"
+
+
+def _alert_text(data_dir: Path) -> str:
+    (alert,) = (data_dir / "alertes").glob("*.txt")
+    return alert.read_text(encoding="utf-8")
+
+
+def test_a_failed_publication_alert_names_the_error_and_the_step_not_a_guess(
+        loaded, monkeypatch):
+    from transforms import catalogue
+
+    def negative_count(self, mask=None):  # what the unknown commune used to cause
+        raise ValueError("'list' argument must have no negative elements")
+
+    monkeypatch.setattr(catalogue.Groups, "count", negative_count)
+    with pytest.raises(ValueError) as failure:
+        publishing.publish(REFERENCE_RUN)
+    task_failure_alert({"task_instance": _PublicationTask(), "exception": failure.value})
+    text = _alert_text(loaded)
+    assert text.startswith("Échec publication_site.construire_et_publier (calcul des indicateurs)")
+    assert "Étape : calcul des indicateurs" in text
+    assert "Erreur : ValueError : 'list' argument must have no negative elements" in text
+    assert "Endroit : tests/test_publish.py" in text and "negative_count" in text
+    assert not any(guess in text for guess in ("disque plein", "base indisponible",
+                                                "configuration"))  # no generic guess
+    assert "ni le disque ni la base ne sont en cause" in text and "Que faire" in text
+
+
+def test_a_failed_site_check_alert_names_the_check(loaded, monkeypatch):
+    def broken(site_data, output, cache=None):
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "index.html").write_text('<a href="/page-absente/">x</a>')
+
+    monkeypatch.setattr(publishing, "render_site", broken)
+    with pytest.raises(publishing.SiteCheckFailed) as failure:
+        publishing.publish(REFERENCE_RUN)
+    task_failure_alert({"task_instance": _PublicationTask(), "exception": failure.value})
+    text = _alert_text(loaded)
+    assert "Étape : contrôle du site construit" in text
+    assert "SiteCheckFailed : liens cassés : index.html -> /page-absente/" in text
+    assert "le site en ligne n'a pas changé" in text

@@ -7,6 +7,7 @@ timezone), never the wall clock, so a re-run of the same DAG run rebuilds the sa
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from datetime import datetime
@@ -21,6 +22,7 @@ from transforms.venues import unique_slugs, venue_key, venue_views
 from transforms.workshops import upcoming_sessions
 
 HOME_UPCOMING = 5
+log = logging.getLogger(__name__)
 
 
 def _labels(column: str) -> dict[str, str]:
@@ -77,9 +79,24 @@ def _session_view(row: dict, slug: str, communes: dict[str, str], topics: dict,
     }
 
 
+def _in_territory(venues: pd.DataFrame, communes: dict[str, str]) -> pd.DataFrame:
+    """The venues of the territory's communes. The directory lists venues by commune, so a
+    venue whose commune is unknown (no INSEE code) or elsewhere would be counted on the home
+    page yet listed nowhere: it is left out of the pages (the export keeps it)."""
+    if venues.empty:
+        return venues
+    inside = venues["code_insee"].isin(communes)
+    if not inside.all():
+        log.warning("lieux hors des communes du territoire, absents du site : %s",
+                    ", ".join(sorted(f"{p}/{i}" for p, i in zip(venues["partner"][~inside],
+                                                                   venues["id"][~inside]))))
+    return venues[inside]
+
+
 def _venue_data(territory: Territory, venues: pd.DataFrame,
                 upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
     redeemed_at = warehouse.distinct_current("pass", "lieu_utilisation")
+    venues = _in_territory(venues, territory.commune_names)
     views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
     by_key = {venue_key(v["commune"], v["nom"]): v for v in views}
     for session in upcoming:
