@@ -205,3 +205,31 @@ def test_workshop_page_and_printable_poster(site):
     assert svg.startswith("<svg") and "<script" not in svg
     css = next((site / "theme" / "css").glob("site.*.css")).read_text(encoding="utf-8")
     assert "@page { size: A4" in css
+
+
+def test_workshops_whose_ids_differ_only_in_case_or_punctuation_get_their_own_pages(data_dir):
+    from conftest import REFERENCE_RUN
+    from pipeline.ingest import process_file
+    from pipeline.publish import publish
+
+    header = ("identifiant_seance;commune;lieu;adresse;date;heure_debut;duree_minutes;"
+              "thematique;public;places;inscrits;presents;statut;inscription\n")
+    sessions = [("PAL-X1", "01/12/2026", "Prise en main du smartphone"),
+                ("pal.x1", "02/12/2026", "Accès aux services en ligne")]
+    path = data_dir / "inbox" / "ville-palaiseau" / "ateliers_decembre.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(header + "".join(
+        f"{key};91477;Médiathèque;1 rue de Paris;{day};10h;60;{topic};Seniors;10;2;;Prévue;"
+        "Mairie\n" for key, day, topic in sessions), encoding="utf-8")
+    assert process_file("ville-palaiseau", str(path)).rows_loaded == 2
+    build = Path(publish(REFERENCE_RUN).path)
+
+    pages = sorted(build.glob("ateliers/*/index.html"))
+    pages = [p for p in pages if p.parent.name != "commune"]
+    assert len(pages) == 2 and all(p.parent.name.startswith("ville-palaiseau-pal-x1-")
+                                   for p in pages)
+    topics = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text(encoding="utf-8")).group(1)
+                    for p in pages)
+    assert topics == ["Accès aux services en ligne", "Prise en main du smartphone"]
+    for page in pages:
+        assert (page.parent / "atelier.ics").is_file() and (page.parent / "qr.svg").is_file()

@@ -269,7 +269,8 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     the build has a cache (``INCLUSION_BUILD_CACHE``, a ``pipeline.build_cache.BuildCache``)."""
     output = Path(generator.output_path)
     cache = generator.settings.get("INCLUSION_BUILD_CACHE")
-    planned: set[str] = set()
+    # Shared by every plan the writer writes (site and results), when it keeps the set.
+    planned: set[str] = getattr(writer, "planned_paths", set())
     for item in plan:
         _claim(planned, item.save_as if isinstance(item, Page) else item.path)
         if isinstance(item, Page):

@@ -39,7 +39,13 @@ def get_generators(_pelican):
 
 class LinkSafeWriter(Writer):
     """Pelican's writer opens the output path for writing; a page reused from the live build
-    is a hard link to it there, so drop this build's link first (``pipeline.build_cache``)."""
+    is a hard link to it there, so drop this build's link first (``pipeline.build_cache``).
+    It also keeps the paths of every plan written (``transforms.page_plan.write_plan``), so
+    that no two items of the site and results plans share one."""
+
+    def __init__(self, output_path, settings=None):
+        super().__init__(output_path, settings=settings)
+        self.planned_paths: set[str] = set()
 
     def _open_w(self, filename, encoding, override=False):
         if filename not in self._written_files:  # else it is this writer's own new file
