@@ -25,7 +25,8 @@ from pipeline.venue_contract import VENUES
 
 # Ids chosen to collide once slugged ("lieu-1"), plus distinct ones; two real venue partners.
 IDS = ("Lieu-1", "lieu_1", "LIEU 1", "lieu-2", "3")
-PARTNERS = {"agglo-lieux": ("Palaiseau", "91477", "91120"), "ville-orsay": ("Orsay", "91471", "91400")}
+PARTNERS = {"agglo-lieux": ("Palaiseau", "91477", "91120"),
+            "ville-orsay": ("Orsay", "91471", "91400")}
 NAMES = ("Médiathèque Aragon", "Relais numérique", "Maison France Services")
 
 Directory = dict[tuple[str, str], str]  # (partner, id) -> venue name
@@ -74,7 +75,8 @@ def _venue_names(build: Path) -> list[str]:
 @given(sequence=builds)
 @example(sequence=[  # a live venue's page is linked, then a colliding id is rendered after it
     ({("agglo-lieux", "Lieu-1"): "Médiathèque Aragon"}, 1),
-    ({("agglo-lieux", "Lieu-1"): "Médiathèque Aragon", ("agglo-lieux", "lieu_1"): "Relais numérique"}, 1),
+    ({("agglo-lieux", "Lieu-1"): "Médiathèque Aragon",
+      ("agglo-lieux", "lieu_1"): "Relais numérique"}, 1),
     ({("agglo-lieux", "Lieu-1"): "Médiathèque Aragon",
       ("ville-orsay", "Lieu-1"): "Maison France Services"}, 1)])
 def test_no_byte_of_a_published_build_changes_afterwards(sequence, tmp_path_factory, monkeypatch):

@@ -337,6 +337,7 @@ def test_venues_with_an_unknown_or_outside_commune_count_in_no_commune(data_dir)
     assert total["published"] == {"lieux_recenses": 2, "lieux_labellises": 1,
                                   "communes_avec_lieu": 1}
     assert sum(r["published"]["lieux_recenses"] for r in venues.values()) == 2
-    services = next(b for b in results["by_year"][2026]["breakdowns"] if b["id"] == "lieux-services")
+    services = next(b for b in results["by_year"][2026]["breakdowns"]
+                    if b["id"] == "lieux-services")
     assert {r["label"]: r["published"]["lieux_recenses"] for r in services["rows"]} == {
         "Aide aux démarches administratives": 2, "Maîtrise des outils numériques du quotidien": 1}
