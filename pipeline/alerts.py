@@ -80,11 +80,15 @@ def _origin(error: BaseException) -> str | None:
 def _advice(error: BaseException) -> str:
     """What to look at, from what actually failed rather than a list of usual suspects."""
     kinds = {type(e).__module__.split(".")[0] for e in _chain(error)}
+    if any("Timeout" in type(e).__name__ for e in _chain(error)):
+        return ("la tâche a dépassé son délai d'exécution : regardez dans le journal l'étape "
+                "qui a duré (volume des données, verrou de la base, disque lent)")
     if any(isinstance(e, OSError) for e in _chain(error)):
         return ("l'erreur vient du système de fichiers ou du réseau (voir le message) : "
                 "vérifiez le chemin, l'espace disque ou les droits qu'il nomme")
     if "sqlalchemy" in kinds or "psycopg2" in kinds or "sqlite3" in kinds:
-        return "l'erreur vient de la base de l'entrepôt : vérifiez qu'elle est joignable"
+        return ("l'erreur vient de la base de l'entrepôt (voir le message : injoignable, "
+                "verrouillée, pleine…)")
     if any(type(e).__name__ == "SiteCheckFailed" for e in _chain(error)):
         return ("le site construit n'a pas passé les contrôles (voir le message) ; le site en "
                 "ligne n'a pas changé")

@@ -4,6 +4,7 @@ steward's alerts and status."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -366,3 +367,15 @@ def test_a_failed_site_check_alert_names_the_check(loaded, monkeypatch):
     assert "Étape : contrôle du site construit" in text
     assert "SiteCheckFailed : liens cassés : index.html -> /page-absente/" in text
     assert "le site en ligne n'a pas changé" in text
+
+
+@pytest.mark.parametrize("error, advice", [
+    (OSError(28, "No space left on device"), "espace disque"),
+    (sqlite3.OperationalError("database is locked"), "base de l'entrepôt"),
+    (type("AirflowTaskTimeout", (Exception,), {})("Timeout, PID: 12"), "délai d'exécution"),
+    (KeyError("code_insee"), "ni le disque ni la base ne sont en cause"),
+])
+def test_alert_advice_follows_the_kind_of_error(data_dir, error, advice):
+    task_failure_alert({"task_instance": _PublicationTask(), "exception": error})
+    text = _alert_text(data_dir)
+    assert f"Erreur : {type(error).__name__} : {error}" in text and advice in text
