@@ -78,31 +78,34 @@ def _origin(error: BaseException) -> str | None:
 
 
 def _advice(error: BaseException) -> str:
-    """What to look at, from what actually failed rather than a list of usual suspects."""
-    kinds = {type(e).__module__.split(".")[0] for e in _chain(error)}
-    if any("Timeout" in type(e).__name__ for e in _chain(error)):
-        return ("la tâche a dépassé son délai d'exécution : regardez dans le journal l'étape "
-                "qui a duré (volume des données, verrou de la base, disque lent)")
-    if any(isinstance(e, OSError) for e in _chain(error)):
-        return ("l'erreur vient du système de fichiers ou du réseau (voir le message) : "
-                "vérifiez le chemin, l'espace disque ou les droits qu'il nomme")
-    if "sqlalchemy" in kinds or "psycopg2" in kinds or "sqlite3" in kinds:
-        return ("l'erreur vient de la base de l'entrepôt (voir le message : injoignable, "
-                "verrouillée, pleine…)")
-    if any(type(e).__name__ == "SiteCheckFailed" for e in _chain(error)):
-        return ("le site construit n'a pas passé les contrôles (voir le message) ; le site en "
-                "ligne n'a pas changé")
+    """What to look at, from what actually failed (the error, then what caused it) rather
+    than a list of usual suspects."""
+    for cause in _chain(error):
+        kind = type(cause)
+        if "Timeout" in kind.__name__:
+            return ("la tâche a dépassé son délai d'exécution : regardez dans le journal "
+                    "l'étape qui a duré (volume des données, verrou de la base, disque lent)")
+        if isinstance(cause, OSError):
+            return ("l'erreur vient du système de fichiers ou du réseau (voir le message) : "
+                    "vérifiez le chemin, l'espace disque ou les droits qu'il nomme")
+        if kind.__module__.split(".")[0] in ("sqlalchemy", "psycopg2", "sqlite3"):
+            return ("l'erreur vient de la base de l'entrepôt (voir le message : injoignable, "
+                    "verrouillée, pleine…)")
+        if kind.__name__ == "SiteCheckFailed":
+            return ("le site construit n'a pas passé les contrôles (voir le message) ; le "
+                    "site en ligne n'a pas changé")
     return ("ni le disque ni la base ne sont en cause : une donnée ou le code a provoqué "
             "cette erreur à l'endroit indiqué ; regardez la donnée en cause (fichier du "
             "partenaire, entrepôt) ou transmettez cette alerte aux développeurs")
 
 
 def _chain(error: BaseException) -> list[BaseException]:
+    """The error and the ones behind it, as Python's own traceback shows them."""
     chain, seen = [], set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         chain.append(error)
-        error = error.__cause__ or error.__context__
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
     return chain
 
 
