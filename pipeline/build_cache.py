@@ -8,8 +8,12 @@ it is made from: the templates and rendering code, the site-wide values every pa
 with the same fingerprint, the new build hard-links that file instead of rendering it.
 
 Builds are never modified once written (a new build is a new folder), so sharing a file
-between two builds is safe, and pruning an old build only drops its links. The date is part
-of the fingerprint, so the first build of each day renders and checks every page.
+between two builds is safe, and pruning an old build only drops its links. That holds only if
+nothing ever writes *into* a linked file: a hard link is the same inode, so opening it for
+writing would change the live site and every kept build. Every write of a build therefore
+goes to a new file (``replace_file``) or drops the link first (``drop_link``: Pelican's
+writer, see ``site/plugins/data_pages.py``). The date is part of the fingerprint, so the first
+build of each day renders and checks every page.
 """
 
 from __future__ import annotations
@@ -25,6 +29,28 @@ from pipeline.config import REPO_ROOT
 # Everything that turns data into bytes: a change to any of these renders every page again.
 RENDERING_SOURCES = ("site/theme", "transforms/page_plan.py", "transforms/formatting.py",
                      "transforms/calendar.py", "transforms/posters.py", "pelican.conf.py")
+
+
+def drop_link(path: str | Path) -> None:
+    """Remove ``path`` if it exists, so that the next write creates a new file instead of
+    writing through a hard link shared with other builds."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def replace_file(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a new file and rename it over ``path``: whatever ``path`` was (a hard
+    link to the live build included), only this build's name changes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _sha(text: str) -> str:
@@ -139,8 +165,6 @@ class BuildCache:
         return text.encode("utf-8")
 
     def save(self, build: Path) -> None:
-        manifest_path(build).parent.mkdir(parents=True, exist_ok=True)
-        manifest_path(build).write_text(
-            json.dumps({"pages": self.checked_pages, "keys": self.keys, "memo": self.memo},
-                       separators=(",", ":")),
-            encoding="utf-8")
+        replace_file(manifest_path(build), json.dumps(
+            {"pages": self.checked_pages, "keys": self.keys, "memo": self.memo},
+            separators=(",", ":")).encode("utf-8"))

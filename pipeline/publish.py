@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_territory
 from pipeline import warehouse
+from pipeline.alerts import failing_step
 from pipeline.build_cache import BuildCache, manifest_path, recorded_pages
 from pipeline.faults import fault_point
 from pipeline.stages import stage
@@ -159,17 +160,17 @@ def publish(now: datetime, territory: Territory | None = None,
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with stage("indicators"), warehouse.snapshot():
+        with failing_step("calcul des indicateurs"), stage("indicators"), warehouse.snapshot():
             site_data = {**build_site_data(territory, now),
                          RESULTS_KEY: build_results(territory, now)}
-        with stage("site build") as measured:
+        with failing_step("construction du site (Pelican)"), stage("site build") as measured:
             live = paths.site_current.resolve() if paths.site_current.exists() else None
             cache = BuildCache(live, site_wide_values(site_data))
             render_site(site_data, partial, cache)
             del site_data
             measured["pages"] = cache.pages
             measured["reused_files"] = len(cache.reused)
-        with stage("publish", pages=cache.pages):
+        with failing_step("contrôle du site construit"), stage("publish", pages=cache.pages):
             pages = check_site(partial, frozenset(cache.reused), cache.files)
             _check_page_count(paths, pages)
             cache.checked_pages = pages
@@ -177,7 +178,8 @@ def publish(now: datetime, territory: Territory | None = None,
     except Exception:
         shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
         raise
-    with stage("publish", pages=pages, step="swap"):
+    with failing_step("mise en ligne (échange du lien current)"), \
+            stage("publish", pages=pages, step="swap"):
         _swap_in(paths, partial, final)
     return Published(build_id, str(final), pages)
 

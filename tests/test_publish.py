@@ -3,12 +3,14 @@ steward's alerts and status."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE_RUN
+from conftest import REFERENCE_RUN, REPO
 from pipeline import publish as publishing
 from pipeline.alerts import task_failure_alert
 from pipeline.cli import main as cli
@@ -158,3 +160,222 @@ def test_long_lists_are_split_into_one_page_per_commune(loaded, monkeypatch):
     assert 'data-commune="91377"' in massy and 'data-commune="91477"' not in massy
     home = (build / "index.html").read_text(encoding="utf-8")
     assert "Choisir sa commune" in home and "/lieux/#commune-" not in home
+
+
+# --- venue ids that give the same page path --------------------------------------------------
+
+VENUE_HEADER = ("id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,services,"
+                "modalites_acces,itinerance\n")
+
+
+def _venue_line(venue_id: str, name: str) -> str:
+    return (f"{venue_id},21910477700019,{name},Palaiseau,91120,91477,1 rue de Paris,2026-01-15,"
+            "Aide aux démarches administratives,Se présenter,Fixe\n")
+
+
+def _drop_venues(data_dir: Path, file_name: str, venues: list[tuple[str, str]]) -> None:
+    path = data_dir / "inbox" / "agglo-lieux" / file_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(VENUE_HEADER + "".join(_venue_line(*v) for v in venues), encoding="utf-8")
+    assert process_file("agglo-lieux", str(path)).status != "rejete"
+
+
+def _contents(build: Path) -> dict[str, bytes]:
+    return {p.relative_to(build).as_posix(): p.read_bytes()
+            for p in sorted(build.rglob("*")) if p.is_file()}
+
+
+def _venue_pages(build: Path) -> dict[str, str]:
+    """Venue page path -> the venue name in its heading."""
+    import re
+
+    return {p.parent.name: re.search(r"<h1>(.*?)</h1>", p.read_text(encoding="utf-8")).group(1)
+            for p in build.glob("lieux/*/index.html") if p.parent.name != "commune"}
+
+
+def test_colliding_venue_ids_get_their_own_pages_and_the_live_build_never_changes(data_dir):
+    _drop_venues(data_dir, "lieux_1.csv", [("Lieu-1", "Médiathèque Aragon")])
+    first = Path(publishing.publish(REFERENCE_RUN).path)
+    before = _contents(first)
+    assert _venue_pages(first) == {"lieu-1": "Médiathèque Aragon"}
+
+    # Same day (pages are reused from the live build), a second venue whose id differs only
+    # in case and punctuation, listed after the first (whose page is then linked, not written).
+    _drop_venues(data_dir, "lieux_2.csv", [("Lieu-1", "Médiathèque Aragon"),
+                                           ("lieu_1", "Relais numérique")])
+    second = Path(publishing.publish(REFERENCE_RUN + timedelta(hours=1)).path)
+    assert _contents(first) == before  # the kept build did not change by a byte
+    pages = _venue_pages(second)
+    assert sorted(pages.values()) == ["Médiathèque Aragon", "Relais numérique"]
+    assert all(slug.startswith("lieu-1-") for slug in pages)
+    listing = (second / "lieux" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="/lieux/{slug}/"' in listing for slug in pages)
+
+    # Stable: the next build gives each venue the same path, and reuses the unchanged pages.
+    third = Path(publishing.publish(REFERENCE_RUN + timedelta(hours=2)).path)
+    assert _venue_pages(third) == pages
+    assert all(_inode(third, f"lieux/{s}/index.html") == _inode(second, f"lieux/{s}/index.html")
+               for s in pages)
+    assert _contents(first) == before
+
+
+def test_colliding_venue_ids_build_on_a_fresh_site(data_dir):
+    _drop_venues(data_dir, "lieux.csv", [("Lieu-1", "Médiathèque Aragon"),
+                                         ("lieu_1", "Maison France Services"),
+                                         ("LIEU 1", "Espace public numérique")])
+    build = Path(publishing.publish(REFERENCE_RUN).path)
+    assert sorted(_venue_pages(build).values()) == [
+        "Espace public numérique", "Maison France Services", "Médiathèque Aragon"]
+
+
+def test_two_plan_items_on_one_path_fail_the_build_and_leave_the_live_site_alone(
+        data_dir, monkeypatch):
+    """Should two pages ever get one path again, the build fails instead of writing the second
+    over the first, which may be a hard link into the live build."""
+    from transforms import venues
+
+    _drop_venues(data_dir, "lieux_1.csv", [("Lieu-1", "Médiathèque Aragon")])
+    first = Path(publishing.publish(REFERENCE_RUN).path)
+    before = _contents(first)
+    _drop_venues(data_dir, "lieux_2.csv", [("lieu_1", "Maison France Services")])
+    monkeypatch.setattr(venues, "unique_slugs", lambda bases, _ids, _fallback: bases)
+    with pytest.raises(ValueError, match="même chemin : lieux/lieu-1/index.html"):
+        publishing.publish(REFERENCE_RUN + timedelta(hours=1))
+    assert live(data_dir) == first and _contents(first) == before
+
+
+def test_no_writer_of_the_build_writes_through_a_hard_link(tmp_path, monkeypatch):
+    """Pelican's writer, the plan's files and Pelican's theme copies replace a file that is a
+    hard link to another build instead of writing into the shared bytes."""
+    import pelican.utils
+    from jinja2 import Template
+
+    from pipeline.build_cache import replace_file
+    from transforms.page_plan import File, write_file
+
+    monkeypatch.syspath_prepend(str(REPO / "site" / "plugins"))  # as Pelican's plugin loader
+    import data_pages
+
+    live_build, new_build = tmp_path / "live", tmp_path / "new"
+    names = ("page/index.html", "qr.svg", "sitemap.xml", "theme/site.css")
+    for name in names:
+        (live_build / name).parent.mkdir(parents=True, exist_ok=True)
+        (live_build / name).write_text("en ligne", encoding="utf-8")
+        (new_build / name).parent.mkdir(parents=True, exist_ok=True)
+        os.link(live_build / name, new_build / name)
+    data_pages.register()
+    writer = data_pages.LinkSafeWriter(str(new_build), settings={"RELATIVE_URLS": False})
+    with writer._open_w(str(new_build / names[0]), "utf-8") as handle:
+        handle.write(Template("nouveau").render())
+    write_file(new_build, File(names[1], lambda: b"nouveau"))
+    replace_file(new_build / names[2], b"nouveau")
+    source = tmp_path / "site.css"
+    source.write_text("nouveau", encoding="utf-8")
+    pelican.utils.copy_file(str(source), str(new_build / names[3]))
+    for name in names:
+        assert (live_build / name).read_text(encoding="utf-8") == "en ligne", name
+        assert (new_build / name).read_text(encoding="utf-8") == "nouveau", name
+
+
+def _insert_venues(rows: list[dict], partner: str = "agglo-lieux") -> None:
+    """Venue rows straight into the warehouse, as an ingest that let them through would."""
+    import pandas as pd
+
+    from pipeline import warehouse
+    from pipeline.venue_contract import VENUES
+
+    frame = pd.DataFrame(rows).reindex(columns=VENUES.column_names)
+    frame["_ligne"] = range(2, len(frame) + 2)
+    with warehouse.engine().begin() as connection:
+        warehouse.supersede_and_insert(connection, VENUES, partner, "f" * 64,
+                                       "2026-11-25T05:00:00+01:00", frame)
+
+
+def test_a_venue_whose_commune_the_territory_does_not_know_does_not_freeze_publication(loaded):
+    import csv
+    import io
+
+    stray = {"id": "lieu-inconnu", "pivot": "21910477700019", "nom": "Tiers-lieu d'Atlantis",
+             "commune": "Atlantis", "code_postal": "91120", "code_insee": None,
+             "adresse": "1 rue de la Mer", "date_maj": "2026-01-15",
+             "services": "Aide aux démarches administratives", "modalites_acces": "Se présenter",
+             "itinerance": "Fixe"}
+    elsewhere = {**stray, "id": "lieu-paris", "nom": "Espace numérique parisien",
+                 "commune": "Paris", "code_postal": "75001", "code_insee": "75056"}
+    _insert_venues([stray, elsewhere])
+    build = Path(publishing.publish(REFERENCE_RUN).path)
+
+    pages = [p for p in build.glob("lieux/*/index.html")]
+    names = " ".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "Atlantis" not in names and "parisien" not in names
+    home = (build / "index.html").read_text(encoding="utf-8")
+    assert f"{len(pages)} lieux vous accompagnent" in home  # the count matches the pages
+    # Counted in no commune, and the territory total is the sum of the communes.
+    table = list(csv.DictReader(io.StringIO((build / "donnees" / "resultats" / str(
+        REFERENCE_RUN.year) / "lieux-communes.csv").read_text(encoding="utf-8"))))
+    communes = [row for row in table if row["niveau"] == "commune"]
+    (territory,) = [row for row in table if row["niveau"] != "commune"]
+    assert "75056" not in {row["code_insee"] for row in communes}
+    assert int(territory["lieux_recenses"]) == sum(int(r["lieux_recenses"]) for r in communes)
+    assert int(territory["lieux_recenses"]) == len(pages)
+    # The export back to the national directory keeps the partner's rows as sent.
+    exported = list(csv.DictReader(io.StringIO(
+        (build / "donnees" / "lieux.csv").read_text(encoding="utf-8"))))
+    assert {"lieu-inconnu", "lieu-paris"} <= {row["id"] for row in exported}
+
+
+class _PublicationTask:
+    dag_id, task_id, map_index, run_id = "publication_site", "construire_et_publier", -1, "r2"
+
+
+def _alert_text(data_dir: Path) -> str:
+    (alert,) = (data_dir / "alertes").glob("*.txt")
+    return alert.read_text(encoding="utf-8")
+
+
+def test_a_failed_publication_alert_names_the_error_and_the_step_not_a_guess(
+        loaded, monkeypatch):
+    from transforms import catalogue
+
+    def negative_count(self, mask=None):  # what the unknown commune used to cause
+        raise ValueError("'list' argument must have no negative elements")
+
+    monkeypatch.setattr(catalogue.Groups, "count", negative_count)
+    with pytest.raises(ValueError) as failure:
+        publishing.publish(REFERENCE_RUN)
+    task_failure_alert({"task_instance": _PublicationTask(), "exception": failure.value})
+    text = _alert_text(loaded)
+    assert text.startswith("Échec publication_site.construire_et_publier (calcul des indicateurs)")
+    assert "Étape : calcul des indicateurs" in text
+    assert "Erreur : ValueError : 'list' argument must have no negative elements" in text
+    assert "Endroit : tests/test_publish.py" in text and "negative_count" in text
+    assert not any(guess in text for guess in ("disque plein", "base indisponible",
+                                                "configuration"))  # no generic guess
+    assert "ni le disque ni la base ne sont en cause" in text and "Que faire" in text
+
+
+def test_a_failed_site_check_alert_names_the_check(loaded, monkeypatch):
+    def broken(site_data, output, cache=None):
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "index.html").write_text('<a href="/page-absente/">x</a>')
+
+    monkeypatch.setattr(publishing, "render_site", broken)
+    with pytest.raises(publishing.SiteCheckFailed) as failure:
+        publishing.publish(REFERENCE_RUN)
+    task_failure_alert({"task_instance": _PublicationTask(), "exception": failure.value})
+    text = _alert_text(loaded)
+    assert "Étape : contrôle du site construit" in text
+    assert "SiteCheckFailed : liens cassés : index.html -> /page-absente/" in text
+    assert "le site en ligne n'a pas changé" in text
+
+
+@pytest.mark.parametrize("error, advice", [
+    (OSError(28, "No space left on device"), "espace disque"),
+    (sqlite3.OperationalError("database is locked"), "base de l'entrepôt"),
+    (type("AirflowTaskTimeout", (Exception,), {})("Timeout, PID: 12"), "délai d'exécution"),
+    (KeyError("code_insee"), "ni le disque ni la base ne sont en cause"),
+])
+def test_alert_advice_follows_the_kind_of_error(data_dir, error, advice):
+    task_failure_alert({"task_instance": _PublicationTask(), "exception": error})
+    text = _alert_text(data_dir)
+    assert f"Erreur : {type(error).__name__} : {error}" in text and advice in text

@@ -317,3 +317,27 @@ def test_a_kept_target_on_pickups_follows_a_new_sorting_file(data_dir, tmp_path)
     more = SORTING.assign(telephones_reconditionnes=[25])
     assert reached(more, "t2") == 25
     assert reached(more, "t2") == 25  # and kept again under its new version
+
+
+def test_venues_with_an_unknown_or_outside_commune_count_in_no_commune(data_dir):
+    """A venue row without an INSEE code (its commune name unknown to the territory) or with a
+    commune outside it got into the warehouse: it counts nowhere, and the territory total stays
+    the sum of the communes (it used to stop every publication)."""
+    strays = pd.DataFrame([("L3", "Tiers-lieu", None, "Aide aux démarches administratives",
+                            "France Services", None),
+                           ("L4", "Espace numérique", "75056",
+                            "Maîtrise des outils numériques du quotidien", None, None)],
+                          columns=VENUES.columns)
+    frames = {"ateliers": pd.DataFrame(), "pass": passes(), "collecte": PICKUPS, "tri": SORTING,
+              "lieux": pd.concat([VENUES, strays], ignore_index=True)}
+    results = compute_results(frames, COMMUNES, REFERENCE_RUN, threshold=5,
+                              venues_covered=set(COMMUNES))
+    venues, total = section(results, 2026, "lieux")
+    assert venues["91477"]["published"]["lieux_recenses"] == 2
+    assert total["published"] == {"lieux_recenses": 2, "lieux_labellises": 1,
+                                  "communes_avec_lieu": 1}
+    assert sum(r["published"]["lieux_recenses"] for r in venues.values()) == 2
+    services = next(b for b in results["by_year"][2026]["breakdowns"]
+                    if b["id"] == "lieux-services")
+    assert {r["label"]: r["published"]["lieux_recenses"] for r in services["rows"]} == {
+        "Aide aux démarches administratives": 2, "Maîtrise des outils numériques du quotidien": 1}

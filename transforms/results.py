@@ -115,14 +115,20 @@ def _prepare_one(dataset: str, frames) -> pd.DataFrame:
 class Prepared(dict):
     """Current rows per dataset -> typed frames with ``annee`` and ``commune`` columns, each
     prepared (and its table read) on first use only. ``collecte`` is joined with the
-    refurbisher's sorting (``tri``) on the pickup id."""
+    refurbisher's sorting (``tri``) on the pickup id. With ``communes``, rows whose commune is
+    unknown or outside the territory are left out: they count in no commune, and the
+    territory's totals stay the sum of its communes."""
 
-    def __init__(self, frames) -> None:
+    def __init__(self, frames, communes: dict[str, str] | None = None) -> None:
         super().__init__()
         self.frames = frames
+        self.communes = communes
 
     def __missing__(self, dataset: str) -> pd.DataFrame:
-        frame = self[dataset] = _prepare_one(dataset, self.frames)
+        frame = _prepare_one(dataset, self.frames)
+        if self.communes is not None and not frame.empty:
+            frame = frame[frame["commune"].isin(self.communes)]
+        self[dataset] = frame
         return frame
 
 
@@ -326,7 +332,7 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
     """``frames``: current rows per dataset (a mapping, possibly lazy). With a ``memo`` and the
     datasets' ``versions``, what one dataset alone determines (yearly tables, targets) is read
     back from an earlier build when that dataset has not changed, without reading it."""
-    data = Prepared(frames)
+    data = Prepared(frames, communes)
     memo = memo or ResultsMemo(None)
     versions = versions or {}  # with a memo, the ledger's (``memo.dataset_versions``)
     source_list = source_list or {}

@@ -7,6 +7,7 @@ timezone), never the wall clock, so a re-run of the same DAG run rebuilds the sa
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from datetime import datetime
@@ -17,10 +18,11 @@ from pipeline import warehouse
 from pipeline.config import Territory
 from pipeline.contracts import WORKSHOPS
 from transforms import exports, phones
-from transforms.venues import venue_key, venue_views
+from transforms.venues import unique_slugs, venue_key, venue_views
 from transforms.workshops import upcoming_sessions
 
 HOME_UPCOMING = 5
+log = logging.getLogger(__name__)
 
 
 def _labels(column: str) -> dict[str, str]:
@@ -39,11 +41,26 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-def _session_view(row: dict, communes: dict[str, str], topics: dict, publics: dict) -> dict:
-    slug = re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row['identifiant_seance']}".lower())
+def _session_slug(row: dict) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row['identifiant_seance']}".lower()
+                  ).strip("-")
+
+
+def _session_views(rows: list[dict], communes: dict[str, str]) -> list[dict]:
+    """Upcoming sessions as shown; two sessions whose ids differ only in case or punctuation
+    get distinct folders (``transforms.venues.unique_slugs``)."""
+    topics, publics = _labels("thematique"), _labels("public")
+    slugs = unique_slugs([_session_slug(row) for row in rows],
+                         [(str(row["partner"]), str(row["identifiant_seance"])) for row in rows],
+                         "atelier")
+    return [_session_view(row, slug, communes, topics, publics) for row, slug in zip(rows, slugs)]
+
+
+def _session_view(row: dict, slug: str, communes: dict[str, str], topics: dict,
+                  publics: dict) -> dict:
     return {
         "id": row["identifiant_seance"],
-        "slug": slug.strip("-"),
+        "slug": slug,
         "partner": row["partner"],
         "date": row["date"],
         "heure": row["heure_debut"],
@@ -62,9 +79,24 @@ def _session_view(row: dict, communes: dict[str, str], topics: dict, publics: di
     }
 
 
+def _in_territory(venues: pd.DataFrame, communes: dict[str, str]) -> pd.DataFrame:
+    """The venues of the territory's communes. The directory lists venues by commune, so a
+    venue whose commune is unknown (no INSEE code) or elsewhere would be counted on the home
+    page yet listed nowhere: it is left out of the pages (the export keeps it)."""
+    if venues.empty:
+        return venues
+    inside = venues["code_insee"].isin(communes)
+    if not inside.all():
+        log.warning("lieux hors des communes du territoire, absents du site : %s",
+                    ", ".join(sorted(f"{p}/{i}" for p, i in zip(venues["partner"][~inside],
+                                                                   venues["id"][~inside]))))
+    return venues[inside]
+
+
 def _venue_data(territory: Territory, venues: pd.DataFrame,
                 upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
     redeemed_at = warehouse.distinct_current("pass", "lieu_utilisation")
+    venues = _in_territory(venues, territory.commune_names)
     views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
     by_key = {venue_key(v["commune"], v["nom"]): v for v in views}
     for session in upcoming:
@@ -94,9 +126,7 @@ def _phone_points(communes: dict[str, str]) -> list[dict]:
 def build_site_data(territory: Territory, now: datetime) -> dict:
     rows = warehouse.current_rows(WORKSHOPS.dataset)
     communes = territory.commune_names
-    topics, publics = _labels("thematique"), _labels("public")
-    upcoming = [_session_view(r, communes, topics, publics)
-                for r in _records(upcoming_sessions(rows, now))]
+    upcoming = _session_views(_records(upcoming_sessions(rows, now)), communes)
     venue_rows = warehouse.current_rows("lieux")
     venues, venue_groups = _venue_data(territory, venue_rows, upcoming)
     # Yearly figures and results pages come from transforms.results (the indicator catalogue).

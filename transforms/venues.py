@@ -6,7 +6,9 @@ escaped by the templates.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -58,6 +60,42 @@ def _described(value: str) -> tuple[tuple[str, ...], bool]:
         return (value,), False
 
 
+def slugify(value: object) -> str:
+    """``"Lieu_1"`` -> ``"lieu-1"``: the readable part of a page path."""
+    return re.sub(r"[^a-z0-9-]+", "-", normalize_header(value)).strip("-")
+
+
+def _suffix(identity: tuple[str, str], length: int) -> str:
+    text = "\x1f".join(identity)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def unique_slugs(bases: list[str], identities: list[tuple[str, str]],
+                 fallback: str) -> list[str]:
+    """One distinct page path per (partner, id), in the order given.
+
+    Ids that differ only in case or punctuation (``Lieu-1``, ``lieu_1``), or the same id sent
+    by two partners, give the same readable slug: each of them then gets a short hash of its
+    partner and id, so no page is written twice and a path never silently changes owner. A
+    slug depends only on its own identity and on which other identities share its base, never
+    on row order, so it stays the same from build to build while the colliding set does.
+    """
+    bases = [base or fallback for base in bases]
+    slugs = list(bases)
+    length = 6
+    while True:
+        counts = Counter(slugs)
+        clashing = [i for i, slug in enumerate(slugs) if counts[slug] > 1]
+        if not clashing or length > 64:
+            break
+        for i in clashing:
+            slugs[i] = f"{bases[i]}-{_suffix(identities[i], length)}"
+        length += 4
+    if clashing:  # the same (partner, id) twice: only a corrupt warehouse gets here
+        raise ValueError(f"identifiants en double : {sorted({identities[i] for i in clashing})}")
+    return slugs
+
+
 def venue_key(commune: str, name: str) -> tuple[str, str]:
     return commune, normalize_header(name)
 
@@ -65,7 +103,10 @@ def venue_key(commune: str, name: str) -> tuple[str, str]:
 def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str, str]) -> list[dict]:
     views = []
     venues = venues.astype(object).where(venues.notna(), None)  # NaN would render as "nan"
-    for row in venues.sort_values(["code_insee", "nom"]).to_dict(orient="records"):
+    rows = venues.sort_values(["code_insee", "nom"]).to_dict(orient="records")
+    slugs = unique_slugs([slugify(row["id"]) for row in rows],
+                         [(str(row.get("partner") or ""), str(row["id"])) for row in rows], "lieu")
+    for row, slug in zip(rows, slugs):
         hours, readable = hours_lines(row.get("horaires"))
         labels = split(row.get("formations_labels")) + split(row.get("dispositif_programmes_nationaux"))
         other = str(row.get("autres_formations_labels") or "")
@@ -75,7 +116,7 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
                if isinstance(lat, float) and isinstance(lon, float) and not pd.isna(lat) else None)
         support = split(row.get("prise_en_charge_specifique"))
         views.append({
-            "id": row["id"], "slug": re.sub(r"[^a-z0-9-]+", "-", normalize_header(row["id"])).strip("-"),
+            "id": row["id"], "slug": slug,
             "nom": row["nom"], "commune": row.get("code_insee"),
             "nom_commune": communes.get(row.get("code_insee"), row.get("commune")),
             "adresse": row.get("adresse"), "complement_adresse": row.get("complement_adresse"),

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pelican.utils
 from pelican import signals
 from pelican.generators import Generator
+from pelican.writers import Writer
+
+from pipeline.build_cache import drop_link, replace_file
 
 from transforms.page_plan import (asset_urls, files_under, fingerprinted_assets, site_plan,
                                   sitemap, write_plan)
@@ -33,6 +37,39 @@ def get_generators(_pelican):
     return DataPagesGenerator
 
 
+class LinkSafeWriter(Writer):
+    """Pelican's writer opens the output path for writing; a page reused from the live build
+    is a hard link to it there, so drop this build's link first (``pipeline.build_cache``).
+    It also keeps the paths of every plan written (``transforms.page_plan.write_plan``), so
+    that no two items of the site and results plans share one."""
+
+    def __init__(self, output_path, settings=None):
+        super().__init__(output_path, settings=settings)
+        self.planned_paths: set[str] = set()
+
+    def _open_w(self, filename, encoding, override=False):
+        if filename not in self._written_files:  # else it is this writer's own new file
+            drop_link(filename)
+        return super()._open_w(filename, encoding, override)
+
+
+def get_writer(_pelican):
+    return LinkSafeWriter
+
+
+_pelican_copy_file = getattr(pelican.utils.copy_file, "pelican_original", pelican.utils.copy_file)
+
+
+def _copy_file_to_new_file(source: str, destination: str) -> None:
+    """Pelican copies theme files with ``shutil.copyfile``, which writes into an existing
+    destination: drop it first, for the same reason as ``LinkSafeWriter``."""
+    drop_link(destination)
+    _pelican_copy_file(source, destination)
+
+
+_copy_file_to_new_file.pelican_original = _pelican_copy_file
+
+
 def write_sitemap(pelican) -> None:
     output = Path(pelican.output_path)
     base = pelican.settings["INCLUSION_SITE"]["territory"].get("site_url", "")
@@ -40,9 +77,11 @@ def write_sitemap(pelican) -> None:
     cache = pelican.settings.get("INCLUSION_BUILD_CACHE")
     if cache is not None:  # the site checks read the same list instead of walking again
         cache.files = [*files, "sitemap.xml"]
-    (output / "sitemap.xml").write_bytes(sitemap(output, base, files))
+    replace_file(output / "sitemap.xml", sitemap(output, base, files))
 
 
 def register() -> None:
+    pelican.utils.copy_file = _copy_file_to_new_file
+    signals.get_writer.connect(get_writer)
     signals.get_generators.connect(get_generators)
     signals.finalized.connect(write_sitemap)
