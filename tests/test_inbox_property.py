@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.inbox import is_ignored_name, plan_batches, report_refusals, scan_inboxes
+from pipeline.inbox import (NAME_MAX_BYTES, fit_name, is_ignored_name, plan_batches,
+                            report_name, report_refusals, scan_inboxes, stored_name)
 from pipeline.ingest import BatchIncomplete, process_files
 from pipeline.reports import report_path
 from pipeline.samples import write_samples
@@ -137,3 +138,19 @@ def test_every_dropped_file_ends_archived_or_quarantined_with_a_report(dropped):
                 os.environ.pop("INCLUSION_DATA", None)
             else:
                 os.environ["INCLUSION_DATA"] = previous
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1,
+                    max_size=300))
+def test_every_name_the_pipeline_writes_fits_and_stays_recognisable(name):
+    fitted = fit_name(name)
+    for written in (fitted, report_name(name), stored_name("0" * 64, name)):
+        assert len(os.fsencode(written)) <= NAME_MAX_BYTES < 255
+    if len(os.fsencode(name)) <= NAME_MAX_BYTES:
+        assert fitted == name
+    else:
+        extension = os.path.splitext(name)[1]
+        assert fitted.endswith(extension) or len(extension.encode()) > 16
+        assert fitted[:10] == name[:10] and "…" in fitted
+        assert fit_name(name + "x") != fitted  # a longer name is told apart
