@@ -5,6 +5,8 @@ report_refusals) on the corpus territory."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -178,6 +180,39 @@ def test_a_file_still_held_open_for_writing_is_neither_read_nor_moved(env: Path)
     assert len(warehouse.current_rows("ateliers")) == 40
     (archived,) = files_in(env / "archive")
     assert archived.read_text(encoding="utf-8") == LONG_UPLOAD
+
+
+WRITER = """
+import sys
+with open(sys.argv[1], "a", encoding="utf-8") as handle:
+    for chunk in sys.stdin:  # one chunk per line the test sends, then "written"
+        handle.write(chunk.replace("|", "\\n"))
+        handle.flush()
+        print("written", flush=True)
+"""
+
+
+def test_a_file_held_open_by_another_process_waits_until_it_is_closed(env: Path):
+    """Another process writes it, as an SFTP or SMB server on this machine would."""
+    path = inbox(env) / "ateliers_sftp.csv"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        for line in LONG_UPLOAD.splitlines()[:10]:
+            writer.stdin.write(line + "|\n")
+            writer.stdin.flush()
+            assert writer.stdout.readline() == "written\n"
+        assert path.stat().st_size > 0
+        outcomes, failures = run_like_the_dag()
+        assert (outcomes, failures) == ([], []) and files_in(inbox(env)) == [path]
+        for line in LONG_UPLOAD.splitlines()[10:]:
+            writer.stdin.write(line + "|\n")
+        writer.stdin.close()
+        assert writer.wait(timeout=60) == 0
+    finally:
+        writer.kill()
+    outcomes, _ = run_like_the_dag()
+    assert [o.rows_loaded for o in outcomes] == [40]
 
 
 def test_a_file_that_grows_while_it_is_read_is_not_committed(env: Path, monkeypatch):
