@@ -25,6 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline.config import DataPaths, Partner, Territory
+from pipeline.filestate import is_open_for_writing
 from pipeline.inbox import stored_name
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,8 @@ def note_failure(partner: Partner, path: Path, error: BaseException, paths: Data
     try:
         sha256 = _fingerprint(path)
         failures = _count(paths, partner, sha256, path, error)
-        if failures < max_failures():
-            return label
+        if failures < max_failures() or is_open_for_writing(path):
+            return label  # never move a file still being written: it would go on in there
         target = _quarantine(partner, path, sha256, failures, paths, territory)
         _alert(partner, path, error, failures, target)
         return f"{label} (mis en quarantaine après {failures} pannes)"
