@@ -14,12 +14,9 @@ in its inbox for a later scan, when:
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 PROC = Path("/proc")
 
