@@ -4,12 +4,22 @@ Only regular files directly inside a partner's folder are candidates. Symbolic l
 sub-folders, devices, sockets and names that try to escape the folder are refused: the partner
 gets a report saying why, and nothing is read through them. Reports written back by the pipeline
 (``*.rapport.txt``), hidden files and names that spreadsheets and browsers use while a file is
-still being written are left alone, and so is a file modified in the last few seconds
-(``INCLUSION_SETTLE_SECONDS``, default 2): it may still be being copied.
+still being written are left alone.
+
+A file still being copied is never listed: not one modified in the last
+``INCLUSION_SETTLE_SECONDS`` (default 30; a slow upload pauses between chunks), nor one that a
+process on this machine holds open for writing (Linux, best effort through ``/proc``; see
+``pipeline.filestate``). Processing checks again that the file did not change while it was read
+(``pipeline.ingest``).
+
+Every name the pipeline writes (reports, archived and quarantined copies) fits the file
+system's 255-byte limit per name: ``fit_name`` shortens the middle of a long name, keeps its
+extension and adds a short fingerprint of the full name so that shortened names stay distinct.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
@@ -17,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.config import DataPaths, Territory, data_paths, load_territory
+from pipeline.filestate import files_open_for_writing
 
 REPORT_SUFFIX = ".rapport.txt"
 TEMPORARY_MARKERS = (".part", ".tmp", ".crdownload", ".partial", ".download", "~")
@@ -30,6 +41,12 @@ REFERENCE_DATASETS = {"lieux", "collecte"}
 BATCH_MEGABYTES = float(os.environ.get("INCLUSION_BATCH_MB", "48"))
 BATCH_FILES = int(os.environ.get("INCLUSION_BATCH_FILES", "120"))
 XLSX_WEIGHT = 5
+# Linux (ext4, XFS, tmpfs...) allows 255 bytes per name component. Names written here keep 5
+# bytes spare for the temporary name of an atomic write (".<name>.tmp").
+NAME_MAX_BYTES = 250
+ELLIPSIS = "…"
+# Airflow keeps a mapped task's label in a 250-character column (PostgreSQL enforces it).
+LABEL_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,53 @@ class Refusal:
 
 
 def settle_seconds() -> float:
-    return float(os.environ.get("INCLUSION_SETTLE_SECONDS", "2"))
+    return float(os.environ.get("INCLUSION_SETTLE_SECONDS", "30"))
+
+
+def _name_bytes(text: str) -> int:
+    return len(os.fsencode(text))
+
+
+def _head(text: str, budget: int) -> str:
+    """The longest start of ``text`` within ``budget`` bytes, cut between characters."""
+    kept = 0
+    for index, char in enumerate(text):
+        kept += _name_bytes(char)
+        if kept > budget:
+            return text[:index]
+    return text
+
+
+def _tail(text: str, budget: int) -> str:
+    return _head(text[::-1], budget)[::-1]
+
+
+def fit_name(name: str, limit: int = NAME_MAX_BYTES) -> str:
+    """``name`` itself when it fits in ``limit`` bytes; otherwise its start and end around
+    "…" and 8 hexadecimal digits of the full name's SHA-256, then its extension:
+    ``Relevé des ateliers … 2026~3f2a9c1b.csv``. Deterministic, so a re-run writes the same
+    name; the fingerprint keeps two long names that differ only in the middle apart."""
+    if _name_bytes(name) <= limit:
+        return name
+    stem, extension = os.path.splitext(name)
+    if _name_bytes(extension) > 16:  # not an extension, just a dot in a long name
+        stem, extension = name, ""
+    tag = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    room = limit - _name_bytes(extension) - _name_bytes(tag) - _name_bytes(ELLIPSIS)
+    head = _head(stem, room * 2 // 3)
+    tail = _tail(stem[len(head):], room - _name_bytes(head))
+    return f"{head}{ELLIPSIS}{tail}{tag}{extension}"
+
+
+def report_name(original_name: str) -> str:
+    """The name of the report written beside a dropped file, within the name limit."""
+    return fit_name(original_name, NAME_MAX_BYTES - len(REPORT_SUFFIX)) + REPORT_SUFFIX
+
+
+def stored_name(sha256: str, original_name: str) -> str:
+    """The name of a file in ``archive/`` or ``quarantine/``: fingerprint prefix, then the
+    partner's name (shortened in the middle when too long)."""
+    return fit_name(f"{sha256[:16]}__{original_name}")
 
 
 def is_ignored_name(name: str) -> bool:
@@ -73,8 +136,15 @@ def _refusal_reason(name: str, mode: int) -> str | None:
 
 def scan_partner(folder: Path, partner_id: str, now: float | None = None
                  ) -> tuple[list[Candidate], list[Refusal]]:
+    """The partner's files ready to be processed, and the entries refused without reading."""
+    settled, refusals = _settled_files(folder, partner_id, now)
+    return _not_being_written(settled), refusals
+
+
+def _settled_files(folder: Path, partner_id: str, now: float | None
+                   ) -> tuple[list[tuple[Candidate, os.stat_result]], list[Refusal]]:
     now = time.time() if now is None else now
-    candidates, refusals = [], []
+    settled, refusals = [], []
     with os.scandir(folder) as entries:
         for entry in entries:
             if is_ignored_name(entry.name):
@@ -84,8 +154,15 @@ def scan_partner(folder: Path, partner_id: str, now: float | None = None
             if reason:
                 refusals.append(Refusal(partner_id, entry.name, reason))
             elif now - info.st_mtime >= settle_seconds():
-                candidates.append(Candidate(partner_id, str(Path(entry.path)), info.st_size))
-    return candidates, refusals
+                settled.append((Candidate(partner_id, str(Path(entry.path)), info.st_size),
+                                info))
+    return settled, refusals
+
+
+def _not_being_written(settled: list[tuple[Candidate, os.stat_result]]) -> list[Candidate]:
+    """One look through ``/proc`` for all the files at once (a few milliseconds)."""
+    busy = files_open_for_writing({(info.st_dev, info.st_ino) for _, info in settled})
+    return [candidate for candidate, info in settled if (info.st_dev, info.st_ino) not in busy]
 
 
 def report_refusals(refusals: list[Refusal], territory: Territory | None = None,
@@ -97,7 +174,7 @@ def report_refusals(refusals: list[Refusal], territory: Territory | None = None,
     paths = paths or data_paths()
     for refusal in refusals:
         partner = territory.partner(refusal.partner)
-        target = paths.partner_inbox(partner) / f"{refusal.name}{REPORT_SUFFIX}"
+        target = paths.partner_inbox(partner) / report_name(refusal.name)
         write_atomically(target, (
             f"Rapport de dépôt — {territory.name}\n\n"
             f"Élément : {refusal.name}\nPartenaire : {partner.name}\n\n"
@@ -117,14 +194,15 @@ def scan_inboxes(territory: Territory | None = None, paths: DataPaths | None = N
     """New files, venues and pickups first so that files referring to them can be checked."""
     territory = territory or load_territory()
     paths = paths or data_paths()
-    found: list[Candidate] = []
+    settled: list[tuple[Candidate, os.stat_result]] = []
     for partner in territory.partners:
         folder = paths.partner_inbox(partner)
         folder.mkdir(parents=True, exist_ok=True)
-        candidates, refused = scan_partner(folder, partner.id)
-        found += candidates
+        ready, refused = _settled_files(folder, partner.id, None)
+        settled += ready
         if refusals is not None:
             refusals += refused
+    found = _not_being_written(settled)
     return sorted(found, key=lambda c: (_dataset_rank(c, territory), c.partner, c.path))
 
 
@@ -175,4 +253,6 @@ def _batch(dataset: str, members: list[Candidate]) -> dict:
     first = members[0]
     label = (f"{first.partner}/{Path(first.path).name}" if len(members) == 1 else
              f"{dataset} : {len(members)} fichiers, de {first.partner}/{Path(first.path).name}")
+    if len(label) > LABEL_MAX_CHARS:
+        label = label[:LABEL_MAX_CHARS - 1] + ELLIPSIS
     return {"lot": label, "fichiers": [m.as_dict() for m in members]}

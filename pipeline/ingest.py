@@ -8,6 +8,13 @@ Safe to run twice on the same files and safe to kill at any point:
 - the ledger row and the warehouse rows are committed in one transaction;
 - the file is moved out of the inbox only after that commit, and a file whose fingerprint is
   already in the ledger is simply filed away again, with its stored report.
+
+A file still being written (``pipeline.filestate``: held open for writing, or its size, time or
+inode changed between the fingerprint, the commit and the move) is left in its inbox with
+nothing committed: the next scan takes the complete file. A file that hits an unexpected error
+stays in its inbox for the task's retry; after repeated failures of the same bytes it is
+quarantined with a report (``pipeline.safety_net``). Names written into the archive, the
+quarantine and beside the file fit the file system's limit (``pipeline.inbox.fit_name``).
 """
 
 from __future__ import annotations
@@ -25,11 +32,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipeline import ledger, warehouse
+from pipeline import ledger, safety_net, warehouse
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.contracts import CONTRACTS, Contract, contract_for
 from pipeline.crosschecks import run_cross_checks
 from pipeline.faults import fault_point
+from pipeline.filestate import (FileSignature, StillBeingWritten, ensure_unchanged,
+                                paths_open_for_writing, signature_of, unchanged)
+from pipeline.inbox import stored_name
 from pipeline.mapping import apply_mapping
 from pipeline.places import place_rows
 from pipeline.privacy import personal_headers, personal_values
@@ -240,7 +250,7 @@ def _read(path: Path, partner: Partner, territory: Territory, dataset: str | Non
 
 def _stored_path(paths: DataPaths, partner: Partner, sha256: str, name: str, accepted: bool) -> Path:
     base = paths.archive if accepted else paths.quarantine
-    return base / partner.id / f"{sha256[:16]}__{name}"
+    return base / partner.id / stored_name(sha256, name)
 
 
 def _file_away(source: Path, target: Path) -> None:
@@ -259,6 +269,7 @@ class _Pending:
     sha256: str
     received_at: datetime
     exam: Examination
+    signature: FileSignature | None = None  # size, time and inode when it was fingerprinted
 
 
 def process_files(files: list[tuple[str, str]], territory: Territory | None = None,
@@ -271,23 +282,27 @@ def process_files(files: list[tuple[str, str]], territory: Territory | None = No
     outcomes: dict[int, Outcome] = {}
     pending: dict[int, _Pending] = {}
     failed: list[str] = []
+    busy = paths_open_for_writing([Path(file_path) for _, file_path in files])
     for number, (partner_id, file_path) in enumerate(files):
         partner, path = territory.partner(partner_id), Path(file_path)
         if not path.is_file():
-            log.warning("%s", _gone(partner, path))
+            if safety_net.quarantined_after_failures(paths, partner, path):
+                failed.append(f"{partner.id}/{path.name} (mis en quarantaine après des pannes)")
+            else:
+                log.warning("%s", _gone(partner, path))
             continue
-        with _isolated(failed, partner, path):
-            sha256 = sha256_of(path)
+        with _isolated(failed, partner, path, paths, territory):
+            sha256, signature = _fingerprint_complete(path, busy)
             known = ledger.find(partner.id, sha256)
             if known:
                 outcomes[number] = _refile_known(known, partner, path, paths, territory)
                 continue
             received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             pending[number] = _Pending(partner, path, sha256, received_at,
-                                       screen(path, partner, territory))
+                                       screen(path, partner, territory), signature)
     validate_screened([(p.exam, p.partner) for p in pending.values()], territory)
     for number, item in pending.items():
-        with _isolated(failed, item.partner, item.path):
+        with _isolated(failed, item.partner, item.path, paths, territory):
             known = ledger.find(item.partner.id, item.sha256)  # the same bytes twice in a batch
             if known:
                 outcomes[number] = _refile_known(known, item.partner, item.path, paths,
@@ -297,7 +312,8 @@ def process_files(files: list[tuple[str, str]], territory: Territory | None = No
             outcomes[number] = _record(item, territory, paths)
     if failed:  # the task fails (alert, retry); the others are done and will not be redone
         raise BatchIncomplete(f"{len(failed)} fichier(s) non traité(s) à cause d'une panne, "
-                              f"laissé(s) dans le dossier de dépôt : {', '.join(failed)}")
+                              "laissé(s) dans le dossier de dépôt ou mis en quarantaine : "
+                              f"{', '.join(failed)}")
     return [outcomes[number] for number in sorted(outcomes)]
 
 
@@ -306,16 +322,32 @@ class BatchIncomplete(Exception):
     inbox for the next attempt, after every other file of the batch was processed."""
 
 
+def _fingerprint_complete(path: Path, busy: set[Path]) -> tuple[str, FileSignature]:
+    """The file's SHA-256 and signature, or ``StillBeingWritten``."""
+    if path in busy:
+        raise StillBeingWritten(f"{path.name} est encore ouvert en écriture")
+    seen = signature_of(path)
+    sha256 = sha256_of(path)
+    ensure_unchanged(path, seen)
+    return sha256, seen
+
+
 @contextmanager
-def _isolated(failed: list[str], partner: Partner, path: Path) -> Iterator[None]:
-    """An unexpected error on one file is logged and that file left in its inbox; the rest of
-    the batch goes on. (A bad file is not an error: it gets its report.)"""
+def _isolated(failed: list[str], partner: Partner, path: Path, paths: DataPaths,
+              territory: Territory) -> Iterator[None]:
+    """An unexpected error on one file is logged and that file left in its inbox (or, after
+    repeated failures, quarantined by the safety net); the rest of the batch goes on. A file
+    still being written is no error: it waits for the next scan. (Nor is a bad file: it gets
+    its report.)"""
     try:
         yield
-    except Exception:
+    except StillBeingWritten as exc:
+        log.info("%s/%s : %s ; laissé dans le dossier de dépôt jusqu'au prochain passage",
+                 partner.id, path.name, exc)
+    except Exception as exc:
         log.exception("%s/%s : erreur inattendue, fichier laissé dans le dossier de dépôt",
                       partner.id, path.name)
-        failed.append(f"{partner.id}/{path.name}")
+        failed.append(safety_net.note_failure(partner, path, exc, paths, territory))
 
 
 def process_file(partner_id: str, file_path: str, territory: Territory | None = None,
@@ -365,18 +397,27 @@ def _record(item: _Pending, territory: Territory, paths: DataPaths) -> Outcome:
                 connection, contract_for(dataset), partner.id, sha256, entry.received_at, frame)
         ledger.insert(connection, entry)
         measured["rows"] = entry.rows_loaded
+        ensure_unchanged(path, item.signature)  # rolls back if it is still being written
         fault_point("ingest-before-commit")
     fault_point("ingest-after-commit")
-    _finish(entry, partner, path, paths)
+    _finish(entry, partner, path, paths, item.signature)
     log.info("%s/%s: %s (%d lignes, %d erreurs)", partner.id, path.name, status,
              entry.rows_loaded, errors)
     return Outcome(partner.id, path.name, sha256, dataset, status, entry.rows_loaded, errors,
                    warnings, duplicate=False)
 
 
-def _finish(entry: ledger.LedgerEntry, partner: Partner, path: Path, paths: DataPaths) -> None:
-    """After the commit: the report beside the file, then the file out of the inbox."""
+def _finish(entry: ledger.LedgerEntry, partner: Partner, path: Path, paths: DataPaths,
+            seen: FileSignature | None = None) -> None:
+    """After the commit: the report beside the file, then the file out of the inbox. Not
+    moved if it changed since it was read: a writer still at work would write on into the
+    archived copy; left in place, its complete bytes are a new file for the next scan."""
     write_atomically(report_path(path.parent, path.name), entry.report)
+    safety_net.forget(paths, partner, entry.sha256)
+    if seen is not None and not unchanged(path, seen):
+        log.warning("%s/%s : modifié après son enregistrement, laissé dans le dossier de "
+                    "dépôt (il sera traité à nouveau)", partner.id, path.name)
+        return
     _file_away(path, paths.root / entry.stored_path)
 
 
@@ -406,7 +447,7 @@ def reprocess_quarantined(partner_id: str, sha256_prefix: str,
                           f"pour {partner_id}")
     entry = matches[0]
     stored = paths.root / entry.stored_path
-    write_atomically(stored.with_name(stored.name + ".rapport.txt"), entry.report)
+    write_atomically(report_path(stored.parent, stored.name), entry.report)
     target = paths.inbox / partner_id / entry.original_name
     shutil.copy2(stored, target)
     with warehouse.engine().begin() as connection:

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.inbox import REPORT_SUFFIX
+from pipeline.inbox import report_name
 from pipeline.ledger import (STATUS_ACCEPTED, STATUS_ACCEPTED_WITH_WARNINGS, STATUS_LABELS,
                              STATUS_REJECTED)
 from pipeline.validation import MAX_DETAILS_PER_RULE, Problem
@@ -89,7 +89,9 @@ def render_report(*, territory_name: str, partner_name: str, original_name: str,
 
 
 def report_path(inbox_folder: Path, original_name: str) -> Path:
-    return inbox_folder / f"{original_name}{REPORT_SUFFIX}"
+    """``<name>.rapport.txt`` beside the file; the middle of a name too long for the file
+    system is shortened (``pipeline.inbox.fit_name``)."""
+    return inbox_folder / report_name(original_name)
 
 
 def write_atomically(path: Path, text: str) -> None:
