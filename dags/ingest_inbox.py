@@ -95,6 +95,15 @@ def reception_fichiers():
             raise AirflowSkipException("aucune nouvelle ligne dans l'entrepôt")
         return {"fichiers": len(loaded), "lignes": sum(o["rows_loaded"] for o in loaded)}
 
+    @task(trigger_rule="none_failed",
+          doc_md="Bilan de l'exécution : échoue (en amont) si un lot a échoué, pour que "
+                 "l'exécution du DAG apparaisse en échec même quand d'autres lots ont été "
+                 "chargés.")
+    def bilan(references: list[list[dict]], others: list[list[dict]]) -> dict:
+        outcomes = [o for batch in [*(references or []), *(others or [])] for o in batch or []]
+        return {"fichiers": len(outcomes),
+                "refuses": sum(o["status"] == "rejete" for o in outcomes)}
+
     listing = lister_fichiers()
     recuperer_sources() >> listing
     references = traiter_lot.override(task_id="traiter_lot_reference").expand(
@@ -104,6 +113,9 @@ def reception_fichiers():
     references >> second
     others = traiter_lot.expand(lot=second)
     signaler_changements(references, others)
+    # The run's state follows its leaf tasks: signaler_changements is skipped when nothing was
+    # loaded and succeeds when some batches loaded, so alone it would hide a failed batch.
+    bilan(references, others)
 
 
 reception_fichiers()

@@ -146,3 +146,29 @@ def test_partner_text_is_escaped_on_the_site(demo, dagbag):
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#39;lieu&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt; **gras**" in html
+
+
+def test_a_failed_batch_fails_the_run_even_when_other_batches_loaded(data_dir, dagbag,
+                                                                     monkeypatch):
+    """The stewards' list of runs must show the failure: a crashed batch beside batches that
+    loaded rows (so that the Asset task succeeds) still ends the run "failed"."""
+    import pipeline.ingest
+
+    write_samples(data_dir / "inbox", REFERENCE_DAY)
+    real_screen = pipeline.ingest.screen
+
+    def broken_for_massy(path, partner, territory):
+        if partner.id == "ville-massy":
+            raise OSError("disque illisible (panne simulée)")
+        return real_screen(path, partner, territory)
+
+    monkeypatch.setattr(pipeline.ingest, "screen", broken_for_massy)
+    dag = dagbag.get_dag("reception_fichiers")
+    for task in dag.tasks:  # no 30-second retry waits in a test
+        monkeypatch.setattr(task, "retries", 0)
+    dag_run = dag.test(run_after=REFERENCE_RUN + timedelta(seconds=next(_run_offsets)))
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert dag_run.state == "failed", states
+    assert states["signaler_changements"] == "success"  # other partners' rows did load
+    assert states["bilan"] == "upstream_failed"
+    assert ledger.entries() and all(e.partner != "ville-massy" for e in ledger.entries())
