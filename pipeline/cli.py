@@ -1,4 +1,5 @@
-"""Steward commands: ``python -m pipeline.cli ledger [--json]`` and ``... rollback``."""
+"""Steward commands: ``python -m pipeline.cli ledger [--json]``, ``... status``,
+``... reprocess``, ``... retirer`` and ``... rollback``."""
 
 from __future__ import annotations
 
@@ -49,6 +50,24 @@ def print_status() -> None:
               f"{alerts[-1].name}")
 
 
+def _request_withdrawal(partner: str, dataset: str, ids: list[str], reason: str) -> int:
+    from datetime import datetime
+
+    from pipeline.config import data_paths, load_territory
+    from pipeline.withdrawals import request_file
+
+    try:
+        # The wall clock only names the file; its reception time is the file's own.
+        target = request_file(load_territory(), data_paths(), partner, dataset, ids, reason,
+                              datetime.now())
+    except (KeyError, LookupError) as exc:
+        print(f"Impossible : {exc}.", file=sys.stderr)
+        return 1
+    print(f"Fichier de retrait déposé : {target}\nIl sera traité au prochain passage "
+          "(rapport à côté, dans le dossier du partenaire).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.cli",
                                      description="Commandes des gestionnaires de données.")
@@ -60,7 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     again = sub.add_parser("reprocess", help="remet un fichier refusé dans le dossier de dépôt")
     again.add_argument("partner", help="identifiant du partenaire")
     again.add_argument("sha256", help="début de l'empreinte SHA-256 du fichier (voir ledger)")
+    withdraw = sub.add_parser(
+        "retirer", help="dépose dans le dossier d'un partenaire un fichier de retrait de lignes "
+                        "(traité, enregistré et rapporté comme ses propres fichiers)")
+    withdraw.add_argument("partner", help="identifiant du partenaire qui a envoyé les lignes")
+    withdraw.add_argument("dataset", help="données : ateliers, pass, collecte, tri ou lieux")
+    withdraw.add_argument("ids", nargs="+", help="identifiants (clé du jeu de données) à retirer")
+    withdraw.add_argument("--motif", default="retrait demandé par l'équipe de l'agglomération",
+                          help="motif, écrit dans le fichier que le partenaire verra")
     args = parser.parse_args(argv)
+    if args.command == "retirer":
+        return _request_withdrawal(args.partner, args.dataset, args.ids, args.motif)
     if args.command == "ledger":
         print_ledger(args.json)
     elif args.command == "status":
