@@ -77,7 +77,12 @@ def _cell_text(value: object) -> str:
 
 def read_request(path: Path, partner: Partner) -> Request:
     """The keys a withdrawal file lists, or the French reasons it cannot be used."""
+    from pipeline.ingest import SPLIT_ADVICE, oversize_reason  # ingest calls this module
+
     named, refusal = _named_dataset(path, partner)
+    too_big = oversize_reason(path)
+    if too_big:
+        return Request(named or partner.datasets[0], problems=[_error(too_big, SPLIT_ADVICE)])
     if refusal:
         return Request(named or "", problems=[_error(refusal, "Vérifiez que vous avez déposé "
                                                      "le bon fichier.")])
