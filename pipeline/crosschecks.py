@@ -43,10 +43,10 @@ def _blank_as_empty(series: pd.Series) -> pd.Series:
 def _pass_redeemed_twice(frame: pd.DataFrame, partner: str) -> list[Finding]:
     """A redemption already recorded is final (see the rule in the contract): a row of the same
     partner must repeat it exactly; another partner's row may not redeem the pass at all."""
-    known = warehouse.current_matching(
+    redeemed = warehouse.current_matching(
         "pass", "numero_pass", frame["numero_pass"],
-        ["numero_pass", "partner", "date_utilisation", "lieu_utilisation", "source_sha256"])
-    redeemed = known[known["date_utilisation"].notna()]
+        ["numero_pass", "partner", "date_utilisation", "lieu_utilisation", "source_sha256"],
+        filled="date_utilisation")
     if redeemed.empty:
         return []
     rows = frame[[LINE_COLUMN, "numero_pass", "date_utilisation", "lieu_utilisation"]].merge(
@@ -61,11 +61,14 @@ def _pass_redeemed_twice(frame: pd.DataFrame, partner: str) -> list[Finding]:
         return []
     files = _earlier_files(clash)
     findings: list[Finding] = []
-    for _, row in clash.iterrows():
-        name, day = files.get((row["partner"], row["source_sha256"]), ("?", "?"))
-        findings.append((row[LINE_COLUMN], "numero_pass", row["numero_pass"], {
-            "date": _french_date(row["date_utilisation_enregistre"]),
-            "lieu": row["lieu_utilisation_enregistre"], "fichier": name, "recu": day}))
+    for line, number, used, place, source in zip(  # plain lists: a file may hold 100,000
+            clash[LINE_COLUMN].tolist(), clash["numero_pass"].tolist(),
+            clash["date_utilisation_enregistre"].tolist(),
+            clash["lieu_utilisation_enregistre"].tolist(),
+            zip(clash["partner"].tolist(), clash["source_sha256"].tolist())):
+        name, day = files.get(source, ("?", "?"))
+        findings.append((line, "numero_pass", number, {
+            "date": _french_date(used), "lieu": place, "fichier": name, "recu": day}))
     return findings
 
 

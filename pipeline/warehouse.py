@@ -318,13 +318,16 @@ def distinct_current(dataset: str, column: str) -> set:
 
 
 def current_matching(dataset: str, column: str, values: Iterable[str],
-                     columns: list[str]) -> pd.DataFrame:
-    """``columns`` of the current rows whose ``column`` is one of ``values``, looked up through
-    an index by chunks: a file is checked against the rows it names, not the whole table."""
+                     columns: list[str], filled: str | None = None) -> pd.DataFrame:
+    """``columns`` of the current rows whose ``column`` is one of ``values`` (and whose
+    ``filled`` column is not empty, if given), looked up through an index by chunks: a file is
+    checked against the rows it names, not the whole table."""
     table = DATASET_TABLES[dataset]
     wanted = sorted({str(v) for v in values})
+    extra = [table.c[filled].is_not(None)] if filled else []
     frames = [_frame(select(*[table.c[c] for c in columns])
-                     .where(table.c.current == 1, table.c[column].in_(wanted[i:i + KEY_CHUNK])))
+                     .where(table.c.current == 1, table.c[column].in_(wanted[i:i + KEY_CHUNK]),
+                            *extra))
               for i in range(0, len(wanted), KEY_CHUNK)]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
