@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline import ledger, warehouse
@@ -234,15 +234,16 @@ def test_a_steward_withdraws_a_venue_through_the_partners_inbox(inbox: Inbox, ca
 
 # --- 4. nothing accepted is lost or counted twice -------------------------------------------
 
-KEYS = ("S1", "S2", "S3")
+KEYS = ("S1", "S2")
 ATTENDED = ("5", "6", "7")
+SLOT = st.integers(min_value=0, max_value=9)  # when the file was received, in any order
 step = st.one_of(
     st.tuples(st.just("rows"), st.dictionaries(st.sampled_from(KEYS), st.sampled_from(ATTENDED),
-                                               min_size=1)),
+                                               min_size=1), SLOT),
     st.tuples(st.just("withdraw"), st.lists(st.sampled_from(KEYS + ("S9",)), min_size=1,
-                                            max_size=3, unique=True)),
-    st.tuples(st.just("rejected"), st.sampled_from(KEYS)),
-    st.tuples(st.just("same_bytes"), st.integers(min_value=0, max_value=20)),
+                                            max_size=2, unique=True), SLOT),
+    st.tuples(st.just("rejected"), st.sampled_from(KEYS), SLOT),
+    st.tuples(st.just("same_bytes"), st.integers(min_value=0, max_value=20), SLOT),
 )
 
 
@@ -255,15 +256,19 @@ def _session_file(values: dict[str, str]) -> str:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=7))
+@example(steps=[("rows", {"S1": "5"}, 0), ("withdraw", ["S1"], 5), ("rows", {"S1": "6"}, 2)])
+@example(steps=[("withdraw", ["S2"], 5), ("rows", {"S2": "6"}, 2), ("same_bytes", 0, 9)])
 def test_current_rows_are_the_last_accepted_version_minus_withdrawals(tmp_path_factory,
                                                                       monkeypatch, steps):
-    data = tmp_path_factory.mktemp("data")
-    monkeypatch.setenv("INCLUSION_DATA", str(data))
+    """Files arrive in any order of their reception times (a file copied late keeps its
+    time): per key, the most recently received accepted version or withdrawal decides."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("INCLUSION_DATA", str(folder))
     monkeypatch.setenv("INCLUSION_TERRITORY", str(CORPUS / "territory.toml"))
-    inbox = Inbox(data)
-    model: dict[str, str] = {}
+    inbox = Inbox(folder)
+    latest: dict[str, tuple[int, str | None]] = {}  # key -> (time, presents or withdrawn)
     sent: list[tuple[str, str]] = []  # (kind, text) of every file, to drop again
-    for number, (kind, arg) in enumerate(steps):
+    for number, (kind, arg, slot) in enumerate(steps):
         if kind == "same_bytes":
             if not sent:
                 continue
@@ -275,18 +280,20 @@ def test_current_rows_are_the_last_accepted_version_minus_withdrawals(tmp_path_f
         else:  # a file with an error: nothing of it counts
             text = _session_file({arg: "5"}).replace(";Seniors;", ";Retraités;")
         name = f"{'retrait_' if kind == 'withdraw' else ''}ateliers_{number}.csv"
-        outcome, report = inbox.send("ville-palaiseau", name, text)
+        when = MOMENT + 60 * (10 * slot + number)  # never two files at the same time
+        outcome, report = inbox.send("ville-palaiseau", name, text, at=when)
         known_bytes = (kind, text) in sent
         sent.append((kind, text))
-        if outcome.duplicate:
+        if outcome.duplicate:  # the same bytes again change nothing
             assert known_bytes
             continue
         assert (outcome.status == ledger.STATUS_REJECTED) == (kind == "rejected"), report
-        if kind == "rows":
-            model.update({key: value for key, value in _parse(text).items()})
-        elif kind == "withdraw":
-            for key in text.split("\n")[1:]:
-                model.pop(key, None)
+        changes = (_parse(text) if kind == "rows" else
+                   dict.fromkeys(text.split()[1:]) if kind == "withdraw" else {})
+        for key, value in changes.items():
+            if when > latest.get(key, (-1, None))[0]:
+                latest[key] = (when, value)
+    model = {key: value for key, (_when, value) in latest.items() if value is not None}
     rows = warehouse.current_rows("ateliers")
     assert len(rows) == len(set(rows["identifiant_seance"]))  # never counted twice
     assert {r["identifiant_seance"]: str(int(r["presents"]))
