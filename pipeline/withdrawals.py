@@ -80,20 +80,21 @@ def read_request(path: Path, partner: Partner) -> Request:
     from pipeline.ingest import SPLIT_ADVICE, oversize_reason  # ingest calls this module
 
     named, refusal = _named_dataset(path, partner)
+    fallback = named or (partner.datasets[0] if partner.datasets else "")
     too_big = oversize_reason(path)
     if too_big:
-        return Request(named or partner.datasets[0], problems=[_error(too_big, SPLIT_ADVICE)])
+        return Request(fallback, problems=[_error(too_big, SPLIT_ADVICE)])
     if refusal:
-        return Request(named or "", problems=[_error(refusal, "Vérifiez que vous avez déposé "
-                                                     "le bon fichier.")])
+        return Request(fallback, problems=[_error(refusal, "Vérifiez que vous avez déposé le "
+                                                  "bon fichier.")])
     try:
-        cells, _encoding, _delimiter = read_cells(path, named or partner.datasets[0])
+        cells, _encoding, _delimiter = read_cells(path, fallback)
     except UnreadableFile as exc:
-        return Request(named or partner.datasets[0], problems=[_error(str(exc))])
+        return Request(fallback, problems=[_error(str(exc))])
     headers = [str(h) for h in cells.columns]
     dataset = named or _dataset_of(partner, headers)
     if dataset is None:
-        return Request(partner.datasets[0], problems=[_error(
+        return Request(fallback, problems=[_error(
             "Le type de données à retirer n'a pas été reconnu.",
             "Mettez-le dans le nom du fichier : "
             + " ou ".join(f"« retrait_{d}.csv »" for d in partner.datasets) + ".")])
