@@ -1,6 +1,7 @@
 """Steward commands: ``python -m pipeline.cli ledger [--json]``, ``status``, ``reprocess``,
-``rollback``, and ``essayer <partner> <file>`` (a dry run of a file through its partner's
-mapping and the validation, printing the French report without touching anything)."""
+``retirer`` (drops a withdrawal file in a partner's inbox), ``rollback``, and
+``essayer <partner> <file>`` (a dry run of a file through its partner's mapping and the
+validation, printing the French report without touching anything)."""
 
 from __future__ import annotations
 
@@ -124,6 +125,24 @@ def dry_run(partner_id: str, file_path: str) -> tuple[str, str]:
     return status, report
 
 
+def _request_withdrawal(partner: str, dataset: str, ids: list[str], reason: str) -> int:
+    from datetime import datetime
+
+    from pipeline.config import data_paths, load_territory
+    from pipeline.withdrawals import request_file
+
+    try:
+        # The wall clock only names the file; its reception time is the file's own.
+        target = request_file(load_territory(), data_paths(), partner, dataset, ids, reason,
+                              datetime.now())
+    except (KeyError, LookupError) as exc:
+        print(f"Impossible : {exc}.", file=sys.stderr)
+        return 1
+    print(f"Fichier de retrait déposé : {target}\nIl sera traité au prochain passage "
+          "(rapport à côté, dans le dossier du partenaire).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.cli",
                                      description="Commandes des gestionnaires de données.")
@@ -139,9 +158,19 @@ def main(argv: list[str] | None = None) -> int:
                                            "recevrait, sans rien enregistrer ni déplacer")
     trial.add_argument("partner", help="identifiant du partenaire (territory.toml)")
     trial.add_argument("file", help="chemin du fichier à essayer")
+    withdraw = sub.add_parser(
+        "retirer", help="dépose dans le dossier d'un partenaire un fichier de retrait de lignes "
+                        "(traité, enregistré et rapporté comme ses propres fichiers)")
+    withdraw.add_argument("partner", help="identifiant du partenaire qui a envoyé les lignes")
+    withdraw.add_argument("dataset", help="données : ateliers, pass, collecte, tri ou lieux")
+    withdraw.add_argument("ids", nargs="+", help="identifiants (clé du jeu de données) à retirer")
+    withdraw.add_argument("--motif", default="retrait demandé par l'équipe de l'agglomération",
+                          help="motif, écrit dans le fichier que le partenaire verra")
     args = parser.parse_args(argv)
     if args.command == "essayer":
         return _print_dry_run(args.partner, args.file)
+    if args.command == "retirer":
+        return _request_withdrawal(args.partner, args.dataset, args.ids, args.motif)
     if args.command == "ledger":
         print_ledger(args.json)
     elif args.command == "status":

@@ -80,12 +80,17 @@ class RequiredTogether:
 
 @dataclass(frozen=True)
 class CrossCheck:
-    """A rule that needs other files or the warehouse; implemented in ``pipeline.crosschecks``."""
+    """A rule that needs other files or the warehouse; implemented in ``pipeline.crosschecks``.
+
+    ``message`` is the rule as the partners' guide states it; ``detail``, when given, is what
+    the report says instead for a row, filled with what the check found there (the earlier
+    file, its date…): a partner must see which earlier data their row clashes with."""
 
     id: str
     message: str
     fix: str
     severity: Severity
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,9 +260,22 @@ VOUCHERS = Contract(
                          "Indiquez la date d'utilisation, ou videz le lieu."),
     ),
     cross_checks=(
+        # A redemption, once recorded, is a fact: a later file may repeat it as it is, but not
+        # move it to another date or venue, nor clear it, and another partner may not redeem
+        # the same pass. Any other column of the pass may still be corrected by a new row.
+        # A genuine typo in a recorded redemption is undone explicitly, by withdrawing the pass
+        # (``retrait_pass…csv``, pipeline.withdrawals), then sending the corrected row.
         CrossCheck("pass_utilise_deux_fois",
-                   "Ce pass a déjà été utilisé d'après un autre fichier.",
-                   "Un pass ne s'utilise qu'une fois : vérifiez le numéro du pass.", "erreur"),
+                   "Un pass déjà utilisé ne peut pas l'être une seconde fois, et son "
+                   "utilisation enregistrée (date, lieu) ne peut être ni changée ni effacée par "
+                   "un nouvel envoi.",
+                   "Un pass ne s'utilise qu'une fois : vérifiez le numéro du pass, ou reprenez "
+                   "la date et le lieu d'utilisation déjà enregistrés. Si c'est l'utilisation "
+                   "enregistrée, envoyée par vous, qui est fausse : déposez d'abord un fichier "
+                   "« retrait_pass.csv » avec la colonne numero_pass et ce numéro, puis "
+                   "renvoyez la ligne corrigée.", "erreur",
+                   detail="Ce pass a déjà été utilisé le {date} à « {lieu} », d'après le "
+                          "fichier « {fichier} » reçu le {recu}."),
         CrossCheck("lieu_inconnu",
                    "Ce lieu d'utilisation n'est pas dans l'annuaire des lieux.",
                    "Utilisez l'identifiant du lieu tel qu'il figure dans l'annuaire, ou "
@@ -292,6 +310,21 @@ COLLECTION = Contract(
                "Nombre de téléphones trouvés dans le collecteur.", "37", minimum=0,
                maximum=5000, aliases=("telephones", "nombre_telephones", "quantite", "mobiles")),
     ),
+    cross_checks=(
+        # The same rule as the sorting's ``tri_superieur_collecte``, seen from the pickup:
+        # whichever of the two files arrives second is checked against the other.
+        CrossCheck("collecte_inferieure_au_tri",
+                   "Le reconditionneur a déjà déclaré plus de téléphones triés pour cette "
+                   "relève que de téléphones collectés indiqués ici.",
+                   "Vérifiez le nombre de téléphones collectés et l'identifiant de la relève. "
+                   "S'ils sont justes, c'est le fichier de tri qui est faux : signalez-le à "
+                   "l'équipe de l'agglomération, qui le fera corriger, puis déposez à nouveau "
+                   "ce fichier.", "erreur",
+                   detail="Le reconditionneur a déjà déclaré {tries} téléphones triés "
+                          "(reconditionnés + recyclés) pour cette relève dans le fichier "
+                          "« {fichier} » : plus que les {collectes} téléphones collectés "
+                          "indiqués ici."),
+    ),
 )
 
 SORTING = Contract(
@@ -321,8 +354,11 @@ SORTING = Contract(
                    "Il y a plus de téléphones triés (reconditionnés + recyclés) que de "
                    "téléphones collectés lors de cette relève.",
                    "Vérifiez les nombres, ou l'identifiant de la relève.", "erreur"),
+        # A sorting may arrive before its pickup: it is kept, and checked against the pickup
+        # when the pickup file arrives (cross-check ``collecte_inferieure_au_tri``).
         CrossCheck("releve_inconnue",
-                   "Cette relève n'a pas encore été déclarée par la commune.",
+                   "Cette relève n'a pas encore été déclarée par la commune : le tri est "
+                   "enregistré et sera comparé à la relève quand elle arrivera.",
                    "Rien à faire si la commune l'envoie bientôt ; sinon vérifiez l'identifiant.",
                    "avertissement"),
     ),

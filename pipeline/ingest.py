@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipeline import ledger, safety_net, warehouse
+from pipeline import ledger, safety_net, warehouse, withdrawals
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.contracts import CONTRACTS, Contract, contract_for
 from pipeline.crosschecks import run_cross_checks
@@ -298,8 +298,9 @@ def process_files(files: list[tuple[str, str]], territory: Territory | None = No
                 outcomes[number] = _refile_known(known, partner, path, paths, territory)
                 continue
             received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            pending[number] = _Pending(partner, path, sha256, received_at,
-                                       screen(path, partner, territory), signature)
+            exam = (Examination("retrait") if withdrawals.is_withdrawal(path)  # read at its turn
+                    else screen(path, partner, territory))
+            pending[number] = _Pending(partner, path, sha256, received_at, exam, signature)
     validate_screened([(p.exam, p.partner) for p in pending.values()], territory)
     for number, item in pending.items():
         with _isolated(failed, item.partner, item.path, paths, territory):
@@ -307,6 +308,11 @@ def process_files(files: list[tuple[str, str]], territory: Territory | None = No
             if known:
                 outcomes[number] = _refile_known(known, item.partner, item.path, paths,
                                                  territory)
+                continue
+            if withdrawals.is_withdrawal(item.path):  # keys to withdraw, not rows
+                outcomes[number] = withdrawals.record(item.partner, item.path, item.sha256,
+                                                      item.received_at, territory, paths,
+                                                      item.signature)
                 continue
             cross_check(item.exam, item.partner, item.path)
             outcomes[number] = _record(item, territory, paths)

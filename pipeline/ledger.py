@@ -17,10 +17,17 @@ from pipeline import warehouse
 STATUS_ACCEPTED = "accepte"
 STATUS_ACCEPTED_WITH_WARNINGS = "accepte_avec_avertissements"
 STATUS_REJECTED = "rejete"
+# A withdrawal file (``pipeline.withdrawals``) is recorded under the dataset it withdraws from,
+# so that whatever is keyed on a dataset's files (the results memo) sees it; its status says
+# it carried identifiers to withdraw, not rows. ``rows_loaded`` is then the rows withdrawn.
+STATUS_WITHDRAWN = "retrait_enregistre"
+STATUS_WITHDRAWN_WITH_WARNINGS = "retrait_avec_avertissements"
 STATUS_LABELS = {
     STATUS_ACCEPTED: "accepté",
     STATUS_ACCEPTED_WITH_WARNINGS: "accepté avec avertissements",
     STATUS_REJECTED: "refusé",
+    STATUS_WITHDRAWN: "retrait enregistré",
+    STATUS_WITHDRAWN_WITH_WARNINGS: "retrait enregistré avec avertissements",
 }
 
 
@@ -50,6 +57,27 @@ def find(partner: str, sha256: str) -> LedgerEntry | None:
         row = connection.execute(
             select(table).where(table.c.partner == partner, table.c.sha256 == sha256)).first()
     return LedgerEntry(**row._mapping) if row else None
+
+
+def files_named(partner_shas: set[tuple[str, str]], connection=None
+                ) -> dict[tuple[str, str], tuple[str, str]]:
+    """``(partner, sha256)`` -> ``(original name, received at)`` of those files, for reports
+    that name the earlier file a problem comes from (within ``connection``'s transaction when
+    given)."""
+    if connection is None:
+        with warehouse.engine().connect() as own:
+            return files_named(partner_shas, own)
+    table = warehouse.ledger
+    shas = sorted({sha for _partner, sha in partner_shas})
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for start in range(0, len(shas), warehouse.KEY_CHUNK):
+        rows = connection.execute(
+            select(table.c.partner, table.c.sha256, table.c.original_name, table.c.received_at)
+            .where(table.c.sha256.in_(shas[start:start + warehouse.KEY_CHUNK])))
+        for partner, sha, name, received in rows:
+            if (partner, sha) in partner_shas:
+                found[(partner, sha)] = (name, received)
+    return found
 
 
 def insert(connection, entry: LedgerEntry) -> None:

@@ -4,6 +4,11 @@ One table per dataset, built from its contract. Rows are never deleted: a file t
 with a key already present (``<partner, key>``) supersedes the previous version, which stays with
 ``current = 0`` and the file that replaced it. Every row knows the file it came from.
 
+A withdrawal file (``pipeline.withdrawals``) makes a partner's current rows with the keys it
+lists not current (``superseded_by`` = the withdrawal file), and is remembered in ``retraits``:
+of all the versions and withdrawals of a key, the most recently received one decides, whatever
+order the files are processed in.
+
 SQLite by default (a file under the data folder, WAL mode, one writer at a time through
 ``BEGIN IMMEDIATE``); any SQLAlchemy URL (PostgreSQL) through ``INCLUSION_WAREHOUSE_URL``.
 """
@@ -39,6 +44,18 @@ ledger = Table(
     Column("warnings", Integer, nullable=False),
     Column("stored_path", Text, nullable=False),
     Column("report", Text, nullable=False),
+)
+
+# Every key a withdrawal file listed, with the version it made not current (None when the
+# partner had no current row with that key).
+withdrawals = Table(
+    "retraits", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("dataset", String(32), primary_key=True),
+    Column("cle", Text, primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("received_at", String(32), nullable=False),
+    Column("withdrawn_sha256", String(64)),
 )
 
 _SQL_TYPES = {"integer": Float, "decimal": Float, "text": Text, "insee": String(5),
@@ -104,18 +121,46 @@ def engine() -> Engine:
     return _engine_for(warehouse_url())
 
 
-def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
-                         received_at: str, frame: pd.DataFrame) -> int:
-    """Within the caller's transaction, insert a file's rows and decide, key by key, which
-    version is current: the one from the most recently received file (ties broken by
-    fingerprint). So the same files give the same warehouse whatever order they are processed
-    in, and an older file arriving late never overwrites a correction. Returns rows inserted."""
-    table = DATASET_TABLES[contract.dataset]
+def _lock(connection, dataset: str, partner: str) -> None:
     if connection.dialect.name == "postgresql":
         # SQLite serialises writers with BEGIN IMMEDIATE; on PostgreSQL two files of the same
         # partner and dataset are serialised by a transaction-scoped advisory lock.
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
-                           {"name": f"{contract.dataset}/{partner}"})
+                           {"name": f"{dataset}/{partner}"})
+
+
+def _later_withdrawals(connection, dataset: str, partner: str, keys: list[str],
+                       mine: tuple[str, str]) -> dict[str, str]:
+    """key -> fingerprint of a withdrawal received after ``mine`` (a file that arrives late
+    must not bring back a row withdrawn since)."""
+    w = withdrawals.c
+    later: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(keys), KEY_CHUNK):
+        rows = connection.execute(
+            select(w.cle, w.received_at, w.sha256)
+            .where(w.partner == partner, w.dataset == dataset,
+                   w.cle.in_(keys[start:start + KEY_CHUNK]))).fetchall()
+        for key, when, sha in rows:
+            if (when, sha) > mine and (when, sha) > later.get(key, ("", "")):
+                later[key] = (when, sha)
+    return {key: sha for key, (_when, sha) in later.items()}
+
+
+def _has_withdrawals(connection, dataset: str, partner: str) -> bool:
+    w = withdrawals.c
+    return connection.execute(select(w.partner).where(w.partner == partner, w.dataset == dataset)
+                              .limit(1)).first() is not None
+
+
+def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
+                         received_at: str, frame: pd.DataFrame) -> int:
+    """Within the caller's transaction, insert a file's rows and decide, key by key, which
+    version is current: the one from the most recently received file (ties broken by
+    fingerprint), unless a withdrawal of that key was received after it. So the same files
+    give the same warehouse whatever order they are processed in, and an older file arriving
+    late never overwrites a correction nor brings back a withdrawn row. Returns rows inserted."""
+    table = DATASET_TABLES[contract.dataset]
+    _lock(connection, contract.dataset, partner)
     key_column = table.c[contract.key]
     mine = (received_at, sha256)
     keys = frame[contract.key].astype(str).tolist()
@@ -135,6 +180,11 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
                 update(table)
                 .where(table.c.partner == partner, table.c.current == 1, key_column.in_(older))
                 .values(current=0, superseded_by=sha256))
+    if _has_withdrawals(connection, contract.dataset, partner):
+        # (A key whose current row was older than this file has no withdrawal after it
+        # either: that withdrawal would have made the row not current.)
+        unseen = sorted(set(keys) - set(newer))
+        newer.update(_later_withdrawals(connection, contract.dataset, partner, unseen, mine))
     names = contract.column_names
     # Column-wise, NaN -> None once, then one dict per row: much faster than to_dict(records).
     columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist()
@@ -150,6 +200,66 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
     if records:
         connection.execute(table.insert(), records)
     return len(records)
+
+
+def withdraw(connection, dataset: str, partner: str, sha256: str, received_at: str,
+             keys: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Within the caller's transaction, withdraw the partner's current rows with these keys
+    (``current = 0``, ``superseded_by`` = the withdrawal file; nothing deleted) and remember
+    every key in ``retraits``. Returns, per key, what happened and the fingerprint involved:
+    ``("retire", version withdrawn)``, ``("plus_recent", current version received after the
+    withdrawal, left in place)``, ``("deja_retire", the earlier withdrawal)`` or
+    ``("inconnu", None)`` when the partner never sent that key."""
+    contract = CONTRACTS[dataset]
+    table = DATASET_TABLES[dataset]
+    key_column = table.c[contract.key]
+    _lock(connection, dataset, partner)
+    mine = (received_at, sha256)
+    outcome: dict[str, tuple[str, str | None]] = {}
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), KEY_CHUNK):
+        chunk = wanted[start:start + KEY_CHUNK]
+        current = connection.execute(
+            select(key_column, table.c.source_received_at, table.c.source_sha256)
+            .where(table.c.partner == partner, table.c.current == 1, key_column.in_(chunk))
+        ).fetchall()
+        older = [key for key, when, sha in current if (when, sha) < mine]
+        outcome.update({key: ("retire", sha) for key, when, sha in current if (when, sha) < mine})
+        outcome.update({key: ("plus_recent", sha) for key, when, sha in current
+                        if (when, sha) > mine})
+        if older:
+            connection.execute(
+                update(table)
+                .where(table.c.partner == partner, table.c.current == 1, key_column.in_(older))
+                .values(current=0, superseded_by=sha256))
+        rest = [key for key in chunk if key not in outcome]
+        seen = {row[0] for row in connection.execute(
+            select(key_column).distinct().where(table.c.partner == partner,
+                                                key_column.in_(rest)))} if rest else set()
+        earlier = _earlier_withdrawals(connection, dataset, partner, sorted(seen))
+        for key in rest:
+            outcome[key] = ("deja_retire", earlier.get(key)) if key in seen else ("inconnu", None)
+    records = [{"partner": partner, "dataset": dataset, "cle": key, "sha256": sha256,
+                "received_at": received_at,
+                "withdrawn_sha256": sha if state == "retire" else None}
+               for key, (state, sha) in outcome.items()]
+    if records:
+        connection.execute(withdrawals.insert(), records)
+    return outcome
+
+
+def _earlier_withdrawals(connection, dataset: str, partner: str, keys: list[str]) -> dict[str, str]:
+    """key -> fingerprint of the latest withdrawal already recorded for it."""
+    w = withdrawals.c
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(w.cle, w.received_at, w.sha256)
+        .where(w.partner == partner, w.dataset == dataset, w.cle.in_(keys))).fetchall()
+    latest: dict[str, tuple[str, str]] = {}
+    for key, when, sha in rows:
+        latest[key] = max(latest.get(key, ("", "")), (when, sha))
+    return {key: sha for key, (_when, sha) in latest.items()}
 
 
 def _frame(statement) -> pd.DataFrame:
@@ -208,13 +318,16 @@ def distinct_current(dataset: str, column: str) -> set:
 
 
 def current_matching(dataset: str, column: str, values: Iterable[str],
-                     columns: list[str]) -> pd.DataFrame:
-    """``columns`` of the current rows whose ``column`` is one of ``values``, looked up through
-    an index by chunks: a file is checked against the rows it names, not the whole table."""
+                     columns: list[str], filled: str | None = None) -> pd.DataFrame:
+    """``columns`` of the current rows whose ``column`` is one of ``values`` (and whose
+    ``filled`` column is not empty, if given), looked up through an index by chunks: a file is
+    checked against the rows it names, not the whole table."""
     table = DATASET_TABLES[dataset]
     wanted = sorted({str(v) for v in values})
+    extra = [table.c[filled].is_not(None)] if filled else []
     frames = [_frame(select(*[table.c[c] for c in columns])
-                     .where(table.c.current == 1, table.c[column].in_(wanted[i:i + KEY_CHUNK])))
+                     .where(table.c.current == 1, table.c[column].in_(wanted[i:i + KEY_CHUNK]),
+                            *extra))
               for i in range(0, len(wanted), KEY_CHUNK)]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
