@@ -9,10 +9,13 @@ cannot read are kept as written so that validation can quote them back to the pa
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -56,19 +59,77 @@ def normalize_header(name: object) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+DEFAULT_CHUNK_ROWS = 50_000
+# Encoding detection looks at this much of a file that is not UTF-8 (charset-normalizer holds
+# and decodes what it is given: a whole 300 MB file would cost gigabytes).
+ENCODING_SAMPLE_BYTES = 4_000_000
+_BLOCK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_NOT_TEXT = ("Le fichier n'est pas un texte lisible (encodage inconnu). "
+             "Enregistrez-le au format CSV UTF-8 ou XLSX depuis votre tableur.")
+
+
+def chunk_rows() -> int:
+    """Rows read, converted and validated at a time: memory stays bounded whatever the file's
+    size. Files up to this many rows are validated together with the rest of their batch."""
+    return max(1, int(os.environ.get("INCLUSION_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)))
+
+
+@dataclass
+class CellChunk:
+    """Consecutive rows of a file's raw cells; ``first_line`` is the spreadsheet line of the
+    first one (the rows are contiguous: blank rows inside the file are kept)."""
+    cells: pd.DataFrame
+    first_line: int = FIRST_DATA_LINE
+
+
+def _decodes_as(path: Path, encoding: str) -> bool:
+    """The whole file decodes with ``encoding``, checked block by block (bounded memory)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        return raw.decode("utf-8"), "utf-8"
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    best = from_bytes(raw, cp_isolation=["cp1252", "latin_1", "utf_8"]).best()
+        return False
+    return True
+
+
+def detect_encoding(path: Path) -> str:
+    """The file's encoding without holding it in memory: UTF-8 is checked over the whole
+    file; otherwise charset-normalizer judges a sample (the whole file when it is smaller),
+    and the whole file must decode with its answer."""
+    with path.open("rb") as handle:
+        if handle.read(3) == _BOM:
+            return "utf-8-sig"
+        handle.seek(0)
+        sample = handle.read(ENCODING_SAMPLE_BYTES)
+    if _decodes_as(path, "utf-8"):
+        return "utf-8"
+    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "utf_8"]).best()
     if best is None:
-        raise UnreadableFile(
-            "Le fichier n'est pas un texte lisible (encodage inconnu). "
-            "Enregistrez-le au format CSV UTF-8 ou XLSX depuis votre tableur.")
-    return str(best), best.encoding
+        raise UnreadableFile(_NOT_TEXT)
+    for encoding in (best.encoding, "cp1252", "latin_1"):  # latin-1 decodes any byte
+        if _decodes_as(path, encoding):
+            return encoding
+    raise UnreadableFile(_NOT_TEXT)
+
+
+def _text_head(path: Path, encoding: str, lines: int = 21) -> str:
+    """The start of the file as text: at least ``lines`` lines (or all of it). Raises when
+    the file holds nothing but blanks."""
+    head, seen_text = "", False
+    with path.open(encoding=encoding, newline="") as handle:
+        for block in iter(lambda: handle.read(1 << 16), ""):
+            seen_text = seen_text or bool(block.strip())
+            if len(head) < ENCODING_SAMPLE_BYTES and len(head.splitlines()) <= lines:
+                head += block
+            if seen_text and len(head.splitlines()) > lines:
+                break
+    if not seen_text:
+        raise UnreadableFile("Le fichier est vide.")
+    return head
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -90,15 +151,30 @@ def _refuse_duplicate_headers(header: list[str]) -> None:
         seen[key] = name
 
 
-def read_csv_cells(raw: bytes) -> tuple[pd.DataFrame, str, str]:
-    text, encoding = _decode(raw)
-    if not text.strip():
-        raise UnreadableFile("Le fichier est vide.")
-    delimiter = _sniff_delimiter(text)
-    _refuse_duplicate_headers(next(csv.reader(io.StringIO(text), delimiter=delimiter), []))
-    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                        skip_blank_lines=False)
-    return frame, encoding, delimiter
+def open_csv(path: Path) -> tuple[str, str]:
+    """Encoding and delimiter of a CSV file, after the checks that refuse it outright."""
+    encoding = detect_encoding(path)
+    head = _text_head(path, encoding)
+    if encoding == "utf-8-sig":
+        head = head.removeprefix("\ufeff")
+    delimiter = _sniff_delimiter(head)
+    _refuse_duplicate_headers(next(csv.reader(io.StringIO(head), delimiter=delimiter), []))
+    return encoding, delimiter
+
+
+def iter_csv_cells(path: Path, encoding: str, delimiter: str,
+                   rows: int | None = None) -> Iterator[CellChunk]:
+    """The file's cells as strings, ``rows`` rows at a time, streamed from disk."""
+    options = dict(sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                   encoding=encoding)
+    first_line, any_chunk = FIRST_DATA_LINE, False
+    with pd.read_csv(path, chunksize=rows or chunk_rows(), **options) as reader:
+        for cells in reader:
+            any_chunk = True
+            yield CellChunk(cells.reset_index(drop=True), first_line)
+            first_line += len(cells)
+    if not any_chunk:  # a header and no rows
+        yield CellChunk(pd.read_csv(path, nrows=0, **options), first_line)
 
 
 MAX_XLSX_UNPACKED_BYTES = 400_000_000
@@ -121,42 +197,118 @@ def _refuse_zip_bomb(path: Path) -> None:
                              "ouvert par sécurité. Exportez-le en CSV.")
 
 
-def read_xlsx_cells(path: Path, dataset: str) -> pd.DataFrame:
+def _empty(row: tuple) -> bool:
+    return all(v is None for v in row)
+
+
+def iter_xlsx_cells(path: Path, dataset: str, rows: int | None = None) -> Iterator[CellChunk]:
+    """The sheet's cells as Python values, ``rows`` rows at a time, streamed from the zip.
+
+    Spreadsheet tools declare and write far more than the data: a dimension of A1:XFD1048576,
+    formats on whole rows or columns written as empty styled cells. openpyxl pads every row to
+    the declared width and yields every declared row, so a 3 MB workbook became gigabytes of
+    empty cells. Here the declared size is ignored, every row is cut to the header's last
+    named column, and blank rows are held back as a count until a filled row follows them
+    (trailing blank rows, however many, cost nothing)."""
     from openpyxl import load_workbook
 
     _refuse_zip_bomb(path)
+    size = rows or chunk_rows()
     # read_only streams rows; data_only returns cached values, never evaluates formulas;
     # keep_links=False ignores links to external workbooks.
     workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     try:
         sheet = next((ws for ws in workbook.worksheets
                       if normalize_header(ws.title) == dataset), workbook.worksheets[0])
-        rows = list(sheet.iter_rows(values_only=True))
+        sheet.reset_dimensions()
+        values = sheet.iter_rows(values_only=True)
+        header = _xlsx_header(values)
+        width = len(header)
+        if not width and all(_empty(row) for row in values):
+            raise UnreadableFile("Le classeur est vide.")
+        body: list[list] = []
+        first_line, blanks = FIRST_DATA_LINE, 0
+        for row in values:
+            row = row[:width]
+            if _empty(row):
+                blanks += 1
+                continue
+            for _ in range(blanks):  # blank rows inside the data keep their line numbers
+                body.append([""] * width)
+                if len(body) == size:
+                    yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
+                    first_line, body = first_line + size, []
+            blanks = 0
+            body.append(["" if v is None else v for v in row] + [""] * (width - len(row)))
+            if len(body) == size:
+                yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
+                first_line, body = first_line + size, []
+        if body or first_line == FIRST_DATA_LINE:
+            yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
     finally:
         workbook.close()
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
-    if not rows:
+
+
+def _xlsx_header(values: Iterator[tuple]) -> list[str]:
+    """The first row's names, up to its last filled cell (styled empty cells after it are
+    formatting, not columns)."""
+    first = next(values, None)
+    if first is None:
         raise UnreadableFile("Le classeur est vide.")
-    header = ["" if v is None else str(v) for v in rows[0]]
+    header = ["" if v is None else str(v) for v in first]
+    while header and not header[-1].strip():
+        header.pop()
     _refuse_duplicate_headers(header)
-    body = [["" if v is None else v for v in row[: len(header)]] for row in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype=object)
+    return header
+
+
+@dataclass
+class CellSource:
+    """A partner file opened for reading: checked, its encoding and delimiter known (CSV);
+    ``chunks()`` reads it from the start, as many times as needed."""
+    path: Path
+    dataset: str
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def is_xlsx(self) -> bool:
+        return self.encoding is None
+
+    def chunks(self, rows: int | None = None) -> Iterator[CellChunk]:
+        if self.is_xlsx:
+            yield from _xlsx_errors_as_unreadable(iter_xlsx_cells(self.path, self.dataset, rows))
+        else:
+            yield from iter_csv_cells(self.path, self.encoding, self.delimiter, rows)
+
+
+def _xlsx_errors_as_unreadable(chunks: Iterator[CellChunk]) -> Iterator[CellChunk]:
+    try:
+        yield from chunks
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
+        raise UnreadableFile(
+            "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
+            "format XLSX, ou exportez-le en CSV.") from exc
+
+
+def open_cells(path: Path, dataset: str) -> CellSource:
+    """Open a partner file (CSV or XLSX); ``UnreadableFile`` if it cannot be read at all."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
+        _refuse_zip_bomb(path)
+        return CellSource(path, dataset)
+    return CellSource(path, dataset, *open_csv(path))
 
 
 def read_cells(path: Path, dataset: str) -> tuple[pd.DataFrame, str | None, str | None]:
-    """Raw cells of the file, as strings (CSV) or Python values (XLSX)."""
-    raw = path.read_bytes()
-    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
-        try:
-            return read_xlsx_cells(path, dataset), None, None
-        except UnreadableFile:
-            raise
-        except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
-            raise UnreadableFile(
-                "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
-                "format XLSX, ou exportez-le en CSV.") from exc
-    return read_csv_cells(raw)
+    """Raw cells of the whole file, as strings (CSV) or Python values (XLSX)."""
+    source = open_cells(path, dataset)
+    frames = [chunk.cells for chunk in source.chunks()]
+    cells = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return cells, source.encoding, source.delimiter
 
 
 def map_headers(headers: list[str], contract: Contract) -> tuple[dict[str, str], list[str]]:
@@ -385,10 +537,12 @@ def read_partner_file(path: Path, contract: Contract,
 
 
 def read_cells_into_contract(cells: pd.DataFrame, contract: Contract,
-                             communes_by_name: dict[str, str] | None = None) -> ReadResult:
+                             communes_by_name: dict[str, str] | None = None,
+                             first_line: int = FIRST_DATA_LINE) -> ReadResult:
+    """``first_line``: the spreadsheet line of the first row (a chunk of a larger file)."""
     # Skip rows that are entirely empty (left by spreadsheets) but keep each row's line number.
     as_text = cells.astype("string").apply(lambda column: column.str.strip())
     filled = (as_text.notna() & (as_text != "")).any(axis=1).tolist()
-    lines = [i + FIRST_DATA_LINE for i, keep in enumerate(filled) if keep]
+    lines = [i + first_line for i, keep in enumerate(filled) if keep]
     cells = cells[filled].reset_index(drop=True)
     return to_contract(cells, contract, communes_by_name, lines)

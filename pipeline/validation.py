@@ -32,7 +32,9 @@ class Problem:
     rule: str
     fix: str
     severity: str  # "erreur" rejects the file, "avertissement" only informs
-    count: int = 1  # for a rule summarised as a whole (e.g. missing column)
+    # How many lines this problem stands for: more than one for the lines of a rule beyond
+    # those kept in detail (large files, pipeline.chunks); the report counts them.
+    count: int = 1
 
 
 @lru_cache(maxsize=8)
@@ -153,9 +155,13 @@ def run_suite(frame: pd.DataFrame, dataset: str, partner_communes: list[str],
     return run_suite_on_batch(dataset, [Submission(frame, partner, partner_communes)])[0]
 
 
-def _reading_problems(read: ReadResult) -> list[Problem]:
-    problems = [Problem(p.line, p.column, p.value, p.rule, p.fix, p.severity)
-                for p in read.problems]
+def _cell_problems(read: ReadResult) -> list[Problem]:
+    return [Problem(p.line, p.column, p.value, p.rule, p.fix, p.severity) for p in read.problems]
+
+
+def file_problems(read: ReadResult) -> list[Problem]:
+    """Problems of the file as a whole: required columns missing, no rows at all."""
+    problems = []
     for name in read.missing_columns:
         problems.append(Problem(None, name, "", f"La colonne obligatoire « {name} » est absente.",
                                 "Ajoutez cette colonne (voir le modèle de fichier sur le site).",
@@ -166,14 +172,52 @@ def _reading_problems(read: ReadResult) -> list[Problem]:
     return problems
 
 
-def _merge(read: ReadResult, suite: list[Problem]) -> list[Problem]:
-    """Reading problems first, then the suite's; a column already reported as missing, or a
-    cell the reader already reported, is not reported again."""
-    reading = _reading_problems(read)
+def _not_repeated(read: ReadResult, reading: list[Problem], suite: list[Problem]) -> list[Problem]:
+    """The suite's problems, without a column already reported as missing or a cell the
+    reader already reported."""
     already = {(p.line, p.column) for p in reading}
     missing = set(read.missing_columns)
-    return reading + [p for p in suite
-                      if p.column not in missing and (p.line, p.column) not in already]
+    return [p for p in suite if p.column not in missing and (p.line, p.column) not in already]
+
+
+def _merge(read: ReadResult, suite: list[Problem]) -> list[Problem]:
+    """Reading problems first, then the suite's."""
+    reading = _cell_problems(read) + file_problems(read)
+    return reading + _not_repeated(read, reading, suite)
+
+
+def validate_chunk(read: ReadResult, contract: Contract, partner: str,
+                   communes: list[str]) -> tuple[list[Problem], list[Problem]]:
+    """One chunk of a file too large to validate whole: the reading problems of its cells and
+    the suite's problems (one GX run). The file's own problems (``file_problems``) and the
+    uniqueness of keys across chunks are the caller's."""
+    reading = _cell_problems(read)
+    if read.frame.empty:
+        return reading, []
+    suite = run_suite_on_batch(contract.dataset, [Submission(read.frame, partner, communes)])[0]
+    return reading, _not_repeated(read, reading, suite)
+
+
+@lru_cache(maxsize=8)
+def rule_order(dataset: str) -> dict[tuple[str, str, str], int]:
+    """(column, rule, fix) of each expectation -> its place in the suite: the order in which
+    a report lists the suite's rules."""
+    order: dict[tuple[str, str, str], int] = {}
+    for number, expectation in enumerate(load_suite(dataset)["expectations"]):
+        meta = expectation.get("meta") or {}
+        order.setdefault((meta.get("colonne", ""), meta.get("regle", ""),
+                          meta.get("correction", "")), number)
+    return order
+
+
+def uniqueness_rule(dataset: str) -> Problem | None:
+    """The suite's rule that a key appears once per file, as a problem template."""
+    for expectation in load_suite(dataset)["expectations"]:
+        if expectation["type"] == "expect_compound_columns_to_be_unique":
+            meta = expectation.get("meta") or {}
+            return Problem(None, meta.get("colonne", ""), "", meta.get("regle", ""),
+                           meta.get("correction", ""), meta.get("gravite", "erreur"))
+    return None
 
 
 def validate_many(files: list[tuple[ReadResult, Contract, str, list[str]]]
