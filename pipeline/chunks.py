@@ -259,11 +259,13 @@ class LargeFile:
     def load(self, connection, sha256: str, received_at: str) -> int:
         """Within the caller's transaction, insert every validated chunk; rows inserted."""
         inserted = 0
+        # Keys are unique in the file: only rows from before it can be superseded.
+        had_rows = warehouse.partner_rows(connection, self.contract, self.partner)
         for path in self._spilled:
             with path.open("rb") as handle:
                 frame = pickle.load(handle)  # our own file, written by _keep just before
             inserted += warehouse.supersede_and_insert(connection, self.contract, self.partner,
-                                                       sha256, received_at, frame)
+                                                       sha256, received_at, frame, had_rows)
         return inserted
 
     def close(self) -> None:

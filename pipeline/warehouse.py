@@ -105,11 +105,14 @@ def engine() -> Engine:
 
 
 def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
-                         received_at: str, frame: pd.DataFrame) -> int:
+                         received_at: str, frame: pd.DataFrame,
+                         partner_had_rows: bool | None = None) -> int:
     """Within the caller's transaction, insert a file's rows and decide, key by key, which
     version is current: the one from the most recently received file (ties broken by
     fingerprint). So the same files give the same warehouse whatever order they are processed
-    in, and an older file arriving late never overwrites a correction. Returns rows inserted."""
+    in, and an older file arriving late never overwrites a correction. Returns rows inserted.
+    ``partner_had_rows``: whether the partner had rows before this file, when the caller loads
+    a file in several calls (its own earlier chunks must not cost a key lookup per row)."""
     table = DATASET_TABLES[contract.dataset]
     if connection.dialect.name == "postgresql":
         # SQLite serialises writers with BEGIN IMMEDIATE; on PostgreSQL two files of the same
@@ -120,8 +123,8 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
     mine = (received_at, sha256)
     keys = frame[contract.key].astype(str).tolist()
     newer: dict[str, str] = {}  # key -> fingerprint of the later file that keeps it
-    has_rows = connection.execute(
-        select(table.c.partner).where(table.c.partner == partner).limit(1)).first()
+    has_rows = (partner_rows(connection, contract, partner) if partner_had_rows is None
+                else partner_had_rows)
     for start in range(0, len(keys) if has_rows else 0, KEY_CHUNK):
         chunk = keys[start:start + KEY_CHUNK]
         current = connection.execute(
@@ -150,6 +153,13 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
     if records:
         connection.execute(table.insert(), records)
     return len(records)
+
+
+def partner_rows(connection, contract: Contract, partner: str) -> bool:
+    """Whether the warehouse holds any row of this partner in this dataset."""
+    table = DATASET_TABLES[contract.dataset]
+    return connection.execute(
+        select(table.c.partner).where(table.c.partner == partner).limit(1)).first() is not None
 
 
 def _frame(statement) -> pd.DataFrame:
