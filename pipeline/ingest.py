@@ -184,7 +184,11 @@ def cross_check(exam: Examination, partner: Partner, path: Path) -> None:
     so a file sees every file loaded before it, including earlier ones of its batch."""
     if exam.large is not None:
         with stage("validate", file=path.name, rows=0) as measured:
-            exam.problems = exam.large.validate()
+            try:
+                exam.problems = exam.large.validate()
+            except UnreadableFile as exc:  # a workbook damaged past its first rows
+                exam.large.close()
+                exam.problems = [_file_problem(str(exc), RETRY)]
             exam.unknown_columns = exam.large.unknown_columns
             measured["rows"] = exam.rows
         return
