@@ -157,12 +157,15 @@ class _SeenKeys:
         return found
 
     def _remember(self, hashes: np.ndarray, lines: np.ndarray) -> None:
-        new_hashes, first = np.unique(hashes, return_index=True)
-        keep = ~np.isin(new_hashes, self.hashes)
-        merged_hashes = np.concatenate([self.hashes, new_hashes[keep]])
-        merged_lines = np.concatenate([self.lines, lines[first[keep]]])
-        order = np.argsort(merged_hashes, kind="stable")
-        self.hashes, self.lines = merged_hashes[order], merged_lines[order]
+        """Add the chunk's new keys (their first line), keeping the arrays sorted: a merge,
+        not a sort of millions of hashes per chunk."""
+        new, first = np.unique(hashes, return_index=True)
+        places = np.searchsorted(self.hashes, new)
+        if len(self.hashes):
+            unseen = self.hashes[np.minimum(places, len(self.hashes) - 1)] != new
+            new, first, places = new[unseen], first[unseen], places[unseen]
+        self.hashes = np.insert(self.hashes, places, new)
+        self.lines = np.insert(self.lines, places, lines[first])
 
 
 @dataclass
