@@ -76,47 +76,52 @@ def mapped(cells: pd.DataFrame, mapping: Mapping | None, date_columns: set[str],
     return cells, notes
 
 
+@dataclass
+class _Group:
+    """The problems of one rule as a report lists them (severity, column, rule, fix)."""
+    place: tuple[int, int]  # (kind of problem, rank within it): the one-piece path's order
+    items: list[Problem] = field(default_factory=list)
+    more: int = 0  # problems beyond those kept in detail
+
+    def trim(self) -> None:
+        self.items.sort(key=_line)
+        self.more += max(0, len(self.items) - MAX_DETAILS_PER_RULE)
+        del self.items[MAX_DETAILS_PER_RULE:]
+
+
 class _Tally:
     """Problems grouped as a report groups them, each group ordered by line, at most
     ``MAX_DETAILS_PER_RULE`` kept in detail: a file with a bad cell on each of its millions of
     rows must not hold millions of problems."""
 
     def __init__(self) -> None:
-        self.groups: dict[tuple, tuple[tuple[int, int], list[Problem], list[int]]] = {}
+        self.groups: dict[tuple[str, str, str, str], _Group] = {}
 
     def add(self, category: int, rank: int, problems: list[Problem]) -> None:
         for problem in problems:
             key = (problem.severity, problem.column, problem.rule, problem.fix)
-            _place, items, more = self.groups.setdefault(key, ((category, rank), [], [0]))
-            if problem.line is None and any(p.line is None for p in items):
+            group = self.groups.setdefault(key, _Group((category, rank)))
+            if problem.line is None and any(p.line is None for p in group.items):
                 continue  # a rule failing on the whole file, once per chunk: report it once
-            items.append(problem)
-            if len(items) > 4 * MAX_DETAILS_PER_RULE:
-                self._trim(items, more)
-
-    @staticmethod
-    def _trim(items: list[Problem], more: list[int]) -> None:
-        items.sort(key=_line)
-        more[0] += len(items) - MAX_DETAILS_PER_RULE
-        del items[MAX_DETAILS_PER_RULE:]
+            group.items.append(problem)
+            if len(group.items) > 4 * MAX_DETAILS_PER_RULE:
+                group.trim()
 
     def errors(self) -> bool:
         return any(key[0] == "erreur" for key in self.groups)
 
     def problems(self) -> list[Problem]:
-        """Groups in the one-piece path's order; a group's uncounted rest as one problem
+        """Groups in the one-piece path's order; a group's undetailed rest as one problem
         standing for ``count`` lines (the report counts them, lists none)."""
-        for _place, items, more in self.groups.values():
-            if len(items) > MAX_DETAILS_PER_RULE:
-                self._trim(items, more)
-            items.sort(key=_line)
+        for group in self.groups.values():
+            group.trim()
         out: list[Problem] = []
-        ordered = sorted(self.groups.items(),
-                         key=lambda kv: (kv[1][0], _line(kv[1][1][0]) if kv[1][1] else -1))
-        for (severity, column, rule, fix), (_place, items, more) in ordered:
-            out += items
-            if more[0]:
-                out.append(Problem(None, column, "", rule, fix, severity, count=more[0]))
+        ordered = sorted(self.groups.items(), key=lambda item: (
+            item[1].place, _line(item[1].items[0]) if item[1].items else -1))
+        for (severity, column, rule, fix), group in ordered:
+            out += group.items
+            if group.more:
+                out.append(Problem(None, column, "", rule, fix, severity, count=group.more))
         return out
 
 

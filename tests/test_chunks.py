@@ -78,11 +78,11 @@ def test_every_corpus_file_read_a_row_at_a_time_gets_the_same_report_and_rows(
 
 
 def _large_pass_file() -> bytes:
-    """130 passes: 60 unreadable dates (more than a report details), a key repeated across
-    chunks, a value out of bounds, blank lines in the middle."""
+    """500 passes: 239 unreadable dates (far more than a report details), a key repeated
+    across chunks, a value out of bounds, blank lines in the middle."""
     rows = []
-    for number in range(130):
-        date = "le 5 janvier" if number % 2 and number < 120 else "05/01/2026"
+    for number in range(500):
+        date = "le 5 janvier" if number % 2 and number < 480 else "05/01/2026"
         rows.append(_pass_row(number, date=date))
     rows[7] = _pass_row(3)             # line 9 repeats line 5's key (another chunk)
     rows[100] = _pass_row(100, value="1000")
@@ -96,13 +96,13 @@ def test_a_file_larger_than_a_chunk_gets_the_same_report_and_rows(
         ("ccas-massy", "pass_gros.csv", _large_pass_file()),
         ("ccas-massy", "pass_bon.csv", _passes([_pass_row(n) for n in range(200, 260)]))]
     whole = _run(corpus_env / "entier", monkeypatch, 50_000, files)
-    for chunk_rows in (7, 50):
+    for chunk_rows in (13, 120):
         chunked = _run(corpus_env / f"morceaux-{chunk_rows}", monkeypatch, chunk_rows, files)
         assert chunked == whole
     report = whole[0]["pass_gros.csv"]
     assert "Ligne 5, colonne « numero_pass », valeur « PN-000003 »" in report
     assert "Ligne 9, colonne « numero_pass », valeur « PN-000003 »" in report
-    assert "… et 9 autres lignes avec ce problème." in report  # 59 dates, 50 detailed
+    assert "… et 189 autres lignes avec ce problème." in report  # 239 dates, 50 detailed
     assert len(whole[1]["pass"]) == 60  # the good file only
 
 
