@@ -13,6 +13,9 @@
    the same rules in plain pandas; the Pelican build vs plain Jinja2 on the same pages; Hugo
    on the venue pages when ``hugo`` is installed.
 5. How long each DAG file takes to parse.
+6. Peak memory of ingesting the largest accepted files alone, each in a child process
+   (``bench.ingest_memory``: a CSV at the size limit, an XLSX at the workbook guards, a
+   workbook formatted to its last cell).
 
 Prints a table and writes everything as JSON to ``<data folder>/bench/national.json``.
 """
@@ -35,10 +38,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench import ingest_memory
+
 REPO = Path(__file__).resolve().parent.parent
 STAGES = ("read", "validate", "load", "indicators", "site build", "publish")
 TARGETS = {"end_to_end_s": 600, "peak_mb": 4096, "incremental_s": 60, "gx_vs_pandas": 2.0,
-           "pelican_vs_jinja2": 1.5, "dag_parse_s": 1.0}
+           "pelican_vs_jinja2": 1.5, "dag_parse_s": 1.0, "largest_file_peak_mb": 1024}
 
 
 def _environment(folder: Path) -> dict[str, str]:
@@ -213,6 +218,9 @@ def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
     print("==> Chemin incrémental : un nouveau fichier de 1 000 séances", flush=True)
     incremental = _incremental(writer, data, logs / "incremental.log", stage_log)
 
+    print("==> Pic mémoire des plus gros fichiers acceptés, chacun dans son processus", flush=True)
+    largest = ingest_memory.run(scale_factor, folder)
+
     figures: dict = {}
     if ratios:
         from bench import floors
@@ -228,7 +236,8 @@ def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
         "end_to_end_s": round(ingest["seconds"] + publish["seconds"], 2),
         "peak_mb": max([ingest["peak_mb"], publish["peak_mb"]]
                        + [row["peak_mb"] for row in stages]),
-        "stages": stages, "incremental": incremental, "ratios": figures, "targets": TARGETS,
+        "stages": stages, "incremental": incremental, "largest_files": largest,
+        "ratios": figures, "targets": TARGETS,
     }
     (folder / "national.json").write_text(json.dumps(result, indent=2, ensure_ascii=False),
                                           encoding="utf-8")
@@ -245,6 +254,10 @@ def _machine() -> dict:
         pass
     return {"cpus": len(os.sched_getaffinity(0)), "cpu": cpu, "memory_gb": round(memory_gb, 1),
             "python": platform.python_version(), "system": platform.platform()}
+
+
+LARGEST_LABELS = {"csv": "Plus gros CSV accepté", "xlsx": "Plus gros XLSX accepté",
+                  "xlsx_formatted": "XLSX mis en forme jusqu'à XFD1048576"}
 
 
 def _n(value: float) -> str:
@@ -273,6 +286,12 @@ def format_table(result: dict) -> str:
     out.append(line("Nouveau fichier → site publié", f"{inc['seconds']:.1f}",
                     f"{_n(inc['rows'])} rows", "",
                     f"{max(inc['reception_fichiers']['peak_mb'], inc['publication_site']['peak_mb']):.0f}"))
+    largest = result["largest_files"]
+    for name, label in LARGEST_LABELS.items():
+        row = largest[name]
+        out.append(line(f"{label}, seul (processus fils)", f"{row['seconds']:.1f}",
+                        f"{_n(row['rows'])} lignes, {row['file_mb']:.0f} Mo", "",
+                        f"{row['peak_mb']:.0f}"))
     text = "\n".join(out)
     parse = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result["dag_parse_s"].items())
     text += f"\n\nAnalyse des DAG : {parse}"

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pipeline import ledger, safety_net, warehouse, withdrawals
+from pipeline.chunks import LargeFile, first_look, mapped
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.contracts import CONTRACTS, Contract, contract_for
 from pipeline.crosschecks import run_cross_checks
@@ -40,11 +41,11 @@ from pipeline.faults import fault_point
 from pipeline.filestate import (FileSignature, StillBeingWritten, ensure_unchanged,
                                 paths_open_for_writing, signature_of, unchanged)
 from pipeline.inbox import stored_name
-from pipeline.mapping import apply_mapping
+from pipeline.mapping import MappingNote
 from pipeline.places import place_rows
 from pipeline.privacy import personal_headers, personal_values
 from pipeline.reading import (ReadResult, UnreadableFile, map_headers, normalize_header,
-                              read_cells, read_cells_into_contract)
+                              open_cells, read_cells_into_contract)
 from pipeline.reports import render_report, report_path, write_atomically
 from pipeline.stages import stage
 from pipeline.validation import Problem, quote_as_written, validate_many
@@ -142,6 +143,15 @@ class Examination:
     read: ReadResult | None = None
     contract: Contract | None = None
     notes: list[Problem] = field(default_factory=list)  # partner-mapping warnings
+    # Set instead of ``read`` for a file of more than one chunk: validated on its own,
+    # a chunk at a time, just before its load (pipeline.chunks).
+    large: LargeFile | None = None
+
+    @property
+    def rows(self) -> int:
+        if self.large is not None:
+            return self.large.rows
+        return 0 if self.frame is None else len(self.frame)
 
 
 def _file_problem(rule: str, fix: str) -> Problem:
@@ -160,7 +170,7 @@ def screen(path: Path, partner: Partner, territory: Territory) -> Examination:
         return Examination(fallback, problems=[_file_problem(refusal, ASK_STEWARD)])
     with stage("read", file=path.name) as measured:
         exam = _read(path, partner, territory, dataset, fallback)
-        measured["rows"] = 0 if exam.frame is None else len(exam.frame)
+        measured["rows"] = exam.rows
     return exam
 
 
@@ -183,6 +193,16 @@ def validate_screened(screened: list[tuple[Examination, Partner]], territory: Te
 def cross_check(exam: Examination, partner: Partner, path: Path) -> None:
     """Checks against what the warehouse already holds: run just before the file's own load,
     so a file sees every file loaded before it, including earlier ones of its batch."""
+    if exam.large is not None:
+        with stage("validate", file=path.name, rows=0) as measured:
+            try:
+                exam.problems = exam.large.validate()
+            except UnreadableFile as exc:  # a workbook damaged past its first rows
+                exam.large.close()
+                exam.problems = [_file_problem(str(exc), RETRY)]
+            exam.unknown_columns = exam.large.unknown_columns
+            measured["rows"] = exam.rows
+        return
     read, contract = exam.read, exam.contract
     if read is None or contract is None or read.frame.empty or read.missing_columns:
         return
@@ -195,20 +215,13 @@ def _read(path: Path, partner: Partner, territory: Territory, dataset: str | Non
           fallback: str) -> Examination:
     """Reading, dataset recognition and the privacy screen. A file that can go on to
     validation comes back with ``read`` and ``contract`` set; otherwise with its ``problems``."""
-    try:
-        cells, encoding, delimiter = read_cells(path, dataset or fallback)
+    try:  # the first chunk only: a large file is read in full later, a chunk at a time
+        look = first_look(open_cells(path, dataset or fallback))
     except UnreadableFile as exc:
         return Examination(dataset or fallback, problems=[_file_problem(str(exc), RETRY)])
-    if partner.mapping:
-        columns = contract_for(dataset or fallback).columns
-        file_date = datetime.fromtimestamp(path.stat().st_mtime,
-                                           ZoneInfo(territory.timezone)).date()
-        cells, notes = apply_mapping(cells, partner.mapping,
-                                     {c.name for c in columns if c.type == "date"},
-                                     {c.name for c in columns if c.multiple}, file_date,
-                                     {c.name for c in columns if c.choices})
-    else:
-        notes = []
+    file_date = datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo(territory.timezone)).date()
+    cells, notes = mapped(look.chunk.cells, partner.mapping, contract_for(dataset or fallback),
+                          file_date, look.chunk.first_line)
     headers = [str(h) for h in cells.columns]
     by_header, score = dataset_from_headers(headers, partner.datasets)
     if dataset is None:
@@ -231,21 +244,32 @@ def _read(path: Path, partner: Partner, territory: Territory, dataset: str | Non
     # name lookup would place a row whose postal code contradicts its name.
     communes = ({} if contract.commune_name_column else
                 {normalize_header(c.name): c.insee for c in territory.communes})
-    read = read_cells_into_contract(cells, contract, communes)
-    read.encoding, read.delimiter = encoding, delimiter
+    if look.more:
+        large = LargeFile(look.source, contract, partner.id, territory.partner_communes(partner),
+                          communes, partner.mapping, _note_problems, _leak_problems,
+                          file_date=file_date,
+                          place=lambda frame: place_rows(frame, contract, territory))
+        return Examination(dataset, contract=contract, large=large)
+    read = read_cells_into_contract(cells, contract, communes, first_line=look.chunk.first_line)
+    read.encoding, read.delimiter = look.source.encoding, look.source.delimiter
     read.problems += place_rows(read.frame, contract, territory)
     text_columns = [c.name for c in contract.columns if c.type == "text"]
     leaks = personal_values(read.frame, dataset, text_columns)
     if leaks:
-        return Examination(dataset, read.frame, [
-            Problem(line, column, "(masqué)", "Cette case semble contenir l'adresse électronique "
-                    "ou le numéro de portable d'une personne. Le fichier a été refusé et mis à "
-                    "l'écart.", PRIVACY_ADVICE, "erreur") for line, column, _value in leaks],
-            read.unknown_columns)
+        return Examination(dataset, read.frame, _leak_problems(leaks), read.unknown_columns)
     return Examination(dataset, read.frame, unknown_columns=read.unknown_columns, read=read,
-                       contract=contract,
-                       notes=[Problem(n.line, n.column, n.value, n.message, MAPPING_ADVICE,
-                                      "avertissement") for n in notes])
+                       contract=contract, notes=_note_problems(notes))
+
+
+def _leak_problems(leaks: list[tuple[int, str, str]]) -> list[Problem]:
+    return [Problem(line, column, "(masqué)", "Cette case semble contenir l'adresse électronique "
+                    "ou le numéro de portable d'une personne. Le fichier a été refusé et mis à "
+                    "l'écart.", PRIVACY_ADVICE, "erreur") for line, column, _value in leaks]
+
+
+def _note_problems(notes: list[MappingNote]) -> list[Problem]:
+    return [Problem(n.line, n.column, n.value, n.message, MAPPING_ADVICE, "avertissement")
+            for n in notes]
 
 
 def _stored_path(paths: DataPaths, partner: Partner, sha256: str, name: str, accepted: bool) -> Path:
@@ -378,11 +402,12 @@ def _record(item: _Pending, territory: Territory, paths: DataPaths) -> Outcome:
     beside it and the file filed away."""
     partner, path, sha256, exam = item.partner, item.path, item.sha256, item.exam
     dataset, frame, problems = exam.dataset, exam.frame, exam.problems
-    errors = sum(p.severity == "erreur" for p in problems)
-    warnings = len(problems) - errors
+    # A problem may stand for several lines (the undetailed rest of a rule, large files).
+    errors = sum(p.count for p in problems if p.severity == "erreur")
+    warnings = sum(p.count for p in problems) - errors
     status = (ledger.STATUS_REJECTED if errors else
               ledger.STATUS_ACCEPTED_WITH_WARNINGS if warnings else ledger.STATUS_ACCEPTED)
-    rows_total = 0 if frame is None else len(frame)
+    rows_total = exam.rows
     local_time = item.received_at.astimezone(ZoneInfo(territory.timezone))
     report = render_report(
         territory_name=territory.name, partner_name=partner.name, original_name=path.name,
@@ -398,7 +423,9 @@ def _record(item: _Pending, territory: Territory, paths: DataPaths) -> Outcome:
 
     with stage("load", file=path.name, rows=0) as measured, \
             warehouse.engine().begin() as connection:
-        if entry.accepted and frame is not None:
+        if entry.accepted and exam.large is not None:
+            entry.rows_loaded = exam.large.load(connection, sha256, entry.received_at)
+        elif entry.accepted and frame is not None:
             entry.rows_loaded = warehouse.supersede_and_insert(
                 connection, contract_for(dataset), partner.id, sha256, entry.received_at, frame)
         ledger.insert(connection, entry)
@@ -406,6 +433,8 @@ def _record(item: _Pending, territory: Territory, paths: DataPaths) -> Outcome:
         ensure_unchanged(path, item.signature)  # rolls back if it is still being written
         fault_point("ingest-before-commit")
     fault_point("ingest-after-commit")
+    if exam.large is not None:
+        exam.large.close()
     _finish(entry, partner, path, paths, item.signature)
     log.info("%s/%s: %s (%d lignes, %d erreurs)", partner.id, path.name, status,
              entry.rows_loaded, errors)

@@ -13,13 +13,16 @@ row with more cells than the header is never guessed at: the file is refused.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
 import math
+import os
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -81,19 +84,77 @@ def normalize_header(name: object) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+DEFAULT_CHUNK_ROWS = 50_000
+# Encoding detection looks at this much of a file that is not UTF-8 (charset-normalizer holds
+# and decodes what it is given: a whole 300 MB file would cost gigabytes).
+ENCODING_SAMPLE_BYTES = 4_000_000
+_BLOCK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_NOT_TEXT = ("Le fichier n'est pas un texte lisible (encodage inconnu). "
+             "Enregistrez-le au format CSV UTF-8 ou XLSX depuis votre tableur.")
+
+
+def chunk_rows() -> int:
+    """Rows read, converted and validated at a time: memory stays bounded whatever the file's
+    size. Files up to this many rows are validated together with the rest of their batch."""
+    return max(1, int(os.environ.get("INCLUSION_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)))
+
+
+@dataclass
+class CellChunk:
+    """Consecutive rows of a file's raw cells; ``first_line`` is the spreadsheet line of the
+    first one (the rows are contiguous: blank rows inside the file are kept)."""
+    cells: pd.DataFrame
+    first_line: int = FIRST_DATA_LINE
+
+
+def _decodes_as(path: Path, encoding: str) -> bool:
+    """The whole file decodes with ``encoding``, checked block by block (bounded memory)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        return raw.decode("utf-8"), "utf-8"
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    best = from_bytes(raw, cp_isolation=["cp1252", "latin_1", "utf_8"]).best()
+        return False
+    return True
+
+
+def detect_encoding(path: Path) -> str:
+    """The file's encoding without holding it in memory: UTF-8 is checked over the whole
+    file; otherwise charset-normalizer judges a sample (the whole file when it is smaller),
+    and the whole file must decode with its answer."""
+    with path.open("rb") as handle:
+        if handle.read(3) == _BOM:
+            return "utf-8-sig"
+        handle.seek(0)
+        sample = handle.read(ENCODING_SAMPLE_BYTES)
+    if _decodes_as(path, "utf-8"):
+        return "utf-8"
+    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "utf_8"]).best()
     if best is None:
-        raise UnreadableFile(
-            "Le fichier n'est pas un texte lisible (encodage inconnu). "
-            "Enregistrez-le au format CSV UTF-8 ou XLSX depuis votre tableur.")
-    return str(best), best.encoding
+        raise UnreadableFile(_NOT_TEXT)
+    for encoding in (best.encoding, "cp1252", "latin_1"):  # latin-1 decodes any byte
+        if _decodes_as(path, encoding):
+            return encoding
+    raise UnreadableFile(_NOT_TEXT)
+
+
+def _text_head(path: Path, encoding: str, lines: int = 21) -> str:
+    """The start of the file as text: at least ``lines`` lines (or all of it). Raises when
+    the file holds nothing but blanks."""
+    head, seen_text = "", False
+    with path.open(encoding=encoding, newline="") as handle:
+        for block in iter(lambda: handle.read(1 << 16), ""):
+            seen_text = seen_text or bool(block.strip())
+            if len(head) < ENCODING_SAMPLE_BYTES and len(head.splitlines()) <= lines:
+                head += block
+            if seen_text and len(head.splitlines()) > lines:
+                break
+    if not seen_text:
+        raise UnreadableFile("Le fichier est vide.")
+    return head
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -115,26 +176,53 @@ def _refuse_duplicate_headers(header: list[str]) -> None:
         seen[key] = name
 
 
-def read_csv_cells(raw: bytes) -> tuple[pd.DataFrame, str, str]:
-    text, encoding = _decode(raw)
-    if not text.strip():
-        raise UnreadableFile("Le fichier est vide.")
-    delimiter = _sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+def open_csv(path: Path) -> tuple[str, str, int, list[tuple[int, int]]]:
+    """Encoding, delimiter, header width and short rows (see ``check_row_widths``) of a CSV
+    file, after the checks that refuse it outright."""
+    encoding = detect_encoding(path)
+    head = _text_head(path, encoding)
+    if encoding == "utf-8-sig":
+        head = head.removeprefix("\ufeff")
+    delimiter = _sniff_delimiter(head)
+    header = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
     _refuse_duplicate_headers(header)
-    short_rows = check_row_widths(text, delimiter, len(header))
-    # Rows ending with delimiters too many (their extra cells are checked empty above) must
-    # neither fail nor turn the first column into an index, shifting every value one column.
+    with path.open(encoding=encoding, newline="") as handle:
+        short_rows = check_row_widths(handle, delimiter, len(header))
+    return encoding, delimiter, len(header), short_rows
+
+
+def iter_csv_cells(path: Path, encoding: str, delimiter: str, width: int,
+                   short_rows: list[tuple[int, int]] | None = None,
+                   rows: int | None = None) -> Iterator[CellChunk]:
+    """The file's cells as strings, ``rows`` rows at a time, streamed from disk. Each chunk
+    carries its rows with too few cells in ``attrs[SHORT_ROWS]``."""
+    # Rows ending with delimiters too many (their extra cells are checked empty when the file
+    # is opened) must neither fail nor turn the first column into an index, shifting every
+    # value one column.
+    options = dict(sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                   encoding=encoding, index_col=False,
+                   usecols=range(width) if width else None)
+    first_line, any_chunk = FIRST_DATA_LINE, False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pd.errors.ParserWarning)
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
-                                keep_default_na=False, skip_blank_lines=False, index_col=False,
-                                usecols=range(len(header)) if header else None)
+            with pd.read_csv(path, chunksize=rows or chunk_rows(), **options) as reader:
+                for cells in reader:
+                    any_chunk = True
+                    yield _with_short_rows(CellChunk(cells.reset_index(drop=True), first_line),
+                                           short_rows or [])
+                    first_line += len(cells)
+            if not any_chunk:  # a header and no rows
+                yield CellChunk(pd.read_csv(path, nrows=0, **options), first_line)
         except pd.errors.ParserError as exc:
             raise UnreadableFile(_parser_error_message(str(exc))) from exc
-    frame.attrs[SHORT_ROWS] = short_rows
-    return frame, encoding, delimiter
+
+
+def _with_short_rows(chunk: CellChunk, short_rows: list[tuple[int, int]]) -> CellChunk:
+    last = chunk.first_line + len(chunk.cells)
+    chunk.cells.attrs[SHORT_ROWS] = [(line, found) for line, found in short_rows
+                                     if chunk.first_line <= line < last]
+    return chunk
 
 
 SHORT_ROWS = "lignes_courtes"  # frame.attrs key: [(line, cells found)] of rows with too few cells
@@ -157,11 +245,10 @@ UNCLOSED_QUOTE = (
     "guillemets correctement.")
 
 
-def _records(text: str, delimiter: str):
+def _records(lines: Iterable[str], delimiter: str):
     """(spreadsheet line, cells) of each CSV record, streamed; a record may span several text
     lines when a quoted cell holds a line break, which is why lines are counted in records."""
-    reader = csv.reader((m.group(0) for m in re.finditer(r"[^\n]*\n|[^\n]+$", text)),
-                        delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     line = 0
     while True:
         line += 1
@@ -174,12 +261,12 @@ def _records(text: str, delimiter: str):
         yield line, cells
 
 
-def check_row_widths(text: str, delimiter: str, width: int) -> list[tuple[int, int]]:
+def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[tuple[int, int]]:
     """Refuses rows with more cells than the header (a delimiter inside an unquoted cell
     shifts every following value into the wrong column); returns the rows with fewer cells,
     which some spreadsheets write when the last cells are empty."""
     too_many, too_few = [], []
-    for line, cells in _records(text, delimiter):
+    for line, cells in _records(lines, delimiter):
         if line == 1 or not cells:
             continue
         if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -225,45 +312,129 @@ def _refuse_zip_bomb(path: Path) -> None:
                              "ouvert par sécurité. Exportez-le en CSV.")
 
 
-def read_xlsx_cells(path: Path, dataset: str) -> pd.DataFrame:
+def _empty(row: tuple) -> bool:
+    return all(v is None for v in row)
+
+
+def iter_xlsx_cells(path: Path, dataset: str, rows: int | None = None) -> Iterator[CellChunk]:
+    """The sheet's cells as Python values, ``rows`` rows at a time, streamed from the zip.
+
+    Spreadsheet tools declare and write far more than the data: a dimension of A1:XFD1048576,
+    formats on whole rows or columns written as empty styled cells. openpyxl pads every row to
+    the declared width and yields every declared row, so a 3 MB workbook became gigabytes of
+    empty cells. Here the declared size is ignored, every row is cut to the header's last
+    named column, and blank rows are held back as a count until a filled row follows them
+    (trailing blank rows, however many, cost nothing)."""
     from openpyxl import load_workbook
 
     _refuse_zip_bomb(path)
+    size = rows or chunk_rows()
     # read_only streams rows; data_only returns cached values, never evaluates formulas;
     # keep_links=False ignores links to external workbooks.
     workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     try:
         sheet = next((ws for ws in workbook.worksheets
                       if normalize_header(ws.title) == dataset), workbook.worksheets[0])
-        rows = list(sheet.iter_rows(values_only=True))
+        sheet.reset_dimensions()
+        values = sheet.iter_rows(values_only=True)
+        header = _xlsx_header(values)
+        width = len(header)
+        if not width and all(_empty(row) for row in values):
+            raise UnreadableFile("Le classeur est vide.")
+        body: list[list] = []
+        first_line, blanks = FIRST_DATA_LINE, 0
+        for row in values:
+            row = row[:width]
+            if _empty(row):
+                blanks += 1
+                continue
+            for _ in range(blanks):  # blank rows inside the data keep their line numbers
+                body.append([""] * width)
+                if len(body) == size:
+                    yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
+                    first_line, body = first_line + size, []
+            blanks = 0
+            body.append(["" if v is None else v for v in row] + [""] * (width - len(row)))
+            if len(body) == size:
+                yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
+                first_line, body = first_line + size, []
+        if body or first_line == FIRST_DATA_LINE:
+            yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
     finally:
         workbook.close()
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
-    if not rows:
+
+
+def _xlsx_header(values: Iterator[tuple]) -> list[str]:
+    """The first row's names, up to its last filled cell (styled empty cells after it are
+    formatting, not columns)."""
+    first = next(values, None)
+    if first is None:
         raise UnreadableFile("Le classeur est vide.")
-    header = ["" if v is None else str(v) for v in rows[0]]
+    header = ["" if v is None else str(v) for v in first]
+    while header and not header[-1].strip():
+        header.pop()
     _refuse_duplicate_headers(header)
-    body = [["" if v is None else v for v in row[: len(header)]] for row in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype=object)
+    return header
+
+
+@dataclass
+class CellSource:
+    """A partner file opened for reading: checked, its kind (``csv``, ``xlsx`` or ``json``)
+    known, and for CSV its encoding, delimiter, header width and rows with too few cells;
+    ``chunks()`` reads it from the start, as many times as needed."""
+    path: Path
+    dataset: str
+    kind: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    width: int = 0
+    short_rows: list[tuple[int, int]] = field(default_factory=list)
+
+    def chunks(self, rows: int | None = None) -> Iterator[CellChunk]:
+        if self.kind == "xlsx":
+            yield from _xlsx_errors_as_unreadable(iter_xlsx_cells(self.path, self.dataset, rows))
+        elif self.kind == "json":  # parsed whole: its size limit bounds the memory
+            from pipeline.json_reading import read_json_cells  # it imports this module
+            yield CellChunk(read_json_cells(self.path.read_bytes()))
+        else:
+            yield from iter_csv_cells(self.path, self.encoding, self.delimiter, self.width,
+                                      self.short_rows, rows)
+
+
+def _xlsx_errors_as_unreadable(chunks: Iterator[CellChunk]) -> Iterator[CellChunk]:
+    try:
+        yield from chunks
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
+        raise UnreadableFile(
+            "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
+            "format XLSX, ou exportez-le en CSV.") from exc
+
+
+def open_cells(path: Path, dataset: str) -> CellSource:
+    """Open a partner file (CSV, XLSX, JSON or GeoJSON); ``UnreadableFile`` if it cannot be
+    read at all."""
+    from pipeline.json_reading import is_json_name  # it imports this module
+
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
+        _refuse_zip_bomb(path)
+        return CellSource(path, dataset, "xlsx")
+    if is_json_name(path.name):
+        return CellSource(path, dataset, "json", encoding="utf-8")
+    return CellSource(path, dataset, "csv", *open_csv(path))
 
 
 def read_cells(path: Path, dataset: str) -> tuple[pd.DataFrame, str | None, str | None]:
-    """Raw cells of the file, as strings (CSV) or Python values (XLSX)."""
-    raw = path.read_bytes()
-    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
-        try:
-            return read_xlsx_cells(path, dataset), None, None
-        except UnreadableFile:
-            raise
-        except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
-            raise UnreadableFile(
-                "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
-                "format XLSX, ou exportez-le en CSV.") from exc
-    from pipeline.json_reading import is_json_name, read_json_cells  # it imports this module
-    if is_json_name(path.name):
-        return read_json_cells(raw), "utf-8", None
-    return read_csv_cells(raw)
+    """Raw cells of the whole file, as strings (CSV) or Python values (XLSX, JSON)."""
+    source = open_cells(path, dataset)
+    frames = [chunk.cells for chunk in source.chunks()]
+    cells = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(frames) > 1:
+        cells.attrs[SHORT_ROWS] = source.short_rows
+    return cells, source.encoding, source.delimiter
 
 
 def header_lookup(contract: Contract) -> dict[str, str]:
@@ -706,11 +877,13 @@ def read_partner_file(path: Path, contract: Contract,
 
 
 def read_cells_into_contract(cells: pd.DataFrame, contract: Contract,
-                             communes_by_name: dict[str, str] | None = None) -> ReadResult:
+                             communes_by_name: dict[str, str] | None = None,
+                             first_line: int = FIRST_DATA_LINE) -> ReadResult:
+    """``first_line``: the spreadsheet line of the first row (a chunk of a larger file)."""
     # Skip rows that are entirely empty (left by spreadsheets) but keep each row's line number.
     as_text = cells.astype("string").apply(lambda column: column.str.strip())
     filled = (as_text.notna() & (as_text != "")).any(axis=1).tolist()
-    lines = [i + FIRST_DATA_LINE for i, keep in enumerate(filled) if keep]
+    lines = [i + first_line for i, keep in enumerate(filled) if keep]
     short_rows = cells.attrs.get(SHORT_ROWS, [])
     cells = cells[filled].reset_index(drop=True)
     cells.attrs[SHORT_ROWS] = short_rows

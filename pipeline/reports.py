@@ -47,9 +47,16 @@ def _section(title: str, problems: list[Problem]) -> list[str]:
         lines += ["", f"• {rule}", f"  Comment corriger : {fix}"]
         for problem in items[:MAX_DETAILS_PER_RULE]:
             lines.append(f"  - {_location(problem)}")
-        if len(items) > MAX_DETAILS_PER_RULE:
-            lines.append(f"  … et {len(items) - MAX_DETAILS_PER_RULE} autres lignes avec ce problème.")
+        total = _count(items)
+        if total > MAX_DETAILS_PER_RULE:
+            lines.append(f"  … et {total - MAX_DETAILS_PER_RULE} autres lignes avec ce problème.")
     return lines
+
+
+def _count(problems: list[Problem]) -> int:
+    """Problems counted by lines: a large file keeps a rule's lines beyond those listed as one
+    problem standing for all of them (``Problem.count``)."""
+    return sum(p.count for p in problems)
 
 
 def render_report(*, territory_name: str, partner_name: str, original_name: str,
@@ -69,7 +76,8 @@ def render_report(*, territory_name: str, partner_name: str, original_name: str,
         "",
         f"Résultat : fichier {STATUS_LABELS[status].upper()}",
         VERDICTS[status],
-        f"Lignes lues : {rows_total} — erreurs : {len(errors)} — avertissements : {len(warnings)}",
+        f"Lignes lues : {rows_total} — erreurs : {_count(errors)} — avertissements : "
+        f"{_count(warnings)}",
     ]
     if duplicate_of:
         lines += ["", f"Ce fichier est identique à un fichier déjà reçu le {duplicate_of} : "

@@ -31,7 +31,9 @@ class Problem:
     rule: str
     fix: str
     severity: str  # "erreur" rejects the file, "avertissement" only informs
-    count: int = 1  # for a rule summarised as a whole (e.g. missing column)
+    # How many lines this problem stands for: more than one for the lines of a rule beyond
+    # those kept in detail (large files, pipeline.chunks); the report counts them.
+    count: int = 1
 
 
 @lru_cache(maxsize=8)
@@ -146,16 +148,20 @@ def run_suite(frame: pd.DataFrame, dataset: str, partner_communes: list[str],
 
 HEADER_ONLY = ("Le fichier ne contient que la ligne d'en-tête : aucune ligne de données n'a "
                "été trouvée en dessous.")
+HEADER_ONLY_FIX = ("Vérifiez que vous avez exporté les bonnes lignes (un filtre du tableur, une "
+                   "autre feuille) puis déposez à nouveau le fichier.")
 
 
-def _reading_problems(read: ReadResult) -> list[Problem]:
-    problems = [Problem(p.line, p.column, p.value, p.rule, p.fix, p.severity)
-                for p in read.problems]
-    if read.frame.empty:  # missing columns would only distract from the real cause
-        return problems + [Problem(None, "", "", HEADER_ONLY,
-                                   "Vérifiez que vous avez exporté les bonnes lignes (un filtre "
-                                   "du tableur, une autre feuille) puis déposez à nouveau le "
-                                   "fichier.", "erreur")]
+def _cell_problems(read: ReadResult) -> list[Problem]:
+    return [Problem(p.line, p.column, p.value, p.rule, p.fix, p.severity) for p in read.problems]
+
+
+def file_problems(read: ReadResult) -> list[Problem]:
+    """Problems of the file as a whole: no rows at all (then missing columns would only
+    distract from the real cause), or required columns missing."""
+    if read.frame.empty:
+        return [Problem(None, "", "", HEADER_ONLY, HEADER_ONLY_FIX, "erreur")]
+    problems = []
     for name in read.missing_columns:
         problems.append(Problem(None, name, "", f"La colonne obligatoire « {name} » est absente.",
                                 "Ajoutez cette colonne (voir le modèle de fichier sur le site).",
@@ -171,21 +177,65 @@ def quote_as_written(read: ReadResult, problems: list[Problem]) -> list[Problem]
     return problems
 
 
-def _merge(read: ReadResult, suite: list[Problem]) -> list[Problem]:
-    """Reading problems first, then the suite's. A column reported as missing, or a cell the
-    reader refused, is not reported again; a cell the reader converted with a warning and the
-    suite then refused keeps only the refusal (it was not really converted)."""
-    reading = _reading_problems(read)
+def _not_repeated(read: ReadResult, reading: list[Problem], suite: list[Problem]) -> list[Problem]:
+    """The suite's problems, quoted as written, without a column already reported as missing
+    or a cell the reader refused (nor, for a warning, a cell the reader reported at all)."""
     missing = set(read.missing_columns)
     reader_errors = {(p.line, p.column) for p in reading if p.severity == "erreur"}
-    reader_warnings = {(p.line, p.column) for p in reading if p.severity != "erreur"}
-    reported = reader_errors | reader_warnings
+    reported = {(p.line, p.column) for p in reading}
     suite = [p for p in suite if p.column not in missing and (p.line, p.column) not in
              (reader_errors if p.severity == "erreur" else reported)]
+    return quote_as_written(read, suite)
+
+
+def _without_refused_warnings(reading: list[Problem], suite: list[Problem]) -> list[Problem]:
+    """A cell the reader converted with a warning and the suite then refused keeps only the
+    refusal: it was not really converted."""
     refused = {(p.line, p.column) for p in suite if p.severity == "erreur"}
-    reading = [p for p in reading if p.severity == "erreur" or p.line is None
-               or (p.line, p.column) not in refused]
-    return reading + quote_as_written(read, suite)
+    return [p for p in reading if p.severity == "erreur" or p.line is None
+            or (p.line, p.column) not in refused]
+
+
+def _merge(read: ReadResult, suite: list[Problem]) -> list[Problem]:
+    """Reading problems first, then the suite's."""
+    reading = _cell_problems(read) + file_problems(read)
+    suite = _not_repeated(read, reading, suite)
+    return _without_refused_warnings(reading, suite) + suite
+
+
+def validate_chunk(read: ReadResult, contract: Contract, partner: str,
+                   communes: list[str]) -> tuple[list[Problem], list[Problem]]:
+    """One chunk of a file too large to validate whole: the reading problems of its cells and
+    the suite's problems (one GX run). The file's own problems (``file_problems``) and the
+    uniqueness of keys across chunks are the caller's."""
+    reading = _cell_problems(read)
+    if read.frame.empty:
+        return reading, []
+    suite = run_suite_on_batch(contract.dataset, [Submission(read.frame, partner, communes)])[0]
+    suite = _not_repeated(read, reading, suite)
+    return _without_refused_warnings(reading, suite), suite
+
+
+@lru_cache(maxsize=8)
+def rule_order(dataset: str) -> dict[tuple[str, str, str], int]:
+    """(column, rule, fix) of each expectation -> its place in the suite: the order in which
+    a report lists the suite's rules."""
+    order: dict[tuple[str, str, str], int] = {}
+    for number, expectation in enumerate(load_suite(dataset)["expectations"]):
+        meta = expectation.get("meta") or {}
+        order.setdefault((meta.get("colonne", ""), meta.get("regle", ""),
+                          meta.get("correction", "")), number)
+    return order
+
+
+def uniqueness_rule(dataset: str) -> Problem | None:
+    """The suite's rule that a key appears once per file, as a problem template."""
+    for expectation in load_suite(dataset)["expectations"]:
+        if expectation["type"] == "expect_compound_columns_to_be_unique":
+            meta = expectation.get("meta") or {}
+            return Problem(None, meta.get("colonne", ""), "", meta.get("regle", ""),
+                           meta.get("correction", ""), meta.get("gravite", "erreur"))
+    return None
 
 
 def validate_many(files: list[tuple[ReadResult, Contract, str, list[str]]]

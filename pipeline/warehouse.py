@@ -153,20 +153,23 @@ def _has_withdrawals(connection, dataset: str, partner: str) -> bool:
 
 
 def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
-                         received_at: str, frame: pd.DataFrame) -> int:
+                         received_at: str, frame: pd.DataFrame,
+                         partner_had_rows: bool | None = None) -> int:
     """Within the caller's transaction, insert a file's rows and decide, key by key, which
     version is current: the one from the most recently received file (ties broken by
     fingerprint), unless a withdrawal of that key was received after it. So the same files
     give the same warehouse whatever order they are processed in, and an older file arriving
-    late never overwrites a correction nor brings back a withdrawn row. Returns rows inserted."""
+    late never overwrites a correction nor brings back a withdrawn row. Returns rows inserted.
+    ``partner_had_rows``: whether the partner had rows before this file, when the caller loads
+    a file in several calls (its own earlier chunks must not cost a key lookup per row)."""
     table = DATASET_TABLES[contract.dataset]
     _lock(connection, contract.dataset, partner)
     key_column = table.c[contract.key]
     mine = (received_at, sha256)
     keys = frame[contract.key].astype(str).tolist()
     newer: dict[str, str] = {}  # key -> fingerprint of the later file that keeps it
-    has_rows = connection.execute(
-        select(table.c.partner).where(table.c.partner == partner).limit(1)).first()
+    has_rows = (partner_rows(connection, contract, partner) if partner_had_rows is None
+                else partner_had_rows)
     for start in range(0, len(keys) if has_rows else 0, KEY_CHUNK):
         chunk = keys[start:start + KEY_CHUNK]
         current = connection.execute(
@@ -260,6 +263,13 @@ def _earlier_withdrawals(connection, dataset: str, partner: str, keys: list[str]
     for key, when, sha in rows:
         latest[key] = max(latest.get(key, ("", "")), (when, sha))
     return {key: sha for key, (_when, sha) in latest.items()}
+
+
+def partner_rows(connection, contract: Contract, partner: str) -> bool:
+    """Whether the warehouse holds any row of this partner in this dataset."""
+    table = DATASET_TABLES[contract.dataset]
+    return connection.execute(
+        select(table.c.partner).where(table.c.partner == partner).limit(1)).first() is not None
 
 
 def _frame(statement) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench import floors
-from bench.national import run
+from bench.national import format_table, run
 from conftest import REFERENCE_DAY
 from pipeline.config import load_territory
 from pipeline.contracts import CONTRACTS
@@ -81,4 +81,10 @@ def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_writte
     pelican = ratios["pelican_vs_jinja2"]
     assert pelican["ratio"] > 0 and pelican["pages"] >= stages["site build"]["count"]
     assert all(seconds <= 5 for seconds in written["dag_parse_s"].values())
+    # The largest accepted files, each ingested alone in a child process, with its peak memory.
+    largest = written["largest_files"]
+    for name in ("csv", "xlsx", "xlsx_formatted"):
+        assert largest[name]["status"].startswith("accepte"), largest[name]
+        assert largest[name]["rows"] > 0 and largest[name]["peak_mb"] > 0
+    assert "XFD1048576" in format_table(written)
 

@@ -131,14 +131,16 @@ def test_csv_rows_ending_with_extra_empty_cells_keep_their_columns(tmp_path):
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=';,"\n\r\taé 1|', max_size=80))
-def test_any_csv_body_is_read_or_refused_in_french_never_crashes(body):
+def test_any_csv_body_is_read_or_refused_in_french_never_crashes(tmp_path_factory, body):
     """Jammed rows, stray or unclosed quotes, short rows: the file gets a report (read, or
     UnreadableFile with its French reason), never an unexpected error that would leave it in
     the inbox and fail the task at every scan."""
-    from pipeline.reading import read_cells_into_contract, read_csv_cells
+    from pipeline.reading import read_cells, read_cells_into_contract
 
+    path = tmp_path_factory.mktemp("corps") / "ateliers.csv"
+    path.write_bytes(f"{HEADER}\n{body}".encode())
     try:
-        cells, _encoding, _delimiter = read_csv_cells(f"{HEADER}\n{body}".encode())
+        cells, _encoding, _delimiter = read_cells(path, "ateliers")
     except UnreadableFile as refusal:
         assert str(refusal)
         return
