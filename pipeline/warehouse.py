@@ -152,6 +152,26 @@ def _has_withdrawals(connection, dataset: str, partner: str) -> bool:
                               .limit(1)).first() is not None
 
 
+def _retire_older(connection, table: Table, key_column, partner: str, keys: list[str],
+                  mine: tuple[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The partner's current rows with these keys: those received before ``mine`` (received
+    time, fingerprint) stop being current, superseded by ``mine``; those received after it
+    stay. Returns key -> fingerprint of each, (older, later)."""
+    current = connection.execute(
+        select(key_column, table.c.source_received_at, table.c.source_sha256)
+        .where(table.c.partner == partner, table.c.current == 1, key_column.in_(keys))
+    ).fetchall()
+    older = {key: sha for key, when, sha in current if (when, sha) < mine}
+    later = {key: sha for key, when, sha in current if (when, sha) > mine}
+    if older:
+        connection.execute(
+            update(table)
+            .where(table.c.partner == partner, table.c.current == 1,
+                   key_column.in_(list(older)))
+            .values(current=0, superseded_by=mine[1]))
+    return older, later
+
+
 def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
                          received_at: str, frame: pd.DataFrame,
                          partner_had_rows: bool | None = None) -> int:
@@ -171,18 +191,9 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
     has_rows = (partner_rows(connection, contract, partner) if partner_had_rows is None
                 else partner_had_rows)
     for start in range(0, len(keys) if has_rows else 0, KEY_CHUNK):
-        chunk = keys[start:start + KEY_CHUNK]
-        current = connection.execute(
-            select(key_column, table.c.source_received_at, table.c.source_sha256)
-            .where(table.c.partner == partner, table.c.current == 1, key_column.in_(chunk))
-        ).fetchall()
-        older = [key for key, when, sha in current if (when, sha) < mine]
-        newer.update({key: sha for key, when, sha in current if (when, sha) > mine})
-        if older:
-            connection.execute(
-                update(table)
-                .where(table.c.partner == partner, table.c.current == 1, key_column.in_(older))
-                .values(current=0, superseded_by=sha256))
+        _older, later = _retire_older(connection, table, key_column, partner,
+                                      keys[start:start + KEY_CHUNK], mine)
+        newer.update(later)
     if _has_withdrawals(connection, contract.dataset, partner):
         # (A key whose current row was older than this file has no withdrawal after it
         # either: that withdrawal would have made the row not current.)
@@ -222,19 +233,9 @@ def withdraw(connection, dataset: str, partner: str, sha256: str, received_at: s
     wanted = sorted(set(keys))
     for start in range(0, len(wanted), KEY_CHUNK):
         chunk = wanted[start:start + KEY_CHUNK]
-        current = connection.execute(
-            select(key_column, table.c.source_received_at, table.c.source_sha256)
-            .where(table.c.partner == partner, table.c.current == 1, key_column.in_(chunk))
-        ).fetchall()
-        older = [key for key, when, sha in current if (when, sha) < mine]
-        outcome.update({key: ("retire", sha) for key, when, sha in current if (when, sha) < mine})
-        outcome.update({key: ("plus_recent", sha) for key, when, sha in current
-                        if (when, sha) > mine})
-        if older:
-            connection.execute(
-                update(table)
-                .where(table.c.partner == partner, table.c.current == 1, key_column.in_(older))
-                .values(current=0, superseded_by=sha256))
+        older, later = _retire_older(connection, table, key_column, partner, chunk, mine)
+        outcome.update({key: ("retire", sha) for key, sha in older.items()})
+        outcome.update({key: ("plus_recent", sha) for key, sha in later.items()})
         rest = [key for key in chunk if key not in outcome]
         seen = {row[0] for row in connection.execute(
             select(key_column).distinct().where(table.c.partner == partner,
