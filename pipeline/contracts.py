@@ -50,6 +50,10 @@ class Column:
     # Public contact details (a registration desk's phone) that may look like personal data;
     # phone, e-mail and web-address columns are public by nature.
     public_contact: bool = False
+    # Descriptive lists (audiences, labels, access modes…) where a value outside the closed
+    # list is dropped with a warning instead of refusing the file: losing one label misleads
+    # no one, refusing a whole directory for it would keep every venue off the site.
+    drop_unknown_choices: bool = False
 
     @property
     def choice_labels(self) -> list[str]:

@@ -706,8 +706,18 @@ def _convert_list(col: Column, text: str) -> Converted:
         chosen = [_choose_long_label(col, p) for p in parts]
         unknown = [part for part, (code, _note) in zip(parts, chosen) if code == part
                    and _choice_code(col, part) is None]
-        if unknown:
+        if unknown and not col.drop_unknown_choices:
             return _unknown_choices(col, text, unknown)
+        if unknown:
+            dropped = _unknown_choices(col, text, unknown)
+            notes.append(f"{dropped.error} : cette valeur a été ignorée, les autres sont gardées"
+                         if len(unknown) == 1 else
+                         f"{dropped.error} : ces valeurs ont été ignorées, les autres sont "
+                         "gardées")
+            fix = dropped.fix
+            chosen = [c for part, c in zip(parts, chosen) if part not in unknown]
+            if not chosen:
+                return Converted(None, warning=" ; ".join(notes), fix=fix)
         parts = [code for code, _note in chosen]
         long_labels = [note for _code, note in chosen if note]
         notes += long_labels
@@ -718,13 +728,21 @@ def _convert_list(col: Column, text: str) -> Converted:
 LONG_LABEL_FIX = "Rien à faire pour cet envoi ; n'écrivez que le libellé court dans les prochains."
 
 
+def _near_labels(written: str, labels: dict[str, str]) -> list[str]:
+    """The label the partner probably meant: a typing slip, or a label shortened at its end
+    (« SUD LABS » for « SUD LABS (PACA) »)."""
+    close = difflib.get_close_matches(written, labels, n=1, cutoff=0.8)
+    if close or len(written) < 4:
+        return close
+    return [key for key in labels if key.startswith(written)][:1]
+
+
 def _unknown_choices(col: Column, text: str, unknown: list[str]) -> Converted:
     """Name the elements that are not in the closed list, and the closest label if one is
     near (a typing slip); the cell stays as written."""
     names = ", ".join(f"« {u} »" for u in unknown)
     labels = {normalize_header(label): label for label in col.choice_labels}
-    near = [labels[m] for u in unknown
-            for m in difflib.get_close_matches(normalize_header(u), labels, n=1, cutoff=0.8)]
+    near = [labels[m] for u in unknown for m in _near_labels(normalize_header(u), labels)]
     hint = f" Vouliez-vous écrire {', '.join(f'« {n} »' for n in near)} ?" if near else ""
     return Converted(text, error=(f"contient {names}, absent de la liste nationale"
                                   if len(unknown) == 1 else

@@ -49,9 +49,10 @@ ROAMING = _choices("Itinérant", "Fixe")
 
 
 def _multi(name: str, label: str, description: str, example: str, choices: tuple[Choice, ...],
-           aliases: tuple[str, ...] = ()) -> Column:
+           aliases: tuple[str, ...] = (), descriptive: bool = True) -> Column:
     return Column(name, label, "multichoice", description, example, required=False,
-                  choices=choices, multiple=True, aliases=aliases)
+                  choices=choices, multiple=True, aliases=aliases,
+                  drop_unknown_choices=descriptive)
 
 
 VENUES = Contract(
@@ -126,7 +127,8 @@ VENUES = Contract(
         Column("source", "Structure collectant la donnée", "text",
                "Structure qui a collecté la donnée.", "Agglomération Paris-Saclay",
                required=False),
-        _multi("itinerance", "Itinérance", "Itinérant ou Fixe.", "Fixe", ROAMING),
+        _multi("itinerance", "Itinérance", "Itinérant ou Fixe.", "Fixe", ROAMING,
+               descriptive=False),
         Column("structure_parente", "Structure parente", "text",
                "Réseau ou structure dont le lieu fait partie.", "Ville de Palaiseau",
                required=False),
@@ -135,7 +137,7 @@ VENUES = Contract(
                aliases=("date_mise_a_jour", "maj", "mise_a_jour")),
         _multi("services", "Services", "Accompagnements proposés, parmi la liste nationale.",
                "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien",
-               SERVICES),
+               SERVICES, descriptive=False),
         _multi("publics_specifiquement_adresses", "Publics spécifiquement adressés",
                "Publics auxquels le lieu est réservé ; vide si tout public.", "Seniors", PUBLICS,
                aliases=("publics_accueillis", "public_specifiquement_adresse", "publics")),
