@@ -38,12 +38,12 @@ install: $(STAMP)
 
 demo: install pipeline serve
 
-# One DAG run with `airflow dags test`, then its real outcome: the command exits 0 even when a
-# task failed, so pipeline.runstate reads the run's task states and fails naming them and the
-# log. The sample files are complete when dropped: no settle time to wait for.
+# One DAG run with `airflow dags test`, then its real outcome: the command may exit 0 when a
+# task failed, so pipeline.runstate always reads the run's task states and fails naming them and
+# the log. The sample files are complete when dropped: no settle time to wait for.
 define dag_test
-INCLUSION_SETTLE_SECONDS=0 $(VENV)/bin/airflow dags test $(1) > "$(INCLUSION_DATA)/$(1).log" 2>&1 || { tail -40 "$(INCLUSION_DATA)/$(1).log"; exit 1; }; \
-	$(PYTHON) -m pipeline.runstate $(1) --log "$(INCLUSION_DATA)/$(1).log"
+status=0; INCLUSION_SETTLE_SECONDS=0 $(VENV)/bin/airflow dags test $(1) > "$(INCLUSION_DATA)/$(1).log" 2>&1 || { status=1; tail -40 "$(INCLUSION_DATA)/$(1).log"; }; \
+	$(PYTHON) -m pipeline.runstate $(1) --log "$(INCLUSION_DATA)/$(1).log" && exit $$status
 endef
 
 pipeline: install
