@@ -12,13 +12,15 @@ export AIRFLOW_HOME := $(INCLUSION_DATA)/airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__PARALLELISM := 4
+# The territory's time zone (territory.toml), repeated because make cannot read TOML;
+# tests/test_settings.py checks that they agree.
 export AIRFLOW__CORE__DEFAULT_TIMEZONE := Europe/Paris
 export GX_ANALYTICS_ENABLED := False
 export NO_PROXY := *
 PORT ?= 8000
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test bench expectations lock ledger status rollback airflow clean
+.PHONY: help install demo pipeline serve test bench expectations settings-doc lock ledger status rollback airflow clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
@@ -78,6 +80,10 @@ bench: install
 
 expectations: install
 	@$(PYTHON) -m pipeline.suites
+
+# docs/settings.md from the table in pipeline/settings.py (a test fails when it is stale).
+settings-doc: install
+	@$(PYTHON) -m pipeline.settings --markdown > docs/settings.md
 
 lock:
 	uv pip compile --quiet pyproject.toml --extra test --python-version 3.11 -o requirements.lock

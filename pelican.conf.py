@@ -21,7 +21,7 @@ THEME = str(HERE / "site" / "theme")
 OUTPUT_PATH = str(HERE / "data" / "site" / "manual-build")
 DELETE_OUTPUT_DIRECTORY = True
 
-TIMEZONE = "Europe/Paris"
+TIMEZONE = "Europe/Paris"  # for a manual run; pipeline.publish sets the territory's
 DEFAULT_LANG = "fr"
 DEFAULT_DATE = "fs"
 

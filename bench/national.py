@@ -39,6 +39,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench import ingest_memory
+from pipeline import settings
+from pipeline.config import DEFAULT_TIMEZONE  # the bench territory's (bench.national_data)
 
 REPO = Path(__file__).resolve().parent.parent
 STAGES = ("read", "validate", "load", "indicators", "site build", "publish")
@@ -53,7 +55,7 @@ def _environment(folder: Path) -> dict[str, str]:
             "AIRFLOW_HOME": str(folder / "airflow"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Europe/Paris", "GX_ANALYTICS_ENABLED": "False",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": DEFAULT_TIMEZONE, "GX_ANALYTICS_ENABLED": "False",
             "NO_PROXY": "*"}
 
 
@@ -191,7 +193,7 @@ def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
     data, logs = folder / "data", folder / "logs"
     logs.mkdir()
     scale = Scale().times(scale_factor)
-    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    today = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
 
     print(f"==> Données synthétiques (échelle {scale_factor:g}) dans {data}", flush=True)
     started = time.perf_counter()
@@ -229,7 +231,7 @@ def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
         figures = floors.measure_all(data, folder / "floors")
 
     result = {
-        "measured_at": datetime.now(ZoneInfo("Europe/Paris")).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).isoformat(timespec="seconds"),
         "machine": _machine(), "scale": scale_factor, "scale_counts": asdict(scale),
         "generated": generated, "ledger": ledger, "dag_parse_s": parse,
         "reception_fichiers": ingest, "publication_site": publish,
@@ -309,7 +311,7 @@ def main() -> None:
     parser.add_argument("--no-ratios", action="store_true",
                         help="ne pas mesurer les rapports (GX/pandas, Pelican/Jinja2, Hugo)")
     args = parser.parse_args()
-    data = Path(os.environ.get("INCLUSION_DATA", REPO / "data"))
+    data = settings.get("INCLUSION_DATA")
     folder = (args.folder or data / "bench").resolve()
     result = run(args.scale, folder, ratios=not args.no_ratios)
     print()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from pipeline.config import DEFAULT_TIMEZONE
 from pipeline.contracts import COLLECTION, SORTING, VOUCHERS, WORKSHOPS
 from pipeline.samples import PRESCRIBERS, Session, Venue, generate_sessions
 from pipeline.templates import reproducible_xlsx
@@ -299,7 +300,7 @@ class NationalWriter:
         lines = ['[territory]', 'name = "Territoire national de démonstration"',
                  'short_name = "France"', 'site_title = "Numérique pour tous — banc national"',
                  'contact_email = "contact@example.org"', 'contact_phone = "01 00 00 00 00"',
-                 'site_url = "https://banc.example.org"', 'timezone = "Europe/Paris"', '',
+                 'site_url = "https://banc.example.org"', f'timezone = "{DEFAULT_TIMEZONE}"', '',
                  '[results]', 'suppression_threshold = 5', '']
         for commune in self.communes:
             lines += ['[[communes]]', f'insee = "{commune.insee}"',

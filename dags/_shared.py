@@ -7,6 +7,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset
 
+# The territory's time zone (territory.toml). Written out, not read: reading the territory would
+# be file I/O at every DAG parse. tests/test_settings.py checks that they agree.
 TIMEZONE = "Europe/Paris"
 START = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
 OWNER = "inclusion-numerique"

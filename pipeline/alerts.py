@@ -5,7 +5,6 @@ log, and sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PO
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import traceback
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from pipeline import settings
 from pipeline.config import REPO_ROOT, data_paths
 from pipeline.reports import write_atomically
 
@@ -37,16 +37,16 @@ def raise_alert(subject: str, body: str, now: datetime | None = None) -> Path:
 
 
 def _send_mail(subject: str, body: str) -> None:
-    host, recipients = os.environ.get("INCLUSION_SMTP_HOST"), os.environ.get("INCLUSION_SMTP_TO")
+    host, recipients = settings.get("INCLUSION_SMTP_HOST"), settings.get("INCLUSION_SMTP_TO")
     if not host or not recipients:
         return
     message = EmailMessage()
     message["Subject"] = f"[Numérique pour tous] {subject}"
-    message["From"] = os.environ.get("INCLUSION_SMTP_FROM", "airflow@localhost")
+    message["From"] = settings.get("INCLUSION_SMTP_FROM")
     message["To"] = recipients
     message.set_content(body)
     try:
-        with smtplib.SMTP(host, int(os.environ.get("INCLUSION_SMTP_PORT", "25")), timeout=10) as smtp:
+        with smtplib.SMTP(host, settings.get("INCLUSION_SMTP_PORT"), timeout=10) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("alerte non envoyée par courriel : %s", exc)

@@ -6,7 +6,6 @@ data folder. Both are chosen by environment variables so tests and the demo neve
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -14,11 +13,13 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipeline import settings
 from pipeline.contracts import CONTRACTS
 from pipeline.mapping import Mapping, MappingError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = settings.REPO_ROOT
 DEFAULT_TERRITORY_FILE = REPO_ROOT / "territory.toml"
+DEFAULT_TIMEZONE = "Europe/Paris"  # when territory.toml names none
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def _check_results(raw: object, fail) -> None:
 def load_territory(path: Path | None = None) -> Territory:
     """The territory configuration, checked whole: ``ConfigError`` names the file, the table
     (partner, commune) and the key of the first problem."""
-    path = Path(path or os.environ.get("INCLUSION_TERRITORY", DEFAULT_TERRITORY_FILE))
+    path = Path(path or settings.get("INCLUSION_TERRITORY"))
 
     def fail(where: str, problem: str):
         raise ConfigError(f"{path}: {where}: {problem}")
@@ -184,7 +185,7 @@ def load_territory(path: Path | None = None) -> Territory:
             fail("top level", f"unknown table {key!r} (known: {', '.join(sorted(TOP_KEYS))})")
     info = _check_keys(raw.get("territory"), TERRITORY_KEYS, "[territory]", fail)
     try:
-        ZoneInfo(info.get("timezone", "Europe/Paris"))
+        ZoneInfo(info.get("timezone", DEFAULT_TIMEZONE))
     except (ZoneInfoNotFoundError, ValueError):
         fail("[territory], key timezone", f"unknown timezone {info['timezone']!r}")
     communes = tuple(_load_commune(c, f"commune {c.get('insee', '?')!r}"
@@ -203,7 +204,7 @@ def load_territory(path: Path | None = None) -> Territory:
         site_title=info.get("site_title", info["name"]),
         contact_email=info.get("contact_email", ""),
         contact_phone=info.get("contact_phone", ""),
-        timezone=info.get("timezone", "Europe/Paris"),
+        timezone=info.get("timezone", DEFAULT_TIMEZONE),
         site_url=info.get("site_url", "").rstrip("/"),
         communes=communes,
         partners=partners,
@@ -251,12 +252,12 @@ class DataPaths:
 
 
 def data_paths() -> DataPaths:
-    return DataPaths(Path(os.environ.get("INCLUSION_DATA", REPO_ROOT / "data")).resolve())
+    return DataPaths(settings.get("INCLUSION_DATA").resolve())
 
 
 def warehouse_url() -> str:
     """SQLAlchemy URL of the warehouse; ``INCLUSION_WAREHOUSE_URL`` overrides the SQLite file."""
-    url = os.environ.get("INCLUSION_WAREHOUSE_URL")
+    url = settings.get("INCLUSION_WAREHOUSE_URL")
     if url:
         return url
     return f"sqlite:///{data_paths().warehouse_file}"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
+
+from pipeline import settings
 
 
 def fault_point(name: str) -> None:
-    if os.environ.get("INCLUSION_FAULT_PAUSE") != name:
+    if settings.get("INCLUSION_FAULT_PAUSE") != name:
         return
-    Path(os.environ["INCLUSION_FAULT_MARKER"]).write_text(str(os.getpid()))
+    settings.get("INCLUSION_FAULT_MARKER").write_text(str(os.getpid()))
     time.sleep(600)

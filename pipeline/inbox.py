@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipeline import settings
 from pipeline.config import DataPaths, Territory, data_paths, load_territory
 from pipeline.filestate import files_open_for_writing
 
@@ -38,8 +39,6 @@ REFERENCE_DATASETS = {"lieux", "collecte"}
 # A batch is validated in one Great Expectations run per dataset and held in memory while its
 # files load: these bound it. XLSX files are zipped, so their rows weigh about 5 times their
 # bytes once read.
-BATCH_MEGABYTES = float(os.environ.get("INCLUSION_BATCH_MB", "48"))
-BATCH_FILES = int(os.environ.get("INCLUSION_BATCH_FILES", "120"))
 XLSX_WEIGHT = 5
 # Linux (ext4, XFS, tmpfs...) allows 255 bytes per name component. Names written here keep 5
 # bytes spare for the temporary name of an atomic write (".<name>.tmp").
@@ -67,7 +66,7 @@ class Refusal:
 
 
 def settle_seconds() -> float:
-    return float(os.environ.get("INCLUSION_SETTLE_SECONDS", "30"))
+    return settings.get("INCLUSION_SETTLE_SECONDS")
 
 
 def _name_bytes(text: str) -> int:
@@ -223,8 +222,8 @@ def _weight_mb(candidate: Candidate) -> float:
 def plan_batches(candidates: list[Candidate], territory: Territory | None = None
                  ) -> list[dict]:
     """The candidates in batches of files of one dataset (as their partner and name say), in
-    listing order, each within ``BATCH_MEGABYTES`` and ``BATCH_FILES``. One Airflow task per
-    batch: GX then runs once per batch instead of once per file, memory stays bounded, and
+    listing order, each within ``INCLUSION_BATCH_MB`` and ``INCLUSION_BATCH_FILES``. One Airflow
+    task per batch: GX then runs once per batch instead of once per file, memory stays bounded, and
     several batches can still run side by side."""
     from pipeline.ingest import detect_dataset
 
@@ -238,9 +237,11 @@ def plan_batches(candidates: list[Candidate], territory: Territory | None = None
     for dataset, members in groups.items():
         current: list[Candidate] = []
         weight = 0.0
+        max_files = settings.get("INCLUSION_BATCH_FILES")
+        max_mb = settings.get("INCLUSION_BATCH_MB")
         for candidate in members:
-            if current and (len(current) >= BATCH_FILES
-                            or weight + _weight_mb(candidate) > BATCH_MEGABYTES):
+            if current and (len(current) >= max_files
+                            or weight + _weight_mb(candidate) > max_mb):
                 batches.append(_batch(dataset, current))
                 current, weight = [], 0.0
             current.append(candidate)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipeline import ledger, safety_net, warehouse, withdrawals
+from pipeline import ledger, safety_net, settings, warehouse, withdrawals
 from pipeline.chunks import LargeFile, first_look, mapped
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.contracts import CONTRACTS, Contract, contract_for
@@ -52,8 +51,6 @@ from pipeline.validation import Problem, quote_as_written, validate_many
 
 log = logging.getLogger(__name__)
 
-MAX_CSV_MB = float(os.environ.get("INCLUSION_MAX_CSV_MB", "300"))
-MAX_XLSX_MB = float(os.environ.get("INCLUSION_MAX_XLSX_MB", "50"))
 SPLIT_ADVICE = "Découpez le fichier en plusieurs fichiers plus petits (par année, par exemple)."
 ASK_STEWARD = ("Vérifiez que vous avez déposé le bon fichier ; sinon, contactez l'équipe de "
                "l'agglomération pour faire évoluer votre convention.")
@@ -68,7 +65,7 @@ PRIVACY_ADVICE = ("N'envoyez que des nombres et des contacts publics : retirez l
 def oversize_reason(path: Path) -> str | None:
     size_mb = path.stat().st_size / 1_000_000
     is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
-    limit = MAX_XLSX_MB if is_xlsx else MAX_CSV_MB
+    limit = settings.get("INCLUSION_MAX_XLSX_MB" if is_xlsx else "INCLUSION_MAX_CSV_MB")
     if size_mb > limit:
         return (f"Le fichier est trop gros ({size_mb:.0f} Mo ; au plus {limit:.0f} Mo pour un "
                 f"fichier {'Excel' if is_xlsx else 'CSV'}).")

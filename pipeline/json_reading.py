@@ -14,14 +14,13 @@ contract's separator), an object or a list of objects inside a cell is refused w
 from __future__ import annotations
 
 import json
-import os
 
 import pandas as pd
 
+from pipeline import settings
 from pipeline.reading import UnreadableFile
 
 JSON_SUFFIXES = (".json", ".geojson")
-MAX_JSON_MB = float(os.environ.get("INCLUSION_MAX_JSON_MB", "100"))
 SHAPE_ADVICE = ("Exportez un tableau d'objets (un objet par lieu) ou une FeatureCollection "
                 "GeoJSON de points, ou bien un fichier CSV.")
 
@@ -32,9 +31,10 @@ def is_json_name(name: str) -> bool:
 
 def read_json_cells(raw: bytes) -> pd.DataFrame:
     """One row per object (or feature), one column per key, in order of first appearance."""
-    if len(raw) > MAX_JSON_MB * 1_000_000:
+    max_mb = settings.get("INCLUSION_MAX_JSON_MB")
+    if len(raw) > max_mb * 1_000_000:
         raise UnreadableFile(f"Le fichier est trop gros ({len(raw) / 1_000_000:.0f} Mo ; au "
-                             f"plus {MAX_JSON_MB:.0f} Mo pour un fichier JSON). Découpez-le en "
+                             f"plus {max_mb:.0f} Mo pour un fichier JSON). Découpez-le en "
                              "plusieurs fichiers plus petits.")
     try:
         document = json.loads(raw.decode("utf-8-sig"))

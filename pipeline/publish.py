@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_territory
-from pipeline import warehouse
+from pipeline import settings, warehouse
 from pipeline.alerts import failing_step
 from pipeline.build_cache import BuildCache, manifest_path, recorded_pages
 from pipeline.faults import fault_point
@@ -28,7 +28,6 @@ from transforms.page_plan import files_under
 KEEP_BUILDS = 5
 # A build with this share fewer pages than the live one is refused unless
 # INCLUSION_ALLOW_PAGE_DROP=1 says the drop is expected (e.g. after removing a partner).
-MAX_PAGE_DROP = float(os.environ.get("INCLUSION_MAX_PAGE_DROP", "0.3"))
 PELICAN_SETTINGS = REPO_ROOT / "pelican.conf.py"
 # Key of the site data carrying transforms.results.build_results(...) to the INCLUSION_RESULTS
 # Pelican setting (kept inside site_data so render_site keeps its two-argument signature).
@@ -54,15 +53,16 @@ def render_site(site_data: dict, output: Path, cache: BuildCache | None = None) 
     from pelican import Pelican
     from pelican.settings import read_settings
 
-    settings = read_settings(str(PELICAN_SETTINGS), override={
+    pelican_settings = read_settings(str(PELICAN_SETTINGS), override={
         "OUTPUT_PATH": str(output), "INCLUSION_SITE": site_data,
         # Yearly results, methodology and open data (transforms.results, results_pages plugin).
         "INCLUSION_RESULTS": site_data.get(RESULTS_KEY),
         "INCLUSION_BUILD_CACHE": cache,
-        "SITENAME": site_data["territory"]["site_title"]})
+        "SITENAME": site_data["territory"]["site_title"],
+        "TIMEZONE": site_data["territory"]["timezone"]})
     # One "Writing ..." line per page would fill the task log with 100,000 lines.
     logging.getLogger("pelican.writers").setLevel(logging.WARNING)
-    Pelican(settings).run()
+    Pelican(pelican_settings).run()
 
 
 def site_wide_values(site_data: dict) -> object:
@@ -119,15 +119,16 @@ def check_site(root: Path, reused: frozenset[str] = frozenset(),
 
 def _check_page_count(paths: DataPaths, pages: int) -> None:
     live = paths.site_current
-    if not live.exists() or os.environ.get("INCLUSION_ALLOW_PAGE_DROP") == "1":
+    if not live.exists() or settings.get("INCLUSION_ALLOW_PAGE_DROP"):
         return
     before = recorded_pages(live.resolve())
     if before is None:
         before = count_pages(live.resolve())
-    if before and pages < before * (1 - MAX_PAGE_DROP):
+    max_drop = settings.get("INCLUSION_MAX_PAGE_DROP")
+    if before and pages < before * (1 - max_drop):
         raise SiteCheckFailed(
             f"le nouveau site a {pages} pages contre {before} en ligne (baisse de plus de "
-            f"{MAX_PAGE_DROP:.0%}) ; relancez avec INCLUSION_ALLOW_PAGE_DROP=1 si c'est voulu")
+            f"{max_drop:.0%}) ; relancez avec INCLUSION_ALLOW_PAGE_DROP=1 si c'est voulu")
 
 
 def _swap_current(paths: DataPaths, build: Path) -> None:

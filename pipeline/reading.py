@@ -18,7 +18,6 @@ import csv
 import difflib
 import io
 import math
-import os
 import re
 import unicodedata
 import warnings
@@ -30,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 from charset_normalizer import from_bytes
 
+from pipeline import settings
 from pipeline.contracts import Column, Contract
 
 CSV_DELIMITERS = ";,\t"
@@ -84,7 +84,6 @@ def normalize_header(name: object) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-DEFAULT_CHUNK_ROWS = 50_000
 # Encoding detection looks at this much of a file that is not UTF-8 (charset-normalizer holds
 # and decodes what it is given: a whole 300 MB file would cost gigabytes).
 ENCODING_SAMPLE_BYTES = 4_000_000
@@ -97,7 +96,7 @@ _NOT_TEXT = ("Le fichier n'est pas un texte lisible (encodage inconnu). "
 def chunk_rows() -> int:
     """Rows read, converted and validated at a time: memory stays bounded whatever the file's
     size. Files up to this many rows are validated together with the rest of their batch."""
-    return max(1, int(os.environ.get("INCLUSION_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)))
+    return max(1, settings.get("INCLUSION_CHUNK_ROWS"))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pipeline import settings
 from pipeline.config import DataPaths, Partner, Territory
 from pipeline.filestate import is_open_for_writing
 from pipeline.inbox import stored_name
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def max_failures() -> int:
-    return int(os.environ.get("INCLUSION_MAX_FAILURES", "2"))
+    return settings.get("INCLUSION_MAX_FAILURES")
 
 
 def _folder(paths: DataPaths, partner: Partner) -> Path:

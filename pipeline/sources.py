@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline import settings
 from pipeline.alerts import raise_alert
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.reports import write_atomically
 
-TIMEOUT_SECONDS = float(os.environ.get("INCLUSION_PULL_TIMEOUT", "30"))
-MAX_BYTES = int(float(os.environ.get("INCLUSION_PULL_MAX_MB", "200")) * 1_000_000)
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -49,11 +48,13 @@ def _download(url: str, state: dict) -> tuple[int, bytes, dict]:
         request.add_header("If-None-Match", state["etag"])
     if state.get("last_modified"):
         request.add_header("If-Modified-Since", state["last_modified"])
+    timeout = settings.get("INCLUSION_PULL_TIMEOUT")
+    max_bytes = int(settings.get("INCLUSION_PULL_MAX_MB") * 1_000_000)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            body = response.read(MAX_BYTES + 1)
-            if len(body) > MAX_BYTES:
-                raise ValueError(f"fichier de plus de {MAX_BYTES // 1_000_000} Mo")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(max_bytes + 1)
+            if len(body) > max_bytes:
+                raise ValueError(f"fichier de plus de {max_bytes // 1_000_000} Mo")
             return response.status, body, {"etag": response.headers.get("ETag"),
                                            "last_modified": response.headers.get("Last-Modified")}
     except urllib.error.HTTPError as error:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from pipeline import settings
 
 log = logging.getLogger(__name__)
 STAGE_LOG = "INCLUSION_STAGE_LOG"
@@ -52,7 +53,7 @@ def stage(name: str, **fields: object) -> Iterator[dict]:
         record["seconds"] = round(time.perf_counter() - started, 4)
         record["peak_mb"] = _peak_mb()
         log.info("étape %s : %s", name, record)
-        target = os.environ.get(STAGE_LOG)
+        target = settings.get(STAGE_LOG)
         if target:
             with open(target, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")

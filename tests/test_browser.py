@@ -186,12 +186,10 @@ SPLIT_PAGES = {  # a region-sized site: lists split by commune (forced with a li
 
 @pytest.fixture(scope="module")
 def split_url(tmp_path_factory):
-    from transforms import page_plan
-
     with pytest.MonkeyPatch.context() as patch:
         data_dir = tmp_path_factory.mktemp("browser-split") / "data"
         patch.setenv("INCLUSION_DATA", str(data_dir))
-        patch.setattr(page_plan, "LIST_LIMIT", 3)
+        patch.setenv("INCLUSION_LIST_LIMIT", "3")
         root = build_demo_site(data_dir)
     with serve(root) as url:
         yield url

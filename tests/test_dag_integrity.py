@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO
+from pipeline.config import DEFAULT_TERRITORY_FILE, load_territory
 
 DAG_FILES = sorted(p for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
 HEAVY_MODULES = ("pandas", "great_expectations", "pelican", "openpyxl", "babel",
@@ -41,7 +42,7 @@ def test_publication_is_scheduled_on_the_warehouse_asset_and_daily(dagbag):
     timetable = publish.timetable
     assert "entrepot" in repr(timetable.asset_condition)
     assert timetable.timetable.expression == "0 5 * * *"
-    assert str(timetable.timetable.timezone) == "Europe/Paris"
+    assert str(timetable.timetable.timezone) == load_territory(DEFAULT_TERRITORY_FILE).timezone
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)

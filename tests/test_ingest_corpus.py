@@ -93,7 +93,7 @@ def test_the_whole_corpus_dropped_at_once_gets_the_same_reports_in_batches(
         preloaded: Path, monkeypatch: pytest.MonkeyPatch):
     """Files are validated in batches (one GX run per dataset): each file still gets its own
     verdict and report, with its own lines, however the batch mixes partners and datasets."""
-    monkeypatch.setattr("pipeline.inbox.BATCH_FILES", 8)  # several batches per dataset
+    monkeypatch.setenv("INCLUSION_BATCH_FILES", "8")  # several batches per dataset
     for case in CASES:
         drop(preloaded, case["partner"], case["file"], (CORPUS / case["file"]).read_bytes())
     batches = plan_batches(scan_inboxes())
@@ -166,7 +166,7 @@ def test_corrupt_xlsx_and_zip_bomb_are_refused(corpus_env):
 
 
 def test_oversize_file_is_refused(corpus_env, monkeypatch):
-    monkeypatch.setattr("pipeline.ingest.MAX_CSV_MB", 0.001)
+    monkeypatch.setenv("INCLUSION_MAX_CSV_MB", "0.001")
     _, report = ingest(corpus_env, "ville-palaiseau", "ateliers.csv",
                        f"{WORKSHOP_HEADER}\n{WORKSHOP_ROW}\n".encode() * 30)
     assert "Le fichier est trop gros" in report

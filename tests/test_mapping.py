@@ -342,7 +342,7 @@ def test_json_that_is_not_a_table_is_refused_in_french(territory: Path, payload,
 
 
 def test_an_oversize_json_file_is_refused_before_parsing(territory: Path, monkeypatch):
-    monkeypatch.setattr("pipeline.json_reading.MAX_JSON_MB", 0.0001)
+    monkeypatch.setenv("INCLUSION_MAX_JSON_MB", "0.0001")
     _, report = ingest(territory, "agglo-lieux", "lieux.json",
                        json.dumps([_venue(n) for n in range(10)]).encode())
     assert "Le fichier est trop gros" in report and "JSON" in report

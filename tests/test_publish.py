@@ -143,9 +143,7 @@ def test_unchanged_pages_are_reused_from_the_live_build_until_the_next_day(loade
 
 
 def test_long_lists_are_split_into_one_page_per_commune(loaded, monkeypatch):
-    from transforms import page_plan
-
-    monkeypatch.setattr(page_plan, "LIST_LIMIT", 3)
+    monkeypatch.setenv("INCLUSION_LIST_LIMIT", "3")
     build = Path(publishing.publish(REFERENCE_RUN).path)
     venues_index = (build / "lieux" / "index.html").read_text(encoding="utf-8")
     assert 'href="/lieux/commune/91477/"' in venues_index and "venue-card" not in venues_index

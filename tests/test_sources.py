@@ -32,7 +32,7 @@ def published(tmp_path, data_dir, monkeypatch):
             'datasets = ["collecte"]\nsource_url = "http://127.0.0.1:9/collecte.csv"\n',
             encoding="utf-8")
         monkeypatch.setenv("INCLUSION_TERRITORY", str(territory))
-        monkeypatch.setattr("pipeline.sources.TIMEOUT_SECONDS", 3)
+        monkeypatch.setenv("INCLUSION_PULL_TIMEOUT", "3")
         yield site
 
 

@@ -1,5 +1,5 @@
 """iCalendar files (RFC 5545) for upcoming workshops, with the ``icalendar`` library: one file
-per workshop and feeds per commune and for the territory, in Europe/Paris time.
+per workshop and feeds per commune and for the territory, in the territory's time zone.
 
 Each event is serialised once per build and the same bytes go into the workshop's own file and
 into every feed that lists it; the time-zone block is computed once per year.

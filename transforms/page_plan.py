@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pipeline import settings
 from pipeline.contracts import CONTRACTS
 
 FINGERPRINTED = {"css": "css/site.css", "js": "js/filtres.js"}
 # Above this many venues or upcoming workshops a single list page would weigh megabytes (a
 # region: 30,000 venues, 26 MB): the list is then split into one page per commune, reached
 # from an index of communes by département. INCLUSION_LIST_LIMIT changes it (tests use 3).
-LIST_LIMIT = int(os.environ.get("INCLUSION_LIST_LIMIT", "400"))
 HOME = ("Accueil", "/")
-TIMEZONE = "Europe/Paris"
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def site_plan(site: dict, assets: dict[str, tuple[Path, str]], cache=None) -> It
     robots = (f"User-agent: *\nAllow: /\n"
               f"Sitemap: {site['territory'].get('site_url', '')}/sitemap.xml\n")
     yield File("robots.txt", robots.encode)
-    yield Page("index.html", "home", [], {"list_limit": LIST_LIMIT})
+    yield Page("index.html", "home", [], {"list_limit": settings.get("INCLUSION_LIST_LIMIT")})
     yield from _partner_space()
     yield from _workshop_lists(site)
     yield from _venues(site)
@@ -125,7 +124,7 @@ def _venue_filters(venues: list[dict]) -> dict:
 def _venues(site: dict) -> Iterator[Item]:
     venues, groups = site["venues"], site["venue_groups"]
     title = "Lieux d'aide au numérique"
-    if len(venues) <= LIST_LIMIT:
+    if len(venues) <= settings.get("INCLUSION_LIST_LIMIT"):
         yield Page("lieux/index.html", "venues", [HOME],
                    {"title": title, "groups": groups, "count": len(venues),
                     **_venue_filters(venues)})
@@ -167,7 +166,7 @@ def _workshop_filters(sessions: list[dict]) -> dict:
 def _workshop_lists(site: dict) -> Iterator[Item]:
     upcoming = site["upcoming"]
     title = "Prochains ateliers numériques"
-    if len(upcoming) <= LIST_LIMIT:
+    if len(upcoming) <= settings.get("INCLUSION_LIST_LIMIT"):
         yield Page("ateliers/index.html", "workshops", [HOME],
                    {"title": title, "sessions": upcoming, **_workshop_filters(upcoming)})
         return
@@ -192,6 +191,7 @@ def _workshops(site: dict, cache=None) -> Iterator[Item]:
     from transforms.posters import qr_svg
 
     territory = site["territory"]
+    zone = territory["timezone"]
     base = territory.get("site_url", "")
     domain = base.split("//")[-1] or "localhost"
     stamp = datetime.fromisoformat(site["generated_at"])
@@ -200,14 +200,14 @@ def _workshops(site: dict, cache=None) -> Iterator[Item]:
     def event(session: dict) -> bytes:
         if session["slug"] not in events:
             def compute() -> bytes:
-                return event_ical(session, TIMEZONE, domain, stamp)
+                return event_ical(session, zone, domain, stamp)
             events[session["slug"]] = compute() if cache is None else cache.remember(
                 f"ics:{domain}:{session.get('modifie_le') or stamp}:{cache.value_key(session)}",
                 compute)
         return events[session["slug"]]
 
     def feed(sessions: list[dict], name: str) -> bytes:
-        return assemble([event(s) for s in sessions], name, TIMEZONE, stamp.year)
+        return assemble([event(s) for s in sessions], name, zone, stamp.year)
 
     crumb = ("Ateliers", "/ateliers/")
     for session in site["upcoming"]:

@@ -13,7 +13,6 @@ downloads write it, so both carry the same numbers.
 from __future__ import annotations
 
 import copy
-import os
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,9 +52,9 @@ class Target:
 
 def load_results_config(path: Path | None = None) -> tuple[int, list[Target]]:
     """The ``[results]`` section of territory.toml: suppression threshold and targets."""
-    from pipeline.config import DEFAULT_TERRITORY_FILE
+    from pipeline import settings
 
-    path = path or Path(os.environ.get("INCLUSION_TERRITORY", DEFAULT_TERRITORY_FILE))
+    path = path or settings.get("INCLUSION_TERRITORY")
     raw = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("results", {})
     targets = [Target(id=t["id"], programme=t["programme"], indicator=t["indicator"],
                       value=float(t["value"]), start=str(t["start"]), end=str(t["end"]),

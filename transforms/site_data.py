@@ -135,7 +135,7 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
                       "site_title": territory.site_title,
                       "contact_email": territory.contact_email,
                       "contact_phone": territory.contact_phone,
-                      "site_url": territory.site_url},
+                      "site_url": territory.site_url, "timezone": territory.timezone},
         "generated_at": now.isoformat(timespec="minutes"),
         "today": now.date().isoformat(),
         "current_year": now.year,

@@ -1,0 +1,156 @@
+"""Every ``INCLUSION_*`` environment setting in one table, read when asked, never at import.
+
+``get(name)`` reads the environment at each call, so a test that sets a variable sees it at once.
+``python -m pipeline.settings --markdown`` prints the table for ``docs/settings.md``
+(``make settings-doc``); a test fails when that file is stale or a name used in the code is
+missing here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: str  # "str", "int", "float", "path" (a default is relative to the repository), "flag"
+    default: str | None  # as it would be written in the environment; None: unset
+    meaning: str
+    used_by: str
+
+    def parse(self, raw: str) -> Any:
+        if self.type == "int":
+            return int(raw)
+        if self.type == "float":
+            return float(raw)
+        if self.type == "path":
+            return Path(raw)
+        if self.type == "flag":
+            return raw == "1"
+        return raw
+
+    def value(self) -> Any:
+        raw = os.environ.get(self.name)
+        if raw is not None:
+            return self.parse(raw)
+        if self.default is None:
+            return False if self.type == "flag" else None
+        return REPO_ROOT / self.default if self.type == "path" else self.parse(self.default)
+
+
+_S = Setting
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    _S("INCLUSION_DATA", "path", "data",
+       "Folder holding all runtime state (inboxes, archive, warehouse, Airflow home, site builds).",
+       "pipeline.config, Makefile, bench"),
+    _S("INCLUSION_TERRITORY", "path", "territory.toml",
+       "The territory file (communes, partners, time zone, results targets).",
+       "pipeline.config, transforms.results"),
+    _S("INCLUSION_WAREHOUSE_URL", "str", None,
+       "SQLAlchemy URL of the warehouse, instead of the SQLite file in the data folder.",
+       "pipeline.config"),
+    _S("INCLUSION_SETTLE_SECONDS", "float", "30",
+       "A file modified less than this many seconds ago is not picked up yet (still uploading).",
+       "pipeline.inbox"),
+    _S("INCLUSION_BATCH_MB", "float", "48",
+       "Largest total size of the files processed together in one Airflow task.",
+       "pipeline.inbox"),
+    _S("INCLUSION_BATCH_FILES", "int", "120",
+       "Largest number of files processed together in one Airflow task.",
+       "pipeline.inbox"),
+    _S("INCLUSION_MAX_CSV_MB", "float", "300",
+       "Larger CSV files are refused, with a report giving the limit.",
+       "pipeline.ingest"),
+    _S("INCLUSION_MAX_XLSX_MB", "float", "50",
+       "Larger XLSX files are refused, with a report giving the limit.",
+       "pipeline.ingest"),
+    _S("INCLUSION_MAX_JSON_MB", "float", "100",
+       "Larger JSON files are refused with a report asking the partner to split them.",
+       "pipeline.json_reading"),
+    _S("INCLUSION_CHUNK_ROWS", "int", "50000",
+       "Rows read and validated at a time; larger files are read chunk by chunk (at least 1).",
+       "pipeline.reading"),
+    _S("INCLUSION_MAX_FAILURES", "int", "2",
+       "At this many unexpected failures of the same file, it is quarantined and stewards alerted.",
+       "pipeline.safety_net"),
+    _S("INCLUSION_PULL_TIMEOUT", "float", "30",
+       "Network timeout in seconds when fetching a partner file from a web address.",
+       "pipeline.sources"),
+    _S("INCLUSION_PULL_MAX_MB", "float", "200",
+       "Larger files fetched from a web address are refused.",
+       "pipeline.sources"),
+    _S("INCLUSION_MAX_PAGE_DROP", "float", "0.3",
+       "A new site build losing more than this share of the live site's pages is not published.",
+       "pipeline.publish"),
+    _S("INCLUSION_ALLOW_PAGE_DROP", "flag", None,
+       "Set to 1 to publish a build despite a large page drop (e.g. after removing a partner).",
+       "pipeline.publish"),
+    _S("INCLUSION_LIST_LIMIT", "int", "400",
+       "Above this many venues or upcoming workshops, lists are split into one page per commune.",
+       "transforms.page_plan"),
+    _S("INCLUSION_SMTP_HOST", "str", None,
+       "Mail server for steward alerts; alerts are only written to files when unset.",
+       "pipeline.alerts"),
+    _S("INCLUSION_SMTP_PORT", "int", "25",
+       "Port of the mail server for steward alerts.",
+       "pipeline.alerts"),
+    _S("INCLUSION_SMTP_FROM", "str", "airflow@localhost",
+       "Sender address of steward alert e-mails.",
+       "pipeline.alerts"),
+    _S("INCLUSION_SMTP_TO", "str", None,
+       "Recipients of steward alert e-mails (the To header); no e-mail when unset.",
+       "pipeline.alerts"),
+    _S("INCLUSION_STAGE_LOG", "str", None,
+       "File receiving one JSON line per timed stage (seconds, peak memory), for benchmarks.",
+       "pipeline.stages, bench"),
+    _S("INCLUSION_FAULT_PAUSE", "str", None,
+       "Tests only: name of the fault point where the process pauses to be killed.",
+       "pipeline.faults, tests/test_crash.py"),
+    _S("INCLUSION_FAULT_MARKER", "path", None,
+       "Tests only: file receiving the process id when the fault point is reached.",
+       "pipeline.faults, tests/test_crash.py"),
+    _S("INCLUSION_SCREENSHOTS", "str", None,
+       "Tests only: set to docs to refresh the README's screenshots from the browser tests.",
+       "tests/test_browser.py"),
+)}
+
+# Pelican settings (pelican.conf.py, set by pipeline.publish), not environment variables.
+PELICAN_SETTINGS: dict[str, str] = {
+    "INCLUSION_SITE": "The computed site data that the data_pages plugin turns into pages.",
+    "INCLUSION_RESULTS": "The yearly results laid out by the results_pages plugin.",
+    "INCLUSION_BUILD_CACHE": "Live-build pages reused when unchanged (pipeline.build_cache).",
+}
+
+
+def get(name: str) -> Any:
+    """The setting's typed value, read from the environment now; its default when unset."""
+    return SETTINGS[name].value()
+
+
+def markdown() -> str:
+    lines = ["# Settings", "",
+             "Generated by `make settings-doc` (`python -m pipeline.settings --markdown`) from",
+             "`pipeline/settings.py`; do not edit by hand. Every setting is an environment",
+             "variable read when used, never at import. Path defaults are relative to the",
+             "repository.", "",
+             "| name | type | default | meaning | used by |", "|---|---|---|---|---|"]
+    for s in SETTINGS.values():
+        default = "unset" if s.default is None else f"`{s.default}`"
+        lines.append(f"| `{s.name}` | {s.type} | {default} | {s.meaning} | {s.used_by} |")
+    lines += ["", "Pelican settings passed by `pipeline.publish` (not environment variables):", "",
+              "| name | meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {meaning} |" for name, meaning in PELICAN_SETTINGS.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit("usage: python -m pipeline.settings --markdown")
+    sys.stdout.write(markdown())
