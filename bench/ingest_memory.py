@@ -37,8 +37,8 @@ def _limits() -> tuple[float, float]:
     """CSV size limit and the workbook's unpacked limit, in MB. For a workbook the unpacked
     guard binds first: sheet XML packs about fifteen to one, so 400 MB unpacked weigh ~25 MB,
     under ``INCLUSION_MAX_XLSX_MB``."""
-    from pipeline.ingest import MAX_CSV_MB
-    from pipeline.reading import MAX_XLSX_UNPACKED_BYTES
+    from pipeline.read.reading import MAX_XLSX_UNPACKED_BYTES
+    from pipeline.receive.filing import MAX_CSV_MB
 
     return MAX_CSV_MB, MAX_XLSX_UNPACKED_BYTES / 1e6
 

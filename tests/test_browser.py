@@ -11,7 +11,6 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import REPO
 from site_fixture import build_demo_site, serve
 
@@ -186,7 +185,7 @@ SPLIT_PAGES = {  # a region-sized site: lists split by commune (forced with a li
 
 @pytest.fixture(scope="module")
 def split_url(tmp_path_factory):
-    from transforms import page_plan
+    from pages import page_plan
 
     with pytest.MonkeyPatch.context() as patch:
         data_dir = tmp_path_factory.mktemp("browser-split") / "data"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from pipeline import ledger, warehouse
-from pipeline.inbox import plan_batches, report_refusals, scan_inboxes
 from pipeline.ingest import process_file, process_files
+from pipeline.load import ledger, warehouse
+from pipeline.receive.inbox import plan_batches, report_refusals, scan_inboxes
 
 CORPUS = Path(__file__).parent / "corpus"
 # One file per theme (cases.toml, cases_*.toml), so that themes grow without touching each other.
@@ -93,7 +93,7 @@ def test_the_whole_corpus_dropped_at_once_gets_the_same_reports_in_batches(
         preloaded: Path, monkeypatch: pytest.MonkeyPatch):
     """Files are validated in batches (one GX run per dataset): each file still gets its own
     verdict and report, with its own lines, however the batch mixes partners and datasets."""
-    monkeypatch.setattr("pipeline.inbox.BATCH_FILES", 8)  # several batches per dataset
+    monkeypatch.setattr("pipeline.receive.inbox.BATCH_FILES", 8)  # several batches per dataset
     for case in CASES:
         drop(preloaded, case["partner"], case["file"], (CORPUS / case["file"]).read_bytes())
     batches = plan_batches(scan_inboxes())
@@ -166,7 +166,7 @@ def test_corrupt_xlsx_and_zip_bomb_are_refused(corpus_env):
 
 
 def test_oversize_file_is_refused(corpus_env, monkeypatch):
-    monkeypatch.setattr("pipeline.ingest.MAX_CSV_MB", 0.001)
+    monkeypatch.setattr("pipeline.receive.filing.MAX_CSV_MB", 0.001)
     _, report = ingest(corpus_env, "ville-palaiseau", "ateliers.csv",
                        f"{WORKSHOP_HEADER}\n{WORKSHOP_ROW}\n".encode() * 30)
     assert "Le fichier est trop gros" in report
@@ -262,7 +262,7 @@ def test_partner_mapping_reads_its_own_layout_and_names_what_it_does_not_cover(d
     """ville-orsay (territory.toml) exports its own headers, labels, dates and daily hours."""
     from datetime import date
 
-    from pipeline.samples import _orsay_export
+    from demo.samples import _orsay_export
 
     payload = _orsay_export(date(2026, 11, 25)).decode("cp1252")
     outcome, report = ingest(data_dir, "ville-orsay", "guichets.csv", payload.encode("cp1252"))
