@@ -11,6 +11,7 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
+
 from conftest import REPO
 from site_fixture import build_demo_site, serve
 

@@ -1,5 +1,6 @@
 """Pelican plugin: yearly results pages, methodology and open data, from ``INCLUSION_RESULTS``
-(computed by ``transforms.results.build_results``; the catalogue drives every label).
+(computed by ``transforms.results.build_results``, worded by ``pages.results_view.present``;
+the catalogue drives every label).
 
 Pages (planned in ``pages.page_plan.results_plan``):
 - ``resultats/``                       index of years, targets, sources and freshness
