@@ -53,7 +53,7 @@ pipeline: install
 	@rm -rf "$(INCLUSION_DATA)"
 	@mkdir -p "$(INCLUSION_DATA)"
 	@echo "==> Dépôt des fichiers d'exemple des partenaires dans $(INCLUSION_DATA)/inbox"
-	@$(PYTHON) -m pipeline.samples --inbox "$(INCLUSION_DATA)/inbox"
+	@$(PYTHON) -m demo.samples --inbox "$(INCLUSION_DATA)/inbox"
 	@echo "==> Base de métadonnées Airflow (SQLite, $(AIRFLOW_HOME))"
 	@$(VENV)/bin/airflow db migrate > "$(INCLUSION_DATA)/airflow-migrate.log" 2>&1
 	@echo "==> Airflow : DAG reception_fichiers (registre, Great Expectations, entrepôt, rapports)"
@@ -79,7 +79,7 @@ bench: install
 	@$(PYTHON) -m bench.national --scale $(SCALE)
 
 expectations: install
-	@$(PYTHON) -m pipeline.suites
+	@$(PYTHON) -m pipeline.check.suites
 
 # docs/settings.md from the table in pipeline/settings.py (a test fails when it is stale).
 settings-doc: install

@@ -1,6 +1,6 @@
 """Pelican settings for the public site.
 
-The build is driven by ``pipeline.publish``, which overrides ``OUTPUT_PATH`` (a fresh folder per
+The build is driven by ``publish.site``, which overrides ``OUTPUT_PATH`` (a fresh folder per
 build) and passes the computed site data as ``INCLUSION_SITE``; the ``data_pages`` plugin turns
 that data into pages. Hand-written pages live in ``site/content/pages`` as Markdown.
 """
@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # so that ``transforms`` imports when pelican runs from elsewhere
+sys.path.insert(0, str(HERE))  # so that ``pages`` imports when pelican runs from elsewhere
 
-from transforms import formatting  # noqa: E402
+from pages import formatting  # noqa: E402
 
 SITENAME = "Numérique pour tous"
 SITEURL = ""
@@ -69,7 +69,7 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
-# Filled by pipeline.publish for each build.
+# Filled by publish.site for each build.
 INCLUSION_SITE = None
-# Filled by pipeline.publish: yearly results, methodology and open data (transforms.results).
+# Filled by publish.site: yearly results, methodology and open data (transforms.results).
 INCLUSION_RESULTS = None

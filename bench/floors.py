@@ -3,7 +3,7 @@ noisy machine:
 
 - Great Expectations vs the same suite rules written in plain pandas (the same failing cells
   are required of both, so the floor cannot cheat);
-- the whole-site Pelican build vs rendering the same plan (``transforms.page_plan``) with plain
+- the whole-site Pelican build vs rendering the same plan (``pages.page_plan``) with plain
   Jinja2 and the same templates: the floor for a Python generator;
 - for the venue pages, Hugo (Debian package ``hugo``) vs plain Jinja2, when Hugo is installed.
 """
@@ -20,6 +20,7 @@ import pandas as pd
 
 from pipeline.config import REPO_ROOT
 
+
 def _n(value: float) -> str:
     return f"{value:,.0f}".replace(",", "\u202f")
 
@@ -34,9 +35,9 @@ def _resolve(value: object, parameters: dict) -> object:
 
 def pandas_findings(frame: pd.DataFrame, suite: dict, parameters: dict) -> set[tuple]:
     """The (rule, column, file, line) cells the suite's expectations flag on a batch frame
-    (``pipeline.validation.batch_frame``), in plain pandas."""
-    from pipeline.suites import FILE_COLUMN
-    from pipeline.validation import LINE_COLUMN
+    (``pipeline.check.validation.batch_frame``), in plain pandas."""
+    from pipeline.check.suites import FILE_COLUMN
+    from pipeline.check.validation import LINE_COLUMN
 
     found: set[tuple] = set()
     for expectation in suite["expectations"]:
@@ -87,15 +88,15 @@ def pandas_findings(frame: pd.DataFrame, suite: dict, parameters: dict) -> set[t
 
 def plain_pandas_batch(dataset: str, submissions: list) -> set[tuple]:
     """The floor: the same batch frame, the same rules, in plain pandas."""
-    from pipeline.suites import load_suite
-    from pipeline.validation import batch_frame, suite_parameters
+    from pipeline.check.suites import load_suite
+    from pipeline.check.validation import batch_frame, suite_parameters
 
     return pandas_findings(batch_frame(dataset, submissions), load_suite(dataset),
                            suite_parameters(submissions))
 
 
 def gx_batch(dataset: str, submissions: list) -> set[tuple]:
-    from pipeline.validation import run_suite_on_batch
+    from pipeline.check.validation import run_suite_on_batch
 
     return {(p.rule, p.column, number, p.line)
             for number, problems in enumerate(run_suite_on_batch(dataset, submissions))
@@ -104,8 +105,8 @@ def gx_batch(dataset: str, submissions: list) -> set[tuple]:
 
 def _first_batches(data: Path, territory) -> dict[str, list[tuple[Path, object]]]:
     """Each dataset's first batch of accepted files, as the pipeline plans batches."""
-    from pipeline.inbox import Candidate, plan_batches
-    from pipeline.ingest import detect_dataset
+    from pipeline.receive.filing import detect_dataset
+    from pipeline.receive.inbox import Candidate, plan_batches
 
     archived = [Candidate(partner.id, str(path), path.stat().st_size)
                 for partner in territory.partners
@@ -120,10 +121,10 @@ def _first_batches(data: Path, territory) -> dict[str, list[tuple[Path, object]]
 
 
 def validation_ratio(data: Path) -> dict:
+    from pipeline.check.validation import Submission, _validation_definition
     from pipeline.config import load_territory
-    from pipeline.contracts import CONTRACTS
-    from pipeline.reading import normalize_header, read_partner_file
-    from pipeline.validation import Submission, _validation_definition
+    from pipeline.contracts.datasets import CONTRACTS
+    from pipeline.read.reading import normalize_header, read_partner_file
 
     territory = load_territory()
     by_name = {normalize_header(c.name): c.insee for c in territory.communes}
@@ -170,8 +171,8 @@ def _jinja_environment():
 def render_with_jinja(site_data: dict, results: dict, output: Path,
                       only_template: str | None = None) -> int:
     """The same plan as the Pelican plugins, rendered with plain Jinja2; returns pages."""
-    from transforms.page_plan import (Page, asset_urls, fingerprinted_assets, results_plan,
-                                      site_plan, sitemap, write_file)
+    from pages.page_plan import (Page, asset_urls, fingerprinted_assets, results_plan, site_plan,
+                                 sitemap, write_file)
 
     env = _jinja_environment()
     assets = fingerprinted_assets(REPO_ROOT / "site" / "theme")
@@ -201,17 +202,18 @@ def site_ratios(folder: Path) -> dict:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from pipeline import warehouse
+    from pages.results_view import present
+    from pages.site_data import build_site_data
     from pipeline.config import load_territory
-    from pipeline.publish import RESULTS_KEY, render_site
+    from pipeline.load import warehouse
+    from publish.site import RESULTS_KEY, render_site
     from transforms.results import build_results
-    from transforms.site_data import build_site_data
 
     territory = load_territory()
     now = datetime.now(ZoneInfo(territory.timezone))
     with warehouse.snapshot():
         site_data = build_site_data(territory, now)
-        results = build_results(territory, now)
+        results = present(build_results(territory, now), territory.name)
     out = {}
     timings = {}
     for name, build in (

@@ -38,7 +38,7 @@ def _limits() -> tuple[float, float]:
     guard binds first: sheet XML packs about fifteen to one, so 400 MB unpacked weigh ~25 MB,
     under ``INCLUSION_MAX_XLSX_MB``."""
     from pipeline import settings
-    from pipeline.reading import MAX_XLSX_UNPACKED_BYTES
+    from pipeline.read.reading import MAX_XLSX_UNPACKED_BYTES
 
     return settings.get("INCLUSION_MAX_CSV_MB"), MAX_XLSX_UNPACKED_BYTES / 1e6
 

@@ -3,7 +3,7 @@
     make bench                     # or: .venv/bin/python -m bench.national [--scale 0.1]
 
 1. Writes, from a fixed seed, 30,000 venues, ~300,000 workshop sessions, 2,000,000 passes and
-   100,000 bin pickups (plus their sorting) in ~500 partner files (``bench.national_data``).
+   100,000 bin pickups (plus their sorting) in ~500 partner files (``demo.national_data``).
 2. Runs ``airflow dags test`` for ``reception_fichiers`` then ``publication_site`` on them, with
    a fresh Airflow metadata database, and reads the per-stage figures the pipeline logs
    (``pipeline.stages``): read, validate, load, indicators, site build, publish.
@@ -98,7 +98,7 @@ def summarise_stages(records: list[dict]) -> list[dict]:
 
 
 def _ledger_summary() -> dict[str, int]:
-    from pipeline import ledger
+    from pipeline.load import ledger
 
     counts: dict[str, int] = {}
     for entry in ledger.entries():
@@ -188,7 +188,7 @@ def run(scale_factor: float, folder: Path, ratios: bool) -> dict:
 
 
 def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
-    from bench.national_data import NationalWriter, Scale
+    from demo.national_data import NationalWriter, Scale
 
     data, logs = folder / "data", folder / "logs"
     logs.mkdir()

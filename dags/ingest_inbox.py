@@ -42,7 +42,7 @@ def reception_fichiers():
     def recuperer_sources() -> list[dict]:
         from dataclasses import asdict
 
-        from pipeline.sources import pull_sources
+        from pipeline.receive.sources import pull_sources
 
         return [asdict(result) for result in pull_sources()]
 
@@ -51,7 +51,7 @@ def reception_fichiers():
                  "en lots. Les lieux et les relèves de collecte passent en premier : d'autres "
                  "fichiers y font référence.")
     def lister_fichiers() -> dict[str, list[dict]]:
-        from pipeline.inbox import plan_batches, report_refusals, scan_inboxes, split_waves
+        from pipeline.receive.inbox import plan_batches, report_refusals, scan_inboxes, split_waves
 
         refusals: list = []
         candidates = scan_inboxes(refusals=refusals)

@@ -40,7 +40,7 @@ def publication_site():
         from zoneinfo import ZoneInfo
 
         from pipeline.config import load_territory
-        from pipeline.publish import publish
+        from publish.site import publish
 
         territory = load_territory()
         # The run's own time, not the wall clock: a re-run rebuilds the same site.
@@ -52,7 +52,7 @@ def publication_site():
                  "chaque jeu de données) dans le dossier de données, lisibles hors ligne, une "
                  "fois le site publié. Un échec ici ne touche pas le site public.")
     def documenter_controles() -> str:
-        from pipeline.datadocs import build_data_docs
+        from pipeline.check.datadocs import build_data_docs
 
         return str(build_data_docs())
 

@@ -1,7 +1,6 @@
-"""Plain-Python core of the pipeline, in flow order:
+"""Ingestion, in flow order: receive -> read -> check -> load -> report; ``ingest`` chains them.
 
-inbox (scan partner folders) -> ledger (every file, once) -> reading (any encoding/format)
--> validation (Great Expectations suites from the contracts) -> warehouse (accepted rows)
--> reports (French, back to the partner). Indicators live in ``transforms``; the site in ``site``.
-DAG files in ``dags/`` only wire these functions together.
+``contracts`` holds the shared facts; ``config``, ``stages``, ``faults`` and ``files`` serve every
+step; ``cli`` and ``runstate`` are steward tools. Indicators live in ``transforms``, pages in
+``pages``, publication in ``publish``; DAG files in ``dags/`` only wire these functions together.
 """

@@ -32,15 +32,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import warehouse
-from pipeline.contracts import Contract
-from pipeline.crosschecks import run_cross_checks
-from pipeline.mapping import Mapping, MappingNote, apply_mapping
-from pipeline.privacy import personal_values
-from pipeline.reading import (CellChunk, CellSource, ReadingProblem, ReadResult,
-                              read_cells_into_contract)
-from pipeline.validation import (LINE_COLUMN, MAX_DETAILS_PER_RULE, Problem, file_problems,
-                                 quote_as_written, rule_order, uniqueness_rule, validate_chunk)
+from pipeline.check.crosschecks import run_cross_checks
+from pipeline.check.validation import (LINE_COLUMN, MAX_DETAILS_PER_RULE, Problem, file_problems,
+                                       quote_as_written, rule_order, uniqueness_rule,
+                                       validate_chunk)
+from pipeline.contracts.model import Contract
+from pipeline.contracts.partner_mapping import Mapping
+from pipeline.load import warehouse
+from pipeline.read.mapping import MappingNote, apply_mapping
+from pipeline.read.privacy import personal_values
+from pipeline.read.reading import (CellChunk, CellSource, ReadingProblem, ReadResult,
+                                   read_cells_into_contract)
 
 # Where each kind of problem comes in a report, as in the one-piece path.
 NOTES, READING, FILE, SUITE, CROSS, PERSONAL = range(6)

@@ -14,8 +14,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline import settings
-from pipeline.contracts import CONTRACTS
-from pipeline.mapping import Mapping, MappingError
+from pipeline.contracts.datasets import CONTRACTS
+from pipeline.contracts.partner_mapping import Mapping, MappingError
 
 REPO_ROOT = settings.REPO_ROOT
 DEFAULT_TERRITORY_FILE = REPO_ROOT / "territory.toml"
@@ -27,7 +27,7 @@ class Commune:
     insee: str
     name: str
     # Postal codes and earlier names (before a merger or renaming), to place rows that give a
-    # postal code and a commune name but no INSEE code (pipeline.places).
+    # postal code and a commune name but no INSEE code (pipeline.read.places).
     postal_codes: tuple[str, ...] = ()
     former_names: tuple[str, ...] = ()
 
@@ -39,7 +39,7 @@ class Partner:
     inbox: str
     communes: tuple[str, ...]
     datasets: tuple[str, ...]
-    # How to read this partner's own export layout (see pipeline.mapping), if it has one.
+    # How to read this partner's own export layout (see pipeline.read.mapping), if it has one.
     mapping: Mapping | None = None
     # Where the partner publishes its export, if it is pulled rather than dropped.
     source_url: str | None = None
@@ -243,7 +243,7 @@ class DataPaths:
 
     @property
     def site_current(self) -> Path:
-        """Symlink to the build residents see; swapped atomically by ``pipeline.publish``."""
+        """Symlink to the build residents see; swapped atomically by ``publish.site``."""
         return self.site_root / "current"
 
 

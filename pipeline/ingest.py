@@ -9,17 +9,16 @@ Safe to run twice on the same files and safe to kill at any point:
 - the file is moved out of the inbox only after that commit, and a file whose fingerprint is
   already in the ledger is simply filed away again, with its stored report.
 
-A file still being written (``pipeline.filestate``: held open for writing, or its size, time or
-inode changed between the fingerprint, the commit and the move) is left in its inbox with
+A file still being written (``pipeline.receive.filestate``: held open for writing, or its size,
+time or inode changed between the fingerprint, the commit and the move) is left in its inbox with
 nothing committed: the next scan takes the complete file. A file that hits an unexpected error
 stays in its inbox for the task's retry; after repeated failures of the same bytes it is
-quarantined with a report (``pipeline.safety_net``). Names written into the archive, the
-quarantine and beside the file fit the file system's limit (``pipeline.inbox.fit_name``).
+quarantined with a report (``pipeline.receive.safety_net``). Names written into the archive, the
+quarantine and beside the file fit the file system's limit (``pipeline.files.fit_name``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from collections.abc import Iterator
@@ -31,27 +30,31 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipeline import ledger, safety_net, settings, warehouse, withdrawals
+from pipeline.check.crosschecks import run_cross_checks
+from pipeline.check.validation import Problem, quote_as_written, validate_many
 from pipeline.chunks import LargeFile, first_look, mapped
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
-from pipeline.contracts import CONTRACTS, Contract, contract_for
-from pipeline.crosschecks import run_cross_checks
+from pipeline.contracts.datasets import CONTRACTS, contract_for
+from pipeline.contracts.model import Contract
 from pipeline.faults import fault_point
-from pipeline.filestate import (FileSignature, StillBeingWritten, ensure_unchanged,
-                                paths_open_for_writing, signature_of, unchanged)
-from pipeline.inbox import stored_name
-from pipeline.mapping import MappingNote
-from pipeline.places import place_rows
-from pipeline.privacy import personal_headers, personal_values
-from pipeline.reading import (ReadResult, UnreadableFile, map_headers, normalize_header,
-                              open_cells, read_cells_into_contract)
-from pipeline.reports import render_report, report_path, write_atomically
+from pipeline.files import _file_away, sha256_of, write_atomically
+from pipeline.load import ledger, warehouse
+from pipeline.read.mapping import MappingNote
+from pipeline.read.places import place_rows
+from pipeline.read.privacy import personal_headers, personal_values
+from pipeline.read.reading import (ReadResult, map_headers, normalize_header, open_cells,
+                                   read_cells_into_contract)
+from pipeline.read.unreadable import UnreadableFile
+from pipeline.receive import safety_net, withdrawals
+from pipeline.receive.filestate import (FileSignature, StillBeingWritten, ensure_unchanged,
+                                        paths_open_for_writing, signature_of)
+from pipeline.receive.filing import (SPLIT_ADVICE, Outcome, _finish, _not_allowed, _stored_path,
+                                     detect_dataset, oversize_reason)
+from pipeline.report.reports import render_report, report_path
 from pipeline.stages import stage
-from pipeline.validation import Problem, quote_as_written, validate_many
 
 log = logging.getLogger(__name__)
 
-SPLIT_ADVICE = "Découpez le fichier en plusieurs fichiers plus petits (par année, par exemple)."
 ASK_STEWARD = ("Vérifiez que vous avez déposé le bon fichier ; sinon, contactez l'équipe de "
                "l'agglomération pour faire évoluer votre convention.")
 RETRY = "Déposez à nouveau le fichier une fois corrigé."
@@ -62,62 +65,8 @@ PRIVACY_ADVICE = ("N'envoyez que des nombres et des contacts publics : retirez l
                   "à nouveau le fichier.")
 
 
-def oversize_reason(path: Path) -> str | None:
-    size_mb = path.stat().st_size / 1_000_000
-    is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
-    limit = settings.get("INCLUSION_MAX_XLSX_MB" if is_xlsx else "INCLUSION_MAX_CSV_MB")
-    if size_mb > limit:
-        return (f"Le fichier est trop gros ({size_mb:.0f} Mo ; au plus {limit:.0f} Mo pour un "
-                f"fichier {'Excel' if is_xlsx else 'CSV'}).")
-    return None
-
-
 class FileGone(Exception):
     """The file was listed but is no longer there when its turn comes: nothing to do."""
-
-
-@dataclass
-class Outcome:
-    partner: str
-    file: str
-    sha256: str
-    dataset: str
-    status: str
-    rows_loaded: int
-    errors: int
-    warnings: int
-    duplicate: bool
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def detect_dataset(partner: Partner, path: Path) -> tuple[str | None, str | None]:
-    """The dataset a file holds, from its name or the partner's only dataset; or a French
-    reason why it cannot be accepted (a dataset the partner may not send)."""
-    tokens = set(normalize_header(path.stem).split("_"))
-    named = [d for d, c in CONTRACTS.items() if tokens & set(c.file_words)]
-    if len(named) == 1:
-        if named[0] in partner.datasets:
-            return named[0], None
-        if len(partner.datasets) != 1:
-            return None, _not_allowed(named[0])
-    if len(partner.datasets) == 1:
-        return partner.datasets[0], None
-    return None, None
-
-
-def _not_allowed(dataset: str) -> str:
-    return (f"Ce fichier contient des données « {CONTRACTS[dataset].title} », que votre "
-            "convention ne prévoit pas que vous envoyiez.")
 
 
 def dataset_from_headers(headers: list[str], allowed: tuple[str, ...]) -> tuple[str | None, int]:
@@ -237,7 +186,7 @@ def _read(path: Path, partner: Partner, territory: Territory, dataset: str | Non
             + ", ".join(f"« {h} »" for h in personal) + ". Il a été refusé et mis à l'écart.",
             PRIVACY_ADVICE)])
     contract = contract_for(dataset)
-    # Venues are placed by pipeline.places (names, former names and postal codes); the exact
+    # Venues are placed by pipeline.read.places (names, former names and postal codes); the exact
     # name lookup would place a row whose postal code contradicts its name.
     communes = ({} if contract.commune_name_column else
                 {normalize_header(c.name): c.insee for c in territory.communes})
@@ -267,19 +216,6 @@ def _leak_problems(leaks: list[tuple[int, str, str]]) -> list[Problem]:
 def _note_problems(notes: list[MappingNote]) -> list[Problem]:
     return [Problem(n.line, n.column, n.value, n.message, MAPPING_ADVICE, "avertissement")
             for n in notes]
-
-
-def _stored_path(paths: DataPaths, partner: Partner, sha256: str, name: str, accepted: bool) -> Path:
-    base = paths.archive if accepted else paths.quarantine
-    return base / partner.id / stored_name(sha256, name)
-
-
-def _file_away(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        source.unlink(missing_ok=True)
-    else:
-        shutil.move(source, target)
 
 
 @dataclass
@@ -437,20 +373,6 @@ def _record(item: _Pending, territory: Territory, paths: DataPaths) -> Outcome:
              entry.rows_loaded, errors)
     return Outcome(partner.id, path.name, sha256, dataset, status, entry.rows_loaded, errors,
                    warnings, duplicate=False)
-
-
-def _finish(entry: ledger.LedgerEntry, partner: Partner, path: Path, paths: DataPaths,
-            seen: FileSignature | None = None) -> None:
-    """After the commit: the report beside the file, then the file out of the inbox. Not
-    moved if it changed since it was read: a writer still at work would write on into the
-    archived copy; left in place, its complete bytes are a new file for the next scan."""
-    write_atomically(report_path(path.parent, path.name), entry.report)
-    safety_net.forget(paths, partner, entry.sha256)
-    if seen is not None and not unchanged(path, seen):
-        log.warning("%s/%s : modifié après son enregistrement, laissé dans le dossier de "
-                    "dépôt (il sera traité à nouveau)", partner.id, path.name)
-        return
-    _file_away(path, paths.root / entry.stored_path)
 
 
 def _refile_known(known: ledger.LedgerEntry, partner: Partner, path: Path, paths: DataPaths,

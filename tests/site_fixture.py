@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import REFERENCE_DAY, REFERENCE_RUN
-from pipeline.inbox import scan_inboxes
+
+from demo.samples import write_samples
 from pipeline.ingest import process_file
-from pipeline.publish import publish
-from pipeline.samples import write_samples
+from pipeline.receive.inbox import scan_inboxes
+from publish.site import publish
 
 HOSTILE_VENUE = (
     "id,pivot,nom,commune,code_postal,code_insee,adresse,latitude,longitude,telephone,"

@@ -7,15 +7,15 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from conftest import REFERENCE_DAY
 
 from bench import floors
 from bench.national import format_table, run
-from conftest import REFERENCE_DAY
+from demo.samples import write_samples
+from pipeline.check.validation import Submission
 from pipeline.config import load_territory
-from pipeline.contracts import CONTRACTS
-from pipeline.reading import normalize_header, read_partner_file
-from pipeline.samples import write_samples
-from pipeline.validation import Submission
+from pipeline.contracts.datasets import CONTRACTS
+from pipeline.read.reading import normalize_header, read_partner_file
 
 
 def _frame(data_dir: Path, partner: str, dataset: str) -> pd.DataFrame:

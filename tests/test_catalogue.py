@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from transforms import opendata
+from pages import opendata
 from transforms.catalogue import CATALOGUE, DATASETS, indicator, round_value
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
-
-from pipeline import ledger, warehouse
-from pipeline.ingest import process_file
-from pipeline.reading import open_cells
 from test_ingest_corpus import CASES, CORPUS, drop
+
+from pipeline.ingest import process_file
+from pipeline.load import ledger, warehouse
+from pipeline.read.reading import open_cells
 
 PASS_HEADER = ("numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
                "date_utilisation;lieu_utilisation")

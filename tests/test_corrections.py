@@ -1,7 +1,7 @@
 """Corrections, withdrawals and the rules that span files of different partners or times
 (issue 13), through the inbox like partners use it: a pass redeemed again, sorting received
-before its pickup, withdrawal files (pipeline/withdrawals.py), and a property: whatever sequence
-of files arrives, the warehouse's current rows are the last accepted version of each key,
+before its pickup, withdrawal files (pipeline/receive/withdrawals.py), and a property: whatever
+sequence of files arrives, the warehouse's current rows are the last accepted version of each key,
 minus the withdrawn ones."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-from pipeline import ledger, warehouse
-from pipeline.ingest import process_file
 from test_ingest_corpus import CORPUS, WORKSHOP_HEADER, WORKSHOP_ROW, drop
+
+from pipeline.ingest import process_file
+from pipeline.load import ledger, warehouse
 
 PASS_HEADER = ("numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
                "date_utilisation;lieu_utilisation")
@@ -211,8 +211,8 @@ def test_a_withdrawal_is_all_or_nothing_with_its_ledger_row(inbox: Inbox, monkey
 
 def test_a_steward_withdraws_a_venue_through_the_partners_inbox(inbox: Inbox, capsys):
     from pipeline.cli import main
-    from pipeline.inbox import plan_batches, scan_inboxes
     from pipeline.ingest import process_files
+    from pipeline.receive.inbox import plan_batches, scan_inboxes
     from transforms.memo import dataset_versions
 
     inbox.send("agglo-lieux", "lieux.csv", (

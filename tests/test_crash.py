@@ -12,20 +12,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE_DAY, REFERENCE_RUN, REPO
-from pipeline import ledger, warehouse
-from pipeline.samples import write_samples
+
+from demo.samples import write_samples
+from pipeline.load import ledger, warehouse
 
 pytestmark = pytest.mark.slow
 # As the DAG does it: the files in batches, each batch validated at once, then loaded file by
 # file (a kill lands between two files' commits of one batch).
-INGEST_ALL = ("from pipeline.inbox import plan_batches, scan_inboxes\n"
+INGEST_ALL = ("from pipeline.receive.inbox import plan_batches, scan_inboxes\n"
               "from pipeline.ingest import process_files\n"
               "for batch in plan_batches(scan_inboxes()):\n"
               "    process_files([(c['partner'], c['path']) for c in batch['fichiers']])\n")
 PUBLISH = (f"from datetime import datetime\nfrom zoneinfo import ZoneInfo\n"
-           f"from pipeline.publish import publish\n"
+           f"from publish.site import publish\n"
            f"publish(datetime.fromisoformat('{REFERENCE_RUN.isoformat()}'))\n")
 
 

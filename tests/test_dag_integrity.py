@@ -6,13 +6,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 from pipeline.config import DEFAULT_TERRITORY_FILE, load_territory
 
 DAG_FILES = sorted(p for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
 HEAVY_MODULES = ("pandas", "great_expectations", "pelican", "openpyxl", "babel",
-                 "pipeline.validation", "pipeline.warehouse", "transforms")
+                 "pipeline.check.validation", "pipeline.load.warehouse", "transforms")
 
 
 def test_dagbag_has_no_import_errors(dagbag):

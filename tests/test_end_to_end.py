@@ -12,11 +12,11 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE_DAY, REFERENCE_RUN
 from openpyxl import load_workbook
 
-from conftest import REFERENCE_DAY, REFERENCE_RUN
-from pipeline import ledger, warehouse
-from pipeline.samples import write_samples
+from demo.samples import write_samples
+from pipeline.load import ledger, warehouse
 
 pytestmark = pytest.mark.slow
 _run_offsets = count()

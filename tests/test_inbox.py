@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ledger, warehouse
-from pipeline.inbox import plan_batches, report_refusals, scan_inboxes
 from pipeline.ingest import BatchIncomplete, process_files
+from pipeline.load import ledger, warehouse
+from pipeline.receive.inbox import plan_batches, report_refusals, scan_inboxes
 
 CORPUS = Path(__file__).parent / "corpus"
 PARTNER = "ville-palaiseau"
@@ -328,6 +328,7 @@ def test_a_file_that_keeps_crashing_ends_in_quarantine_with_a_report_and_an_aler
 def test_a_file_that_crashes_after_its_commit_keeps_its_verdict_in_quarantine(
         env: Path, monkeypatch):
     from pipeline import ingest
+    from pipeline.receive import filing
 
     path = inbox(env) / "ateliers.csv"
     path.write_text(SESSIONS, encoding="utf-8")
@@ -336,6 +337,7 @@ def test_a_file_that_crashes_after_its_commit_keeps_its_verdict_in_quarantine(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ingest, "report_path", broken_report_path)
+    monkeypatch.setattr(filing, "report_path", broken_report_path)  # the report after a commit
     for _ in range(2):
         _, failures = run_like_the_dag()
         assert failures

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.inbox import (NAME_MAX_BYTES, fit_name, is_ignored_name, plan_batches,
-                            report_name, report_refusals, scan_inboxes, stored_name)
+from demo.samples import write_samples
+from pipeline.files import NAME_MAX_BYTES, fit_name, report_name, stored_name
 from pipeline.ingest import BatchIncomplete, process_files
-from pipeline.reports import report_path
-from pipeline.samples import write_samples
+from pipeline.receive.inbox import is_ignored_name, plan_batches, report_refusals, scan_inboxes
+from pipeline.report.reports import report_path
 
 TRIES = 3  # the task's first try and its two retries
 

@@ -4,9 +4,9 @@ checked by hand in test_results.py)."""
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import REFERENCE_RUN
-from transforms.formatting import clock, duration, number, percent
+
+from pages.formatting import clock, duration, number, percent
 from transforms.workshops import upcoming_sessions
 
 COLUMNS = ["identifiant_seance", "commune", "date", "heure_debut", "duree_minutes", "places",

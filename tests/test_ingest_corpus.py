@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from pipeline import ledger, warehouse
-from pipeline.inbox import plan_batches, report_refusals, scan_inboxes
 from pipeline.ingest import process_file, process_files
+from pipeline.load import ledger, warehouse
+from pipeline.receive.inbox import plan_batches, report_refusals, scan_inboxes
 
 CORPUS = Path(__file__).parent / "corpus"
 # One file per theme (cases.toml, cases_*.toml), so that themes grow without touching each other.
@@ -262,7 +262,7 @@ def test_partner_mapping_reads_its_own_layout_and_names_what_it_does_not_cover(d
     """ville-orsay (territory.toml) exports its own headers, labels, dates and daily hours."""
     from datetime import date
 
-    from pipeline.samples import _orsay_export
+    from demo.samples import _orsay_export
 
     payload = _orsay_export(date(2026, 11, 25)).decode("cp1252")
     outcome, report = ingest(data_dir, "ville-orsay", "guichets.csv", payload.encode("cp1252"))

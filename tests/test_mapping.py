@@ -11,11 +11,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-
-from pipeline import ledger, warehouse
-from pipeline.config import ConfigError, load_territory
-from pipeline.places import normalise_commune
 from test_ingest_corpus import ingest
+
+from pipeline.config import ConfigError, load_territory
+from pipeline.load import ledger, warehouse
+from pipeline.read.places import normalise_commune
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -427,8 +427,8 @@ def test_the_file_date_is_the_territory_day_the_file_was_dropped(territory: Path
     ("", None),
 ])
 def test_a_week_in_french_words_is_read_only_when_every_word_is_understood(written, osm):
-    from pipeline.french_hours import read_week
-    from pipeline.hours import is_valid
+    from pipeline.read.french_hours import read_week
+    from pipeline.read.hours import is_valid
 
     assert read_week(written) == osm
     assert osm is None or is_valid(osm)
@@ -456,7 +456,7 @@ def test_a_week_column_feeds_the_hours_and_keeps_what_it_cannot_read(territory: 
 
 def test_every_option_is_documented_in_the_territory_file_header():
     from pipeline.config import COMMUNE_KEYS, PARTNER_KEYS
-    from pipeline.mapping import MAPPING_KEYS, TERM_KEYS, TRANSFORM_KEYS
+    from pipeline.contracts.partner_mapping import MAPPING_KEYS, TERM_KEYS, TRANSFORM_KEYS
 
     header = "\n".join(line for line in (REPO / "territory.toml").read_text(
         encoding="utf-8").splitlines() if line.startswith("#"))

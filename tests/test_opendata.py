@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from markupsafe import escape
-
 from site_fixture import build_demo_site
-from transforms import opendata
+
+from pages import opendata
 from transforms.catalogue import CATALOGUE
 from transforms.results import compute_results
 

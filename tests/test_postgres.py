@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE_DAY, REPO
 from sqlalchemy import create_engine, text
 
-from conftest import REFERENCE_DAY, REPO
-from pipeline.samples import write_samples
+from demo.samples import write_samples
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 pytestmark = [pytest.mark.slow,

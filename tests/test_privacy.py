@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.privacy import personal_headers
+from pipeline.read.privacy import personal_headers
 
 
 @pytest.mark.parametrize("header", [

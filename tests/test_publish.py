@@ -9,15 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE_DAY, REFERENCE_RUN, REPO
 
-from conftest import REFERENCE_RUN, REPO
-from pipeline import publish as publishing
-from pipeline.alerts import task_failure_alert
+from demo.samples import write_samples
 from pipeline.cli import main as cli
-from pipeline.inbox import scan_inboxes
 from pipeline.ingest import process_file
-from pipeline.samples import write_samples
-from conftest import REFERENCE_DAY
+from pipeline.receive.inbox import scan_inboxes
+from pipeline.report.alerts import task_failure_alert
+from publish import site as publishing
 
 
 @pytest.fixture
@@ -230,7 +229,7 @@ def test_two_plan_items_on_one_path_fail_the_build_and_leave_the_live_site_alone
         data_dir, monkeypatch):
     """Should two pages ever get one path again, the build fails instead of writing the second
     over the first, which may be a hard link into the live build."""
-    from transforms import venues
+    from pages import venues
 
     _drop_venues(data_dir, "lieux_1.csv", [("Lieu-1", "Médiathèque Aragon")])
     first = Path(publishing.publish(REFERENCE_RUN).path)
@@ -248,8 +247,8 @@ def test_no_writer_of_the_build_writes_through_a_hard_link(tmp_path, monkeypatch
     import pelican.utils
     from jinja2 import Template
 
-    from pipeline.build_cache import replace_file
-    from transforms.page_plan import File, write_file
+    from pages.page_plan import File, write_file
+    from pipeline.files import replace_file
 
     monkeypatch.syspath_prepend(str(REPO / "site" / "plugins"))  # as Pelican's plugin loader
     import data_pages
@@ -279,8 +278,8 @@ def _insert_venues(rows: list[dict], partner: str = "agglo-lieux") -> None:
     """Venue rows straight into the warehouse, as an ingest that let them through would."""
     import pandas as pd
 
-    from pipeline import warehouse
-    from pipeline.venue_contract import VENUES
+    from pipeline.contracts.venues import VENUES
+    from pipeline.load import warehouse
 
     frame = pd.DataFrame(rows).reindex(columns=VENUES.column_names)
     frame["_ligne"] = range(2, len(frame) + 2)

@@ -14,14 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
+from conftest import REFERENCE_RUN
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from conftest import REFERENCE_RUN
-from pipeline import warehouse
-from pipeline.publish import publish
-from pipeline.venue_contract import VENUES
+from pipeline.contracts.venues import VENUES
+from pipeline.load import warehouse
+from publish.site import publish
 
 # Ids chosen to collide once slugged ("lieu-1"), plus distinct ones; two real venue partners.
 IDS = ("Lieu-1", "lieu_1", "LIEU 1", "lieu-2", "3")

@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from pipeline.contracts import WORKSHOPS
-from pipeline.reading import (UnreadableFile, map_headers, normalize_header, parse_date,
-                              parse_integer, parse_time, read_partner_file)
+from pipeline.contracts.datasets import WORKSHOPS
+from pipeline.read.reading import (map_headers, normalize_header, parse_date, parse_integer,
+                                   parse_time, read_partner_file)
+from pipeline.read.unreadable import UnreadableFile
 
 HEADER = "identifiant_seance;commune;lieu;date;heure_debut;duree_minutes;thematique;public;places;inscrits;presents;statut;inscription"
 ROW = "S1;91477;Médiathèque George Sand;31/01/2026;14h30;60;Prise en main du smartphone;Seniors;10;8;7;Réalisée;Mairie, 01 00 00 00 00"
@@ -135,7 +136,7 @@ def test_any_csv_body_is_read_or_refused_in_french_never_crashes(tmp_path_factor
     """Jammed rows, stray or unclosed quotes, short rows: the file gets a report (read, or
     UnreadableFile with its French reason), never an unexpected error that would leave it in
     the inbox and fail the task at every scan."""
-    from pipeline.reading import read_cells, read_cells_into_contract
+    from pipeline.read.reading import read_cells, read_cells_into_contract
 
     path = tmp_path_factory.mktemp("corps") / "ateliers.csv"
     path.write_bytes(f"{HEADER}\n{body}".encode())

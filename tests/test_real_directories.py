@@ -11,10 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-from pipeline import ledger, warehouse
-from pipeline.hours import is_valid
 from test_ingest_corpus import drop
+
+from pipeline.load import ledger, warehouse
+from pipeline.read.hours import is_valid
 
 CORPUS = Path(__file__).parent / "corpus"
 # partner, file, venues in the file (counted by the test from the file itself too)
@@ -113,7 +113,8 @@ def test_etapes_numeriques_minimal_layout(real_env):
 
 def test_the_angers_directory_is_published_one_page_per_venue(real_env):
     from conftest import REFERENCE_RUN
-    from pipeline.publish import publish
+
+    from publish.site import publish
 
     outcome, report = _ingest(real_env, "ville-angers", "angers.json")
     assert outcome.rows_loaded == 63, report

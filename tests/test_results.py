@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE_RUN
-from pipeline import warehouse
-from pipeline.contracts import WORKSHOPS
+
+from pages.results_view import add_texts
+from pipeline.contracts.datasets import WORKSHOPS
+from pipeline.load import warehouse
 from transforms.results import Target, compute_results
 from transforms.suppression import suppress
 
@@ -98,8 +99,9 @@ def _load_workshops() -> pd.DataFrame:
 def results(data_dir):
     frames = {"ateliers": _load_workshops(), "pass": passes(), "collecte": PICKUPS,
               "tri": SORTING, "lieux": VENUES}
-    return compute_results(frames, COMMUNES, REFERENCE_RUN, threshold=5, targets=TARGETS,
-                           source_list={}, venues_covered=set(COMMUNES))
+    return add_texts(compute_results(frames, COMMUNES, REFERENCE_RUN, threshold=5,
+                                     targets=TARGETS, source_list={},
+                                     venues_covered=set(COMMUNES)))
 
 
 def section(results, year, dataset):
@@ -232,9 +234,10 @@ def test_future_years_are_not_results():
 
 def _sample_warehouse(data_dir: Path) -> None:
     from conftest import REFERENCE_DAY
-    from pipeline.inbox import scan_inboxes
+
+    from demo.samples import write_samples
     from pipeline.ingest import process_file
-    from pipeline.samples import write_samples
+    from pipeline.receive.inbox import scan_inboxes
 
     write_samples(data_dir / "inbox", REFERENCE_DAY)
     for candidate in scan_inboxes():
@@ -261,8 +264,8 @@ def _recomputed(territory) -> dict:
 
 def test_an_unchanged_dataset_is_not_read_again_and_a_changed_one_is_recomputed(
         data_dir, monkeypatch):
-    from pipeline import warehouse
     from pipeline.config import load_territory
+    from pipeline.load import warehouse
     from transforms.results import build_results
 
     _sample_warehouse(data_dir)

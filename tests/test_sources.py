@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-
-from pipeline import ledger, warehouse
-from pipeline.inbox import scan_inboxes
-from pipeline.ingest import process_file
-from pipeline.sources import pull_sources
 from site_fixture import serve
+
+from pipeline.ingest import process_file
+from pipeline.load import ledger, warehouse
+from pipeline.receive.inbox import scan_inboxes
+from pipeline.receive.sources import pull_sources
 
 HEADER = ("identifiant_collecte;date;commune;point_collecte;telephones_collectes\n")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.contracts import CONTRACTS, WORKSHOPS
-from pipeline.reading import to_contract
-from pipeline.suites import render_suite, suite_path
-from pipeline.validation import validate
+from pipeline.check.suites import render_suite, suite_path
+from pipeline.check.validation import validate
+from pipeline.contracts.datasets import CONTRACTS, WORKSHOPS
+from pipeline.read.reading import to_contract
 
 
 def test_stored_suites_match_the_contracts():
@@ -66,8 +66,8 @@ def test_each_rule_names_line_column_and_value():
 def test_data_docs_are_built_into_the_data_folder_and_request_nothing_elsewhere(data_dir):
     import re
 
-    from pipeline.contracts import CONTRACTS
-    from pipeline.datadocs import build_data_docs
+    from pipeline.check.datadocs import build_data_docs
+    from pipeline.contracts.datasets import CONTRACTS
 
     index = build_data_docs()
     assert index.is_file() and index.is_relative_to(data_dir)

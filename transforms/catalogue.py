@@ -7,7 +7,7 @@ one list come:
 
 - the computations (``transforms.results`` groups rows and calls ``compute``),
 - the methodology page (``methodology.html``),
-- the data dictionary of the downloads (``transforms.opendata``: headers and Table Schema),
+- the data dictionary of the downloads (``pages.opendata``: headers and Table Schema),
 - the chart titles and table headers of the results pages.
 
 Rows given to ``compute`` (and split into ``Groups``) are already prepared by ``prepare`` (typed, with an ``annee`` column,

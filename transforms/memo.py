@@ -24,8 +24,7 @@ from pipeline.config import REPO_ROOT
 T = TypeVar("T")
 # The code a memorised value comes from: a change to any of these computes every value again.
 COMPUTING_SOURCES = ("transforms/results.py", "transforms/catalogue.py",
-                     "transforms/suppression.py", "transforms/formatting.py",
-                     "transforms/memo.py")
+                     "transforms/suppression.py", "transforms/memo.py")
 
 
 def _sha(text: str | bytes) -> str:
@@ -40,7 +39,7 @@ def code_version() -> str:
 def dataset_versions(entries: Iterable) -> dict[str, str]:
     """Per dataset, a fingerprint of its accepted files: the warehouse's rows of a dataset only
     change when a file of that dataset is accepted (rows are never deleted)."""
-    from pipeline.ledger import STATUS_REJECTED
+    from pipeline.load.ledger import STATUS_REJECTED
 
     accepted: dict[str, list[str]] = {}
     for entry in entries:

@@ -1,9 +1,10 @@
 """Yearly results, driven by the indicator catalogue: tables per dataset and year (one row per
 commune of the territory plus the territory total), breakdowns, year-on-year change, targets,
-sources and freshness, small-count suppression, and the open-data files.
+sources and freshness, small-count suppression. Figures only: ``pages.results_view`` words
+them in French, draws the charts and writes the open-data files.
 
 ``compute_results`` is pure (frames in, plain data out) so tests feed it hand-made frames;
-``build_results`` reads the warehouse and the ledger and is what ``pipeline.publish`` calls
+``build_results`` reads the warehouse and the ledger and is what ``publish.site`` calls
 (passed to Pelican as the ``INCLUSION_RESULTS`` setting, laid out by ``results_pages``).
 
 A published value is rounded once (``catalogue.round_value``); pages format that value and
@@ -20,19 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms import charts, formatting
 from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, Groups, Indicator,
                                   delay_days, indicator, indicators_of, round_value)
 from transforms.memo import ResultsMemo, dataset_versions
 from transforms.suppression import DEFAULT_THRESHOLD, suppress
 
-SECRET = "< {threshold}"
-# Shown for values withheld because they would reveal a small count (secondary suppression,
-# rates and amounts of a withheld row): not "< 5", which would be false.
-WITHHELD = "secret"
 YEARLY = ("ateliers", "pass", "collecte")
-CHART_INDICATOR = {"ateliers": "participants", "pass": "pass_distribues",
-                   "collecte": "telephones_collectes", "lieux": "lieux_recenses"}
 BREAKDOWNS = (("ateliers", "thematique", ("seances_realisees", "participants"), "Thématique"),
               ("ateliers", "public", ("seances_realisees", "participants"), "Public visé"))
 
@@ -148,30 +142,11 @@ def _values_by(rows: pd.DataFrame, column: str, indicators: list[Indicator]) -> 
             for code in groups.index}
 
 
-def _display(ind: Indicator, value, secret: bool, renseigne: bool, threshold: int,
-             primary: bool = False) -> str:
-    if not renseigne:
-        return formatting.NOT_REPORTED
-    if secret and ind.reveals_people:
-        return SECRET.format(threshold=threshold) if primary else WITHHELD
-    if value is None:
-        return "sans objet"
-    if ind.unit == "taux":
-        return formatting.percent(value)
-    text = formatting.number(value, ind.decimals)
-    return text + " €" if ind.unit == "euros" else text
-
-
 def _finish(row: dict, indicators: list[Indicator], threshold: int) -> None:
-    """Withhold revealing values of secret rows and add their display text."""
+    """Withhold revealing values of secret rows."""
     secret = row.get("secret", False)
-    primary_id = DATASETS[indicators[0].dataset].people if indicators else None
-    primary = secret and not row.get("secondary", False)
     row["published"] = {i.id: (None if (secret and i.reveals_people) or not row["renseigne"]
                                else row["values"].get(i.id)) for i in indicators}
-    row["display"] = {i.id: _display(i, row["values"].get(i.id), secret, row["renseigne"],
-                                     threshold, primary and i.id == primary_id)
-                      for i in indicators}
 
 
 def commune_table(dataset: str, rows: pd.DataFrame, communes: dict[str, str], threshold: int,
@@ -260,11 +235,7 @@ def change(ind: Indicator, now, before) -> dict | None:
     a difference for counts, in percentage points for rates."""
     if now is None or before is None:
         return None
-    delta = round(now - before, 3 if ind.unit == "taux" else ind.decimals)
-    size = abs(delta) * 100 if ind.unit == "taux" else abs(delta)
-    text = formatting.number(size, 1 if ind.unit == "taux" else ind.decimals)
-    sign = "+" if delta > 0 else "\u2212" if delta < 0 else ""
-    return {"delta": delta, "text": sign + text + (" pt" if ind.unit == "taux" else "")}
+    return {"delta": round(now - before, 3 if ind.unit == "taux" else ind.decimals)}
 
 
 def target_row(target: Target, data) -> dict:
@@ -280,11 +251,7 @@ def target_row(target: Target, data) -> dict:
             "libelle": ind.label, "objectif": round_value(ind, target.value),
             "debut": target.start, "fin": target.end, "source": target.source,
             "realise": value,
-            "progression": round(value / target.value, 3) if value is not None else None,
-            "objectif_texte": _display(ind, round_value(ind, target.value), False, True, 0),
-            "realise_texte": _display(ind, value, False, value is not None, 0),
-            "progression_texte": (formatting.percent(round(value / target.value, 3))
-                                  if value is not None else formatting.NOT_REPORTED)}
+            "progression": round(value / target.value, 3) if value is not None else None}
 
 
 def sources(entries: list, partners: dict[str, str],
@@ -308,14 +275,8 @@ def sources(entries: list, partners: dict[str, str],
 
 # --- assembly --------------------------------------------------------------------------------
 
-def _chart(chart_id: str, title: str, table: dict, ind: Indicator) -> dict:
-    bars = [(r["nom_commune"], r["published"].get(ind.id), r["display"][ind.id])
-            for r in table["rows"]]
-    return charts.bar_chart(chart_id, title, bars)
-
-
 def _labels(dataset: str, column: str) -> dict[str, str]:
-    from pipeline.contracts import CONTRACTS
+    from pipeline.contracts.datasets import CONTRACTS
 
     try:
         return {c.code: c.label for c in CONTRACTS[dataset].column(column).choices}
@@ -355,9 +316,6 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
                 id=f"{table['dataset']}-communes", title=title,
                 source=source_list.get(table["dataset"], []),
                 date_meaning=DATASETS[table["dataset"]].date_meaning)
-            chart_ind = indicator(CHART_INDICATOR[table["dataset"]])
-            table["chart"] = _chart(f"graphique-{table['dataset']}-{year}",
-                                    f"{chart_ind.label} en {year}, par commune", table, chart_ind)
         breakdowns = []
         for dataset, dimension, ids, label in BREAKDOWNS:
             rows = data[dataset]
@@ -403,7 +361,7 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
                        "rows": rows, "total": None, "id": f"{dataset}-annees",
                        "title": f"{DATASETS[dataset].title} : le territoire année par année"})
     return {
-        "threshold": threshold, "secret_text": SECRET.format(threshold=threshold),
+        "threshold": threshold,
         "years": years, "by_year": by_year, "series": series,
         "targets": [memo.get(("target", repr(target),
                               _inputs_version(indicator(target.indicator).dataset, versions)),
@@ -428,7 +386,7 @@ class _Tables(dict):
     """Each table's current rows, read from the warehouse on first use only."""
 
     def __missing__(self, name: str) -> pd.DataFrame:
-        from pipeline import warehouse
+        from pipeline.load import warehouse
 
         frame = self[name] = warehouse.current_rows(name, READ_COLUMNS.get(name))
         return frame
@@ -441,9 +399,8 @@ READ_COLUMNS = {"pass": ("commune", "date_distribution", "numero_carnet", "date_
 
 def build_results(territory, now: datetime) -> dict:
     """What the results pages show, from the warehouse, the ledger and territory.toml."""
-    from pipeline import ledger
     from pipeline.config import data_paths
-    from transforms import opendata
+    from pipeline.load import ledger
 
     threshold, targets = load_results_config()
     entries = ledger.entries()
@@ -458,7 +415,4 @@ def build_results(territory, now: datetime) -> dict:
                               sources(entries, partners, coverage), covered, memo,
                               dataset_versions(entries))
     memo.prune()
-    results["files"] = opendata.files(results, territory.name)
-    results["tables"] = [{"title": t["title"], "path": t["path"]}
-                         for t in opendata.published_tables(results)]
     return results

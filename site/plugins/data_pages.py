@@ -1,6 +1,6 @@
-"""Pelican plugin: the pages generated from the site data computed by ``transforms.site_data``.
+"""Pelican plugin: the pages generated from the site data computed by ``pages.site_data``.
 
-Which page renders what is decided by ``transforms.page_plan``; this plugin writes that plan
+Which page renders what is decided by ``pages.page_plan``; this plugin writes that plan
 through Pelican's writer, then the sitemap once every page exists.
 """
 
@@ -13,17 +13,16 @@ from pelican import signals
 from pelican.generators import Generator
 from pelican.writers import Writer
 
-from pipeline.build_cache import drop_link, replace_file
-
-from transforms.page_plan import (asset_urls, files_under, fingerprinted_assets, site_plan,
-                                  sitemap, write_plan)
+from pages.page_plan import (asset_urls, files_under, fingerprinted_assets, site_plan, sitemap,
+                             write_plan)
+from pipeline.files import drop_link, replace_file
 
 
 class DataPagesGenerator(Generator):
     def generate_context(self) -> None:
         data = self.settings.get("INCLUSION_SITE")
         if data is None:
-            raise RuntimeError("INCLUSION_SITE is not set: build the site with pipeline.publish")
+            raise RuntimeError("INCLUSION_SITE is not set: build the site with publish.site")
         self.context["site"] = data
         self.assets = fingerprinted_assets(Path(self.theme))
         self.context["asset"] = asset_urls(self.assets)
@@ -39,8 +38,8 @@ def get_generators(_pelican):
 
 class LinkSafeWriter(Writer):
     """Pelican's writer opens the output path for writing; a page reused from the live build
-    is a hard link to it there, so drop this build's link first (``pipeline.build_cache``).
-    It also keeps the paths of every plan written (``transforms.page_plan.write_plan``), so
+    is a hard link to it there, so drop this build's link first (``publish.build_cache``).
+    It also keeps the paths of every plan written (``pages.page_plan.write_plan``), so
     that no two items of the site and results plans share one."""
 
     def __init__(self, output_path, settings=None):

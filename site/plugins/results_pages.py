@@ -1,7 +1,8 @@
 """Pelican plugin: yearly results pages, methodology and open data, from ``INCLUSION_RESULTS``
-(computed by ``transforms.results.build_results``; the catalogue drives every label).
+(computed by ``transforms.results.build_results``, worded by ``pages.results_view.present``;
+the catalogue drives every label).
 
-Pages (planned in ``transforms.page_plan.results_plan``):
+Pages (planned in ``pages.page_plan.results_plan``):
 - ``resultats/``                       index of years, targets, sources and freshness
 - ``resultats/<année>/``                territory: key figures, charts, tables, downloads
 - ``resultats/<année>/<code INSEE>/``   one commune for one year
@@ -15,14 +16,14 @@ from __future__ import annotations
 from pelican import signals
 from pelican.generators import Generator
 
-from transforms.page_plan import results_plan, write_plan
+from pages.page_plan import results_plan, write_plan
 
 
 class ResultsPagesGenerator(Generator):
     def generate_context(self) -> None:
         results = self.settings.get("INCLUSION_RESULTS")
         if results is None:
-            raise RuntimeError("INCLUSION_RESULTS is not set: build the site with pipeline.publish")
+            raise RuntimeError("INCLUSION_RESULTS is not set: build the site with publish.site")
         self.context["results"] = results
 
     def generate_output(self, writer) -> None:

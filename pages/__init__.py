@@ -1,0 +1,1 @@
+"""Pages: every page and file of the public site, planned and worded in French from the indicators."""

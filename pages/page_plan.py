@@ -1,0 +1,325 @@
+"""Every page and file of the public site, as a plan: which template renders which data to which
+path. The Pelican plugins (``site/plugins``) write this plan; the national benchmark renders the
+same plan with plain Jinja2 to measure what Pelican costs on top of the floor.
+
+Pages come from data, not from Markdown files, so partner text is never parsed as Markdown and
+always goes through Jinja's autoescaping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline import settings
+from pipeline.contracts.datasets import CONTRACTS
+from pipeline.files import replace_file
+
+FINGERPRINTED = {"css": "css/site.css", "js": "js/filtres.js"}
+# Above this many venues or upcoming workshops a single list page would weigh megabytes (a
+# region: 30,000 venues, 26 MB): the list is then split into one page per commune, reached
+# from an index of communes by département. INCLUSION_LIST_LIMIT changes it (tests use 3).
+HOME = ("Accueil", "/")
+
+
+@dataclass(frozen=True)
+class Page:
+    save_as: str
+    template: str
+    breadcrumb: list[tuple[str, str]]
+    context: dict = field(default_factory=dict)
+    # A page whose template reads nothing of the site data but ``site.territory`` and
+    # ``site.today`` (and the ``depends`` values): the live build's copy can be reused when its
+    # context is unchanged (``publish.build_cache``). Lists and home pages read everything,
+    # so are always rendered.
+    reusable: bool = False
+    depends: tuple = ()
+
+    @property
+    def page_name(self) -> str:
+        """The page's folder, used by the menu to mark the current section."""
+        return self.save_as.removesuffix("index.html")
+
+
+@dataclass(frozen=True)
+class File:
+    path: str
+    content: Callable[[], bytes]  # called when the file is written, so plans stay light
+    # Everything the content depends on, when it is cheap to say: the live build's copy is
+    # then reused when the key is unchanged. None: always written.
+    key: str | None = None
+
+
+Item = Page | File
+
+
+def fingerprinted_assets(theme: Path) -> dict[str, tuple[Path, str]]:
+    """Asset names carry a hash of their content so they can be cached forever."""
+    assets = {}
+    for key, relative in FINGERPRINTED.items():
+        source = theme / "static" / relative
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:10]
+        stem, suffix = relative.rsplit(".", 1)
+        assets[key] = (source, f"theme/{stem}.{digest}.{suffix}")
+    return assets
+
+
+def asset_urls(assets: dict[str, tuple[Path, str]]) -> dict[str, str]:
+    return {key: "/" + target for key, (_source, target) in assets.items()}
+
+
+def site_plan(site: dict, assets: dict[str, tuple[Path, str]], cache=None) -> Iterator[Item]:
+    """Home, workshops, venues, phones, partners' space, 404, robots and the data exports."""
+    for source, target in assets.values():
+        yield File(target, source.read_bytes)
+    yield Page("404.html", "not_found", [], {"title": "Page introuvable"})
+    robots = (f"User-agent: *\nAllow: /\n"
+              f"Sitemap: {site['territory'].get('site_url', '')}/sitemap.xml\n")
+    yield File("robots.txt", robots.encode)
+    yield Page("index.html", "home", [], {"list_limit": settings.get("INCLUSION_LIST_LIMIT")})
+    yield from _partner_space()
+    yield from _workshop_lists(site)
+    yield from _venues(site)
+    yield from _workshops(site, cache)
+    yield Page("telephones/index.html", "phones", [HOME], {"title": "Où déposer un vieux téléphone"})
+
+
+def _partner_space() -> Iterator[Item]:
+    from pipeline.contracts.templates import template_csv, template_xlsx
+
+    yield Page("partenaires/index.html", "partners", [HOME],
+               {"title": "Espace partenaires : envoyer vos données",
+                "contracts": list(CONTRACTS.values())})
+    for contract in CONTRACTS.values():
+        folder = "partenaires/modeles"
+        yield File(f"{folder}/{contract.dataset}.csv", lambda c=contract: template_csv(c))
+        yield File(f"{folder}/{contract.dataset}.xlsx", lambda c=contract: template_xlsx(c))
+
+
+def _department(insee: str) -> str:
+    return insee[:3] if insee.startswith("97") else insee[:2]
+
+
+def _commune_index(entries: list[tuple[str, str, int]], section: str,
+                   feeds: bool = False) -> list[dict]:
+    """(code, name, count) per commune -> communes grouped by département, with their page."""
+    departments: dict[str, list[dict]] = {}
+    for code, name, count in sorted(entries, key=lambda entry: (entry[0], entry[1])):
+        departments.setdefault(_department(code), []).append({
+            "commune": code, "nom_commune": name, "nombre": count,
+            "url": f"/{section}/commune/{code}/",
+            "calendrier": f"/ateliers/calendrier-{code}.ics" if feeds else None})
+    return [{"code": code, "communes": sorted(communes, key=lambda c: c["nom_commune"])}
+            for code, communes in sorted(departments.items())]
+
+
+def _venue_filters(venues: list[dict]) -> dict:
+    return {"services": sorted({s for v in venues for s in v["services"]}),
+            "publics": sorted({p for v in venues for p in v["publics"]})}
+
+
+def _venues(site: dict) -> Iterator[Item]:
+    venues, groups = site["venues"], site["venue_groups"]
+    title = "Lieux d'aide au numérique"
+    if len(venues) <= settings.get("INCLUSION_LIST_LIMIT"):
+        yield Page("lieux/index.html", "venues", [HOME],
+                   {"title": title, "groups": groups, "count": len(venues),
+                    **_venue_filters(venues)})
+    else:
+        yield Page("lieux/index.html", "communes", [HOME], {
+            "title": title, "section": "lieux", "count": len(venues), "nouns": ("lieu", "lieux"),
+            "departements": _commune_index(
+                [(g["commune"], g["nom_commune"], len(g["lieux"])) for g in groups], "lieux")})
+        for group in groups:
+            yield Page(f"lieux/commune/{group['commune']}/index.html", "venues",
+                       [HOME, ("Lieux d'aide", "/lieux/")],
+                       {"title": f"{title} à {group['nom_commune']}", "groups": [group],
+                        "count": len(group["lieux"]), **_venue_filters(group["lieux"])},
+                       reusable=True)
+    crumb = ("Lieux d'aide", "/lieux/")
+    for venue in venues:
+        yield Page(f"lieux/{venue['slug']}/index.html", "venue", [HOME, crumb],
+                   {"title": venue["nom"], "v": venue}, reusable=True)
+    for name, download in site.get("exports", {}).items():
+        yield File(f"donnees/{name}", lambda d=download: d.render().encode("utf-8"),
+                   key=download.key)
+
+
+def _by_commune(sessions: list[dict]) -> dict[str, list[dict]]:
+    """Sessions per commune code, in their order (soonest first)."""
+    grouped: dict[str, list[dict]] = {}
+    for session in sessions:
+        grouped.setdefault(session["commune"], []).append(session)
+    return grouped
+
+
+def _workshop_filters(sessions: list[dict]) -> dict:
+    return {"communes": sorted({(s["commune"], s["nom_commune"]) for s in sessions},
+                               key=lambda item: item[1]),
+            "topics": sorted({s["thematique"] for s in sessions}),
+            "audiences": sorted({s["public"] for s in sessions})}
+
+
+def _workshop_lists(site: dict) -> Iterator[Item]:
+    upcoming = site["upcoming"]
+    title = "Prochains ateliers numériques"
+    if len(upcoming) <= settings.get("INCLUSION_LIST_LIMIT"):
+        yield Page("ateliers/index.html", "workshops", [HOME],
+                   {"title": title, "sessions": upcoming, **_workshop_filters(upcoming)})
+        return
+    by_commune = _by_commune(upcoming)
+    yield Page("ateliers/index.html", "communes", [HOME], {
+        "title": title, "section": "ateliers", "count": len(upcoming), "nouns": ("séance", "séances"),
+        "departements": _commune_index([(code, sessions[0]["nom_commune"], len(sessions))
+                                        for code, sessions in by_commune.items()],
+                                       "ateliers", feeds=True)})
+    for code, sessions in by_commune.items():
+        yield Page(f"ateliers/commune/{code}/index.html", "workshops",
+                   [HOME, ("Ateliers", "/ateliers/")],
+                   {"title": f"{title} à {sessions[0]['nom_commune']}", "sessions": sessions,
+                    **_workshop_filters(sessions)}, reusable=True)
+
+
+def _workshops(site: dict, cache=None) -> Iterator[Item]:
+    """A page, a printable poster, a QR code and an .ics file per upcoming workshop, and
+    calendar feeds for the territory and each commune. With a build cache
+    (``publish.build_cache``), events serialised by an earlier build are reused."""
+    from pages.calendar import assemble, event_ical
+    from pages.posters import qr_svg
+
+    territory = site["territory"]
+    zone = territory["timezone"]
+    base = territory.get("site_url", "")
+    domain = base.split("//")[-1] or "localhost"
+    stamp = datetime.fromisoformat(site["generated_at"])
+    events: dict[str, bytes] = {}  # each event serialised once, for its file and the feeds
+
+    def event(session: dict) -> bytes:
+        if session["slug"] not in events:
+            def compute() -> bytes:
+                return event_ical(session, zone, domain, stamp)
+            events[session["slug"]] = compute() if cache is None else cache.remember(
+                f"ics:{domain}:{session.get('modifie_le') or stamp}:{cache.value_key(session)}",
+                compute)
+        return events[session["slug"]]
+
+    def feed(sessions: list[dict], name: str) -> bytes:
+        return assemble([event(s) for s in sessions], name, zone, stamp.year)
+
+    crumb = ("Ateliers", "/ateliers/")
+    for session in site["upcoming"]:
+        folder = f"ateliers/{session['slug']}"
+        title = f"{session['thematique']} — {session['nom_commune']}"
+        yield Page(f"{folder}/index.html", "workshop", [HOME, crumb],
+                   {"title": title, "s": session}, reusable=True)
+        url = f"{base}/{folder}/"
+        yield File(f"{folder}/qr.svg", lambda u=url: qr_svg(u).encode("utf-8"), key=url)
+        yield Page(f"{folder}/affiche/index.html", "poster",
+                   [HOME, crumb, (title, f"/{folder}/")],
+                   {"title": f"Affiche : {title}", "s": session}, reusable=True)
+        yield File(f"{folder}/atelier.ics", lambda s=session, t=title: feed([s], t),
+                   key=repr((session, title, stamp.year)))
+    yield File("ateliers/calendrier.ics", lambda: feed(
+        site["upcoming"], f"Ateliers numériques — {territory['short_name']}"))
+    by_commune = _by_commune(site["upcoming"])
+    for commune, name in site["workshop_communes"]:
+        yield File(f"ateliers/calendrier-{commune}.ics",
+                   lambda s=by_commune.get(commune, []), n=name: feed(
+                       s, f"Ateliers numériques — {n}"))
+
+
+def results_plan(results: dict) -> Iterator[Item]:
+    """Yearly results (territory and each commune), methodology, open data and its files."""
+    crumb = ("Résultats", "/resultats/")
+    # What a commune's page reads of the whole results besides its year (labels, threshold).
+    shared = ({k: results.get(k) for k in ("threshold", "secret_text", "datasets", "catalogue",
+                                           "breakdown_labels")},)
+    for relative, text in results.get("files", {}).items():
+        yield File(relative, text.encode)
+    yield Page("resultats/index.html", "results_index", [HOME], {"title": "Résultats par année"})
+    yield Page("resultats/methodologie/index.html", "methodology", [HOME, crumb],
+               {"title": "Méthodologie des indicateurs"})
+    yield Page("donnees/index.html", "opendata", [HOME],
+               {"title": "Données ouvertes", "opendata_tables": results.get("tables", [])})
+    for year in results["years"]:
+        result = results["by_year"][year]
+        yield Page(f"resultats/{year}/index.html", "results_year", [HOME, crumb],
+                   {"title": f"Résultats {year}", "result": result})
+        year_crumb = (f"Résultats {year}", f"/resultats/{year}/")
+        for index, row in enumerate(result["sections"][0]["rows"]):
+            rows = [(table, table["rows"][index], _covering(table.get("source", []), row["commune"]))
+                    for table in result["sections"]]
+            yield Page(f"resultats/{year}/{row['commune']}/index.html", "results_commune",
+                       [HOME, crumb, year_crumb],
+                       {"title": f"{row['nom_commune']} : résultats {year}", "result": result,
+                        "commune": row, "rows": rows}, reusable=True, depends=shared)
+
+
+def _covering(sources: list[dict], commune: str) -> list[dict]:
+    """The sources that report for one commune (a commune page lists only its own partners)."""
+    return [s for s in sources if "*" in s.get("communes", ["*"]) or commune in s["communes"]]
+
+
+def write_plan(generator, writer, plan: Iterator[Item]) -> None:
+    """From a Pelican generator: every page through Pelican's writer (its templates, context
+    and signals), every file as is; unchanged reusable ones are taken from the live build when
+    the build has a cache (``INCLUSION_BUILD_CACHE``, a ``publish.build_cache.BuildCache``)."""
+    output = Path(generator.output_path)
+    cache = generator.settings.get("INCLUSION_BUILD_CACHE")
+    # Shared by every plan the writer writes (site and results), when it keeps the set.
+    planned: set[str] = getattr(writer, "planned_paths", set())
+    for item in plan:
+        _claim(planned, item.save_as if isinstance(item, Page) else item.path)
+        if isinstance(item, Page):
+            if cache:
+                cache.pages += 1
+            if cache and item.reusable and cache.reuse(
+                    item.save_as, cache.page_key(item.template, item.breadcrumb,
+                                                 {**item.context, "_depends": item.depends}),
+                    output):
+                continue
+            writer.write_file(item.save_as, generator.get_template(item.template),
+                              generator.context, relative_urls=False, page_name=item.page_name,
+                              breadcrumb=item.breadcrumb, **item.context)
+        elif not (cache and item.key is not None
+                  and cache.reuse(item.path, cache.file_key(item.key), output)):
+            write_file(output, item)
+
+
+def _claim(planned: set[str], path: str) -> None:
+    """A path is written once per build: a second item there would replace the first (or,
+    reused from the live build, write into its shared file). Fail the build instead."""
+    if path in planned:
+        raise ValueError(f"deux pages ou fichiers du site ont le même chemin : {path}")
+    planned.add(path)
+
+
+def files_under(root: Path) -> Iterator[str]:
+    """Every file below ``root`` as a relative POSIX path (os.walk: a fifth of Path.rglob's
+    time on a 200,000-file build)."""
+    start = len(str(root)) + 1
+    for folder, _dirs, names in os.walk(root):
+        prefix = folder[start:].replace(os.sep, "/")
+        prefix = prefix + "/" if prefix else ""
+        for name in names:
+            yield prefix + name
+
+
+def write_file(output: Path, item: File) -> None:
+    replace_file(output / item.path, item.content())
+
+
+def sitemap(output: Path, site_url: str, files: list[str] | None = None) -> bytes:
+    """Every page of a finished build (no dates, so the file is reproducible); ``files``
+    when the build's files were already listed."""
+    pages = sorted(name for name in (files if files is not None else files_under(output))
+                   if name.endswith("index.html"))
+    urls = "".join(f"<url><loc>{site_url}/{p.removesuffix('index.html')}</loc></url>"
+                   for p in pages)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+            ).encode("utf-8")

@@ -1,0 +1,96 @@
+"""The yearly results as the pages show them: each value worded in French (withheld values,
+year-on-year change, targets), a chart per commune table, and the open-data files, added to
+what ``transforms.results`` computed."""
+
+from __future__ import annotations
+
+from pages import charts, formatting, opendata
+from transforms.catalogue import DATASETS, Indicator, indicator
+
+SECRET = "< {threshold}"
+# Shown for values withheld because they would reveal a small count (secondary suppression,
+# rates and amounts of a withheld row): not "< 5", which would be false.
+WITHHELD = "secret"
+CHART_INDICATOR = {"ateliers": "participants", "pass": "pass_distribues",
+                   "collecte": "telephones_collectes", "lieux": "lieux_recenses"}
+
+
+def _display(ind: Indicator, value, secret: bool, renseigne: bool, threshold: int,
+             primary: bool = False) -> str:
+    if not renseigne:
+        return formatting.NOT_REPORTED
+    if secret and ind.reveals_people:
+        return SECRET.format(threshold=threshold) if primary else WITHHELD
+    if value is None:
+        return "sans objet"
+    if ind.unit == "taux":
+        return formatting.percent(value)
+    text = formatting.number(value, ind.decimals)
+    return text + " €" if ind.unit == "euros" else text
+
+
+def _change_text(ind: Indicator, delta: float) -> str:
+    """A difference for counts, in percentage points for rates."""
+    size = abs(delta) * 100 if ind.unit == "taux" else abs(delta)
+    text = formatting.number(size, 1 if ind.unit == "taux" else ind.decimals)
+    sign = "+" if delta > 0 else "\u2212" if delta < 0 else ""
+    return sign + text + (" pt" if ind.unit == "taux" else "")
+
+
+def _word_row(row: dict, threshold: int) -> None:
+    """The display text of each published indicator of a table row, and of its change."""
+    indicators = [indicator(i) for i in row["published"]]
+    secret = row.get("secret", False)
+    primary_id = DATASETS[indicators[0].dataset].people if indicators else None
+    primary = secret and not row.get("secondary", False)
+    row["display"] = {i.id: _display(i, row["values"].get(i.id), secret, row["renseigne"],
+                                     threshold, primary and i.id == primary_id)
+                      for i in indicators}
+    for ind_id, change in row.get("change", {}).items():
+        if change is not None:
+            change["text"] = _change_text(indicator(ind_id), change["delta"])
+
+
+def _word_target(target: dict) -> None:
+    ind = indicator(target["indicateur"])
+    reached = target["realise"]
+    target.update(
+        objectif_texte=_display(ind, target["objectif"], False, True, 0),
+        realise_texte=_display(ind, reached, False, reached is not None, 0),
+        progression_texte=(formatting.percent(target["progression"])
+                           if reached is not None else formatting.NOT_REPORTED))
+
+
+def _chart(chart_id: str, title: str, table: dict, ind: Indicator) -> dict:
+    bars = [(r["nom_commune"], r["published"].get(ind.id), r["display"][ind.id])
+            for r in table["rows"]]
+    return charts.bar_chart(chart_id, title, bars)
+
+
+def add_texts(results: dict) -> dict:
+    """``results`` (from ``transforms.results.compute_results``) with its French texts and
+    charts, in place."""
+    threshold = results["threshold"]
+    results["secret_text"] = SECRET.format(threshold=threshold)
+    tables = [t for year in results["years"] for key in ("sections", "breakdowns")
+              for t in results["by_year"][year][key]] + results["series"]
+    for table in tables:
+        for row in table["rows"] + ([table["total"]] if table["total"] else []):
+            _word_row(row, threshold)
+    for year in results["years"]:
+        for table in results["by_year"][year]["sections"]:
+            chart_ind = indicator(CHART_INDICATOR[table["dataset"]])
+            table["chart"] = _chart(f"graphique-{table['dataset']}-{year}",
+                                    f"{chart_ind.label} en {year}, par commune", table, chart_ind)
+    for target in results["targets"]:
+        _word_target(target)
+    return results
+
+
+def present(results: dict, territory_name: str) -> dict:
+    """What the results pages show: ``add_texts``, then the open-data files and their list."""
+    add_texts(results)
+    results["files"] = opendata.files(results, territory_name)
+    results["tables"] = [{"title": t["title"], "path": t["path"]}
+                         for t in opendata.published_tables(results)]
+    return results

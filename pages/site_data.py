@@ -1,0 +1,150 @@
+"""Everything the public site shows, computed once per build from the warehouse.
+
+The result is plain data (dicts, lists, strings, numbers) so that Pelican templates only lay it
+out. ``now`` is the reference moment of the build (the Airflow run's time, in the territory's
+timezone), never the wall clock, so a re-run of the same DAG run rebuilds the same site.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import datetime
+
+import pandas as pd
+
+from pages import exports, phones
+from pages.venues import unique_slugs, venue_key, venue_views
+from pipeline.config import Territory
+from pipeline.contracts.datasets import WORKSHOPS
+from pipeline.load import warehouse
+from transforms.workshops import upcoming_sessions
+
+HOME_UPCOMING = 5
+log = logging.getLogger(__name__)
+
+
+def _labels(column: str) -> dict[str, str]:
+    return {c.code: c.label for c in WORKSHOPS.column(column).choices}
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars -> Python
+        return _clean(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _session_slug(row: dict) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row['identifiant_seance']}".lower()
+                  ).strip("-")
+
+
+def _session_views(rows: list[dict], communes: dict[str, str]) -> list[dict]:
+    """Upcoming sessions as shown; two sessions whose ids differ only in case or punctuation
+    get distinct folders (``pages.venues.unique_slugs``)."""
+    topics, publics = _labels("thematique"), _labels("public")
+    slugs = unique_slugs([_session_slug(row) for row in rows],
+                         [(str(row["partner"]), str(row["identifiant_seance"])) for row in rows],
+                         "atelier")
+    return [_session_view(row, slug, communes, topics, publics) for row, slug in zip(rows, slugs)]
+
+
+def _session_view(row: dict, slug: str, communes: dict[str, str], topics: dict,
+                  publics: dict) -> dict:
+    return {
+        "id": row["identifiant_seance"],
+        "slug": slug,
+        "partner": row["partner"],
+        "date": row["date"],
+        "heure": row["heure_debut"],
+        "duree_minutes": int(row["duree_minutes"]),
+        "commune": row["commune"],
+        "nom_commune": communes.get(row["commune"], row["commune"]),
+        "lieu": row["lieu"],
+        "adresse": row.get("adresse"),
+        "thematique": topics.get(row["thematique"], row["thematique"]),
+        "public": publics.get(row["public"], row["public"]),
+        "places": int(row["places"]),
+        "places_restantes": int(row["places_restantes"]),
+        "inscription": row["inscription"],
+        # When the partner file carrying this version arrived (the calendar's DTSTAMP).
+        "modifie_le": row["source_received_at"],
+    }
+
+
+def _in_territory(venues: pd.DataFrame, communes: dict[str, str]) -> pd.DataFrame:
+    """The venues of the territory's communes. The directory lists venues by commune, so a
+    venue whose commune is unknown (no INSEE code) or elsewhere would be counted on the home
+    page yet listed nowhere: it is left out of the pages (the export keeps it)."""
+    if venues.empty:
+        return venues
+    inside = venues["code_insee"].isin(communes)
+    if not inside.all():
+        log.warning("lieux hors des communes du territoire, absents du site : %s",
+                    ", ".join(sorted(f"{p}/{i}" for p, i in zip(venues["partner"][~inside],
+                                                                   venues["id"][~inside]))))
+    return venues[inside]
+
+
+def _venue_data(territory: Territory, venues: pd.DataFrame,
+                upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
+    redeemed_at = warehouse.distinct_current("pass", "lieu_utilisation")
+    venues = _in_territory(venues, territory.commune_names)
+    views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
+    by_key = {venue_key(v["commune"], v["nom"]): v for v in views}
+    for session in upcoming:
+        venue = by_key.get(venue_key(session["commune"], session["lieu"]))
+        if venue:
+            session["lieu_slug"] = venue["slug"]
+            venue["ateliers"].append(session)
+    by_commune: dict[str, list[dict]] = {}
+    for view in views:
+        by_commune.setdefault(view["commune"], []).append(view)
+    groups = [{"commune": code, "nom_commune": name, "lieux": by_commune[code]}
+              for code, name in sorted(territory.commune_names.items(), key=lambda item: item[1])
+              if code in by_commune]
+    return views, groups
+
+
+def _phone_points(communes: dict[str, str]) -> list[dict]:
+    points = phones.collection_points(warehouse.current_rows("collecte"))
+    by_commune: dict[str, list[dict]] = {}
+    for record in (_records(points) if not points.empty else []):
+        by_commune.setdefault(record["commune"], []).append(record)
+    return [{"commune": code, "nom_commune": name, "points": by_commune[code]}
+            for code, name in sorted(communes.items(), key=lambda item: item[1])
+            if code in by_commune]
+
+
+def build_site_data(territory: Territory, now: datetime) -> dict:
+    rows = warehouse.current_rows(WORKSHOPS.dataset)
+    communes = territory.commune_names
+    upcoming = _session_views(_records(upcoming_sessions(rows, now)), communes)
+    venue_rows = warehouse.current_rows("lieux")
+    venues, venue_groups = _venue_data(territory, venue_rows, upcoming)
+    # Yearly figures and results pages come from transforms.results (the indicator catalogue).
+    return {
+        "territory": {"name": territory.name, "short_name": territory.short_name,
+                      "site_title": territory.site_title,
+                      "contact_email": territory.contact_email,
+                      "contact_phone": territory.contact_phone,
+                      "site_url": territory.site_url, "timezone": territory.timezone},
+        "generated_at": now.isoformat(timespec="minutes"),
+        "today": now.date().isoformat(),
+        "current_year": now.year,
+        "upcoming": upcoming,
+        "home_upcoming": upcoming[:HOME_UPCOMING],
+        "venues": venues,
+        "workshop_communes": sorted({(s["commune"], s["nom_commune"]) for s in upcoming},
+                                    key=lambda item: item[1]),
+        "venue_groups": venue_groups,
+        "phone_points": _phone_points(communes),
+        "exports": exports.venue_downloads(venue_rows),
+    }

@@ -1,0 +1,1 @@
+"""Check: Great Expectations suites, validation and cross-checks against the warehouse."""

@@ -1,0 +1,1 @@
+"""Shared facts: each dataset's contract, the national venue standard, partner mappings, file templates."""

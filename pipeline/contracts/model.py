@@ -1,0 +1,118 @@
+"""The shape of a contract: columns, allowed values, cross-column rules and cross-file checks
+(the contracts themselves are in ``pipeline.contracts.datasets`` and ``.venues``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["text", "insee", "date", "time", "integer", "decimal", "choice",
+                     "multichoice", "phone", "email", "url"]
+Severity = Literal["erreur", "avertissement"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    type: ColumnType
+    description: str
+    example: str
+    required: bool = True
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[Choice, ...] = ()
+    # Required only for rows whose status is one of these codes (e.g. attendance once held).
+    required_when_status: tuple[str, ...] = ()
+    # Other headers partners' tools commonly export for this column (compared without case,
+    # accents, spaces or punctuation).
+    aliases: tuple[str, ...] = ()
+    # A regular expression the canonical value must match (e.g. a postal code).
+    pattern: str | None = None
+    pattern_hint: str = ""
+    max_length: int | None = None
+    # Multi-valued columns (``multichoice``, several e-mails or URLs) hold ``|``-separated values.
+    multiple: bool = False
+    # Public contact details (a registration desk's phone) that may look like personal data;
+    # phone, e-mail and web-address columns are public by nature.
+    public_contact: bool = False
+    # Descriptive lists (audiences, labels, access modes…) where a value outside the closed
+    # list is dropped with a warning instead of refusing the file: losing one label misleads
+    # no one, refusing a whole directory for it would keep every venue off the site.
+    drop_unknown_choices: bool = False
+
+    @property
+    def choice_labels(self) -> list[str]:
+        return [c.label for c in self.choices]
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """``smaller`` must be <= ``larger`` on every row where both are filled."""
+
+    smaller: str
+    larger: str
+    message: str
+    fix: str
+    severity: Severity = "erreur"
+
+
+@dataclass(frozen=True)
+class RequiredTogether:
+    """``then`` must be filled on every row where ``when`` is filled (and the reverse)."""
+
+    when: str
+    then: str
+    message: str
+    fix: str
+    severity: Severity = "erreur"
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A rule that needs other files or the warehouse; implemented in ``pipeline.check.crosschecks``.
+
+    ``message`` is the rule as the partners' guide states it; ``detail``, when given, is what
+    the report says instead for a row, filled with what the check found there (the earlier
+    file, its date…): a partner must see which earlier data their row clashes with."""
+
+    id: str
+    message: str
+    fix: str
+    severity: Severity
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    dataset: str
+    title: str
+    description: str
+    key: str
+    columns: tuple[Column, ...]
+    pair_rules: tuple[PairRule, ...] = field(default=())
+    together_rules: tuple[RequiredTogether, ...] = field(default=())
+    cross_checks: tuple[CrossCheck, ...] = field(default=())
+    status_column: str | None = None
+    # Column holding the commune's INSEE code, checked against the partner's communes.
+    commune_column: str = "commune"
+    # Column holding the commune's name, used to fill a missing INSEE code (exact names only).
+    commune_name_column: str | None = None
+    # Words that, found in a file name, designate this dataset.
+    file_words: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)

@@ -1,0 +1,1 @@
+"""Load: the warehouse (accepted rows) and the ledger (every file received)."""

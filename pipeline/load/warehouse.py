@@ -1,0 +1,349 @@
+"""The warehouse: accepted rows of every dataset, with their history.
+
+One table per dataset, built from its contract. Rows are never deleted: a file that sends a row
+with a key already present (``<partner, key>``) supersedes the previous version, which stays with
+``current = 0`` and the file that replaced it. Every row knows the file it came from.
+
+A withdrawal file (``pipeline.receive.withdrawals``) makes a partner's current rows with the keys it
+lists not current (``superseded_by`` = the withdrawal file), and is remembered in ``retraits``:
+of all the versions and withdrawals of a key, the most recently received one decides, whatever
+order the files are processed in.
+
+SQLite by default (a file under the data folder, WAL mode, one writer at a time through
+``BEGIN IMMEDIATE``); any SQLAlchemy URL (PostgreSQL) through ``INCLUSION_WAREHOUSE_URL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String, Table, Text,
+                        create_engine, event, select, text, update)
+
+from pipeline.config import warehouse_url
+from pipeline.contracts.datasets import CONTRACTS
+from pipeline.contracts.model import Contract
+
+metadata = MetaData()
+KEY_CHUNK = 500
+
+ledger = Table(
+    "ledger", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("dataset", String(32), nullable=False),
+    Column("original_name", Text, nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_loaded", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("warnings", Integer, nullable=False),
+    Column("stored_path", Text, nullable=False),
+    Column("report", Text, nullable=False),
+)
+
+# Every key a withdrawal file listed, with the version it made not current (None when the
+# partner had no current row with that key).
+withdrawals = Table(
+    "retraits", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("dataset", String(32), primary_key=True),
+    Column("cle", Text, primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("received_at", String(32), nullable=False),
+    Column("withdrawn_sha256", String(64)),
+)
+
+_SQL_TYPES = {"integer": Float, "decimal": Float, "text": Text, "insee": String(5),
+              "date": String(10), "time": String(5), "choice": String(64), "multichoice": Text,
+              "phone": String(32), "email": Text, "url": Text}
+
+
+def _dataset_table(contract: Contract) -> Table:
+    columns = [
+        Column("partner", String(64), primary_key=True),
+        Column(contract.key, Text, primary_key=True),
+        Column("source_sha256", String(64), primary_key=True),
+        Column("source_received_at", String(32), nullable=False),
+        Column("source_line", Integer, nullable=False),
+        Column("current", Integer, nullable=False),
+        Column("superseded_by", String(64)),
+    ]
+    columns += [Column(c.name, _SQL_TYPES[c.type]) for c in contract.columns if c.name != contract.key]
+    table = Table(contract.dataset, metadata, *columns)
+    # Cross-file checks look rows up by key across partners (a pass redeemed elsewhere, the
+    # pickup a sorting refers to, a venue by id or name).
+    Index(f"ix_{contract.dataset}_cle", table.c[contract.key], table.c.current)
+    if contract.dataset == "lieux":
+        Index("ix_lieux_nom", table.c.nom, table.c.current)
+    return table
+
+
+DATASET_TABLES: dict[str, Table] = {name: _dataset_table(c) for name, c in CONTRACTS.items()}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling would start deferred transactions that deadlock
+    # when two processes upgrade to write; we issue BEGIN IMMEDIATE ourselves instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    for table in DATASET_TABLES.values():  # warehouses created before these indexes existed
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
+    return engine
+
+
+def engine() -> Engine:
+    return _engine_for(warehouse_url())
+
+
+def _lock(connection, dataset: str, partner: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # SQLite serialises writers with BEGIN IMMEDIATE; on PostgreSQL two files of the same
+        # partner and dataset are serialised by a transaction-scoped advisory lock.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                           {"name": f"{dataset}/{partner}"})
+
+
+def _later_withdrawals(connection, dataset: str, partner: str, keys: list[str],
+                       mine: tuple[str, str]) -> dict[str, str]:
+    """key -> fingerprint of a withdrawal received after ``mine`` (a file that arrives late
+    must not bring back a row withdrawn since)."""
+    w = withdrawals.c
+    later: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(keys), KEY_CHUNK):
+        rows = connection.execute(
+            select(w.cle, w.received_at, w.sha256)
+            .where(w.partner == partner, w.dataset == dataset,
+                   w.cle.in_(keys[start:start + KEY_CHUNK]))).fetchall()
+        for key, when, sha in rows:
+            if (when, sha) > mine and (when, sha) > later.get(key, ("", "")):
+                later[key] = (when, sha)
+    return {key: sha for key, (_when, sha) in later.items()}
+
+
+def _has_withdrawals(connection, dataset: str, partner: str) -> bool:
+    w = withdrawals.c
+    return connection.execute(select(w.partner).where(w.partner == partner, w.dataset == dataset)
+                              .limit(1)).first() is not None
+
+
+def _retire_older(connection, table: Table, key_column, partner: str, keys: list[str],
+                  mine: tuple[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The partner's current rows with these keys: those received before ``mine`` (received
+    time, fingerprint) stop being current, superseded by ``mine``; those received after it
+    stay. Returns key -> fingerprint of each, (older, later)."""
+    current = connection.execute(
+        select(key_column, table.c.source_received_at, table.c.source_sha256)
+        .where(table.c.partner == partner, table.c.current == 1, key_column.in_(keys))
+    ).fetchall()
+    older = {key: sha for key, when, sha in current if (when, sha) < mine}
+    later = {key: sha for key, when, sha in current if (when, sha) > mine}
+    if older:
+        connection.execute(
+            update(table)
+            .where(table.c.partner == partner, table.c.current == 1,
+                   key_column.in_(list(older)))
+            .values(current=0, superseded_by=mine[1]))
+    return older, later
+
+
+def supersede_and_insert(connection, contract: Contract, partner: str, sha256: str,
+                         received_at: str, frame: pd.DataFrame,
+                         partner_had_rows: bool | None = None) -> int:
+    """Within the caller's transaction, insert a file's rows and decide, key by key, which
+    version is current: the one from the most recently received file (ties broken by
+    fingerprint), unless a withdrawal of that key was received after it. So the same files
+    give the same warehouse whatever order they are processed in, and an older file arriving
+    late never overwrites a correction nor brings back a withdrawn row. Returns rows inserted.
+    ``partner_had_rows``: whether the partner had rows before this file, when the caller loads
+    a file in several calls (its own earlier chunks must not cost a key lookup per row)."""
+    table = DATASET_TABLES[contract.dataset]
+    _lock(connection, contract.dataset, partner)
+    key_column = table.c[contract.key]
+    mine = (received_at, sha256)
+    keys = frame[contract.key].astype(str).tolist()
+    newer: dict[str, str] = {}  # key -> fingerprint of the later file that keeps it
+    has_rows = (partner_rows(connection, contract, partner) if partner_had_rows is None
+                else partner_had_rows)
+    for start in range(0, len(keys) if has_rows else 0, KEY_CHUNK):
+        _older, later = _retire_older(connection, table, key_column, partner,
+                                      keys[start:start + KEY_CHUNK], mine)
+        newer.update(later)
+    if _has_withdrawals(connection, contract.dataset, partner):
+        # (A key whose current row was older than this file has no withdrawal after it
+        # either: that withdrawal would have made the row not current.)
+        unseen = sorted(set(keys) - set(newer))
+        newer.update(_later_withdrawals(connection, contract.dataset, partner, unseen, mine))
+    names = contract.column_names
+    # Column-wise, NaN -> None once, then one dict per row: much faster than to_dict(records).
+    columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist()
+               for name in names]
+    records = []
+    for key, line, values in zip(keys, frame["_ligne"].tolist(), zip(*columns)):
+        record = dict(zip(names, values))
+        record[contract.key] = key
+        record.update(partner=partner, source_sha256=sha256, source_received_at=received_at,
+                      source_line=int(line), current=0 if key in newer else 1,
+                      superseded_by=newer.get(key))
+        records.append(record)
+    if records:
+        connection.execute(table.insert(), records)
+    return len(records)
+
+
+def withdraw(connection, dataset: str, partner: str, sha256: str, received_at: str,
+             keys: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Within the caller's transaction, withdraw the partner's current rows with these keys
+    (``current = 0``, ``superseded_by`` = the withdrawal file; nothing deleted) and remember
+    every key in ``retraits``. Returns, per key, what happened and the fingerprint involved:
+    ``("retire", version withdrawn)``, ``("plus_recent", current version received after the
+    withdrawal, left in place)``, ``("deja_retire", the earlier withdrawal)`` or
+    ``("inconnu", None)`` when the partner never sent that key."""
+    contract = CONTRACTS[dataset]
+    table = DATASET_TABLES[dataset]
+    key_column = table.c[contract.key]
+    _lock(connection, dataset, partner)
+    mine = (received_at, sha256)
+    outcome: dict[str, tuple[str, str | None]] = {}
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), KEY_CHUNK):
+        chunk = wanted[start:start + KEY_CHUNK]
+        older, later = _retire_older(connection, table, key_column, partner, chunk, mine)
+        outcome.update({key: ("retire", sha) for key, sha in older.items()})
+        outcome.update({key: ("plus_recent", sha) for key, sha in later.items()})
+        rest = [key for key in chunk if key not in outcome]
+        seen = {row[0] for row in connection.execute(
+            select(key_column).distinct().where(table.c.partner == partner,
+                                                key_column.in_(rest)))} if rest else set()
+        earlier = _earlier_withdrawals(connection, dataset, partner, sorted(seen))
+        for key in rest:
+            outcome[key] = ("deja_retire", earlier.get(key)) if key in seen else ("inconnu", None)
+    records = [{"partner": partner, "dataset": dataset, "cle": key, "sha256": sha256,
+                "received_at": received_at,
+                "withdrawn_sha256": sha if state == "retire" else None}
+               for key, (state, sha) in outcome.items()]
+    if records:
+        connection.execute(withdrawals.insert(), records)
+    return outcome
+
+
+def _earlier_withdrawals(connection, dataset: str, partner: str, keys: list[str]) -> dict[str, str]:
+    """key -> fingerprint of the latest withdrawal already recorded for it."""
+    w = withdrawals.c
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(w.cle, w.received_at, w.sha256)
+        .where(w.partner == partner, w.dataset == dataset, w.cle.in_(keys))).fetchall()
+    latest: dict[str, tuple[str, str]] = {}
+    for key, when, sha in rows:
+        latest[key] = max(latest.get(key, ("", "")), (when, sha))
+    return {key: sha for key, (_when, sha) in latest.items()}
+
+
+def partner_rows(connection, contract: Contract, partner: str) -> bool:
+    """Whether the warehouse holds any row of this partner in this dataset."""
+    table = DATASET_TABLES[contract.dataset]
+    return connection.execute(
+        select(table.c.partner).where(table.c.partner == partner).limit(1)).first() is not None
+
+
+def _frame(statement) -> pd.DataFrame:
+    """Rows as a DataFrame through the driver's own cursor: SQLAlchemy's Row objects cost
+    several times more to turn into columns (2,000,000 passes: seconds, not tens)."""
+    with engine().connect() as connection:
+        compiled = statement.compile(dialect=connection.dialect,
+                                     compile_kwargs={"render_postcompile": True})
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            params = compiled.params
+            if connection.dialect.paramstyle in ("qmark", "numeric"):
+                params = tuple(params[name] for name in compiled.positiontup or ())
+            cursor.execute(str(compiled), params)
+            names = [column[0] for column in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=names)
+        finally:
+            cursor.close()
+
+
+_snapshot: dict[str, pd.DataFrame] | None = None
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Within the block, each table's current rows are read once (one build reads every table
+    for the site data and again for the results)."""
+    global _snapshot
+    _snapshot = {}
+    try:
+        yield
+    finally:
+        _snapshot = None
+
+
+def current_rows(dataset: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Current (not superseded) rows of a dataset, as a DataFrame; only ``columns`` if given
+    (2,000,000 passes with every column take a gigabyte)."""
+    key = f"{dataset}:{','.join(columns or ())}"
+    if _snapshot is not None and key in _snapshot:
+        return _snapshot[key]
+    table = DATASET_TABLES[dataset]
+    selected = [table.c[c] for c in columns] if columns else [table]
+    frame = _frame(select(*selected).where(table.c.current == 1))
+    if _snapshot is not None:
+        _snapshot[key] = frame
+    return frame
+
+
+def distinct_current(dataset: str, column: str) -> set:
+    """The distinct non-empty values of one column among current rows."""
+    table = DATASET_TABLES[dataset]
+    frame = _frame(select(table.c[column]).distinct()
+                   .where(table.c.current == 1, table.c[column].is_not(None)))
+    return set(frame[column])
+
+
+def current_matching(dataset: str, column: str, values: Iterable[str],
+                     columns: list[str], filled: str | None = None) -> pd.DataFrame:
+    """``columns`` of the current rows whose ``column`` is one of ``values`` (and whose
+    ``filled`` column is not empty, if given), looked up through an index by chunks: a file is
+    checked against the rows it names, not the whole table."""
+    table = DATASET_TABLES[dataset]
+    wanted = sorted({str(v) for v in values})
+    extra = [table.c[filled].is_not(None)] if filled else []
+    frames = [_frame(select(*[table.c[c] for c in columns])
+                     .where(table.c.current == 1, table.c[column].in_(wanted[i:i + KEY_CHUNK]),
+                            *extra))
+              for i in range(0, len(wanted), KEY_CHUNK)]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def all_rows(dataset: str) -> pd.DataFrame:
+    return _frame(select(DATASET_TABLES[dataset]))

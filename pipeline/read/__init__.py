@@ -1,0 +1,1 @@
+"""Read: partner files in any encoding, layout or format, turned into the contract's columns."""

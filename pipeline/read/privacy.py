@@ -1,0 +1,100 @@
+"""Refusing personal data of participants and beneficiaries.
+
+Files must never carry names, e-mails, phone numbers, birth dates or social-security numbers of
+the people helped. A header is judged by its words, compared without accents, case or
+punctuation, because tools write them in many ways: « Nom du participant », « Adresse e-mail »,
+« N° de téléphone », « Mail du bénéficiaire ». A column the dataset's contract declares (its
+name, label or any alias) is never personal: contracts only hold public facts, such as a
+venue's own telephone and e-mail (``tel``, ``courriel``…) or a registration desk's contact.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from pipeline.contracts.datasets import contract_for
+from pipeline.read.reading import header_lookup, map_headers, normalize_header
+
+# Words that designate a person's identity wherever they appear.
+IDENTITY_WORDS = {"prenom", "prenoms", "naissance", "civilite", "nir", "secu", "securite_sociale",
+                  "nom_de_famille", "nom_complet", "nom_prenom", "prenom_nom"}
+# A name, unless the header says whose: « Nom du lieu », « Nom de la structure ».
+NAME_WORDS = {"nom", "noms", "name"}
+CONTACT_WORDS = {"mail", "mails", "email", "emails", "courriel", "courriels", "telephone",
+                 "telephones", "tel", "portable", "portables", "mobile", "gsm", "phone", "sms"}
+# Words that say a column is about people helped, or private to them.
+PERSON_WORDS = {"participant", "participants", "beneficiaire", "beneficiaires", "usager",
+                "usagers", "apprenant", "apprenants", "stagiaire", "stagiaires", "personne",
+                "habitant", "adherent", "inscrit", "personnel", "personnelle", "perso",
+                "domicile", "famille", "client", "eleve"}
+# Words that say a contact or a name belongs to a place or an organisation (public).
+PLACE_WORDS = {"lieu", "lieux", "structure", "accueil", "mairie", "service", "standard",
+               "organisme", "ccas", "mediatheque", "etablissement", "commune", "ville",
+               "atelier", "seance", "partenaire", "point", "collecte", "prescripteur",
+               "association", "site", "agence", "bureau", "guichet", "carnet", "pass"}
+# Person words that alone (« Bénéficiaire », « Usager ») head a column of names.
+LONE_PERSON_WORDS = {"participant", "beneficiaire", "usager", "apprenant", "stagiaire",
+                     "personne", "habitant", "adherent", "inscrit", "eleve", "client"}
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+MOBILE = re.compile(r"(?<!\d)(?:\+33\s?|0)[67](?:[\s.-]?\d{2}){4}(?!\d)")
+
+
+def _words(key: str) -> set[str]:
+    """Single words and adjacent pairs (``securite_sociale``, ``nom_prenom``)."""
+    words = key.split("_")
+    return set(words) | {f"{a}_{b}" for a, b in zip(words, words[1:])}
+
+
+# Words of a count (« Nombre de participants », « Nb téléphones »): a number, not a person.
+COUNT_WORDS = {"nombre", "nb", "nbre", "total", "quantite", "qte"}
+
+
+def is_personal_header(header: str, subject_words: frozenset[str] = frozenset()) -> bool:
+    """``subject_words``: words the dataset's own columns use (phones are what the pickup
+    files count, not anyone's contact)."""
+    words = _words(normalize_header(header))
+    if words & IDENTITY_WORDS:
+        return True
+    if words & COUNT_WORDS:
+        return False
+    person, place = bool(words & PERSON_WORDS), bool(words & PLACE_WORDS)
+    if person and words & (NAME_WORDS | CONTACT_WORDS):  # « Mail du bénéficiaire »
+        return True
+    if words & (NAME_WORDS | (CONTACT_WORDS - subject_words)):
+        return not place
+    if "adresse" in words and person:  # « Adresse du bénéficiaire »; « Adresse » is a venue's
+        return True
+    return normalize_header(header) in LONE_PERSON_WORDS
+
+
+def _subject_words(dataset: str) -> frozenset[str]:
+    return frozenset(word for variant in header_lookup(contract_for(dataset))
+                     for word in variant.split("_"))
+
+
+def personal_headers(headers: list[str], dataset: str) -> list[str]:
+    contract, subject = contract_for(dataset), _subject_words(dataset)
+    return [str(h) for h in headers
+            if not map_headers([h], contract)[0] and is_personal_header(str(h), subject)]
+
+
+def public_contact_columns(dataset: str) -> set[str]:
+    """Columns whose contact details are public by nature, from the contract."""
+    return {c.name for c in contract_for(dataset).columns
+            if c.public_contact or c.type in ("phone", "email", "url")}
+
+
+def personal_values(frame: pd.DataFrame, dataset: str, text_columns: list[str]) -> list[tuple[int, str, str]]:
+    """(line, column, value) of cells holding an e-mail or a mobile number where none belongs."""
+    allowed = public_contact_columns(dataset)
+    found = []
+    for column in text_columns:
+        if column in allowed or column not in frame.columns:
+            continue
+        values = frame[column].astype("string")
+        hits = values.str.contains(EMAIL, na=False) | values.str.contains(MOBILE, na=False)
+        for line, value in zip(frame.loc[hits, "_ligne"], values[hits]):
+            found.append((int(line), column, str(value)))
+    return found

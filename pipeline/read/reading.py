@@ -1,0 +1,902 @@
+"""Reading partner files into the contract's columns.
+
+Partners export from spreadsheets and business tools: CSV in several encodings and delimiters,
+or XLSX; French dates and decimals; headers with accents, capitals and stray spaces. This module
+turns any of those into a frame with the contract's column names and canonical values:
+dates ``YYYY-MM-DD``, times ``HH:MM``, integers as numbers, choices as their codes. Values it
+cannot read are kept as written so that validation can quote them back to the partner, and the
+cells it did convert are remembered as written (``ReadResult.written``) for the same reason.
+What it reads without guessing but differently from the contract (a « ; » or « , » between
+list values, a singular header, 33… without « + ») is read and reported as a warning; a CSV
+row with more cells than the header is never guessed at: the file is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import math
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+from charset_normalizer import from_bytes
+
+from pipeline import settings
+from pipeline.contracts.model import Column, Contract
+from pipeline.read.json_reading import is_json_name, read_json_cells
+from pipeline.read.unreadable import UnreadableFile
+
+CSV_DELIMITERS = ";,\t"
+FIRST_DATA_LINE = 2  # line 1 of a spreadsheet is the header
+
+
+@dataclass
+class ReadingProblem:
+    line: int | None  # None for the whole file or a whole column
+    column: str
+    value: str
+    rule: str
+    fix: str
+    severity: str = "erreur"
+
+
+@dataclass
+class ReadResult:
+    frame: pd.DataFrame
+    problems: list[ReadingProblem] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+    # Per column, the cells as written where conversion changed them (dates, numbers, codes),
+    # row by row in the frame's order; unchanged cells are missing (NaN).
+    written: dict[str, pd.Categorical] = field(default_factory=dict)
+
+    def as_written(self, column: str, line: int | None, shown: str) -> str:
+        """The value the partner wrote in that cell, if the problem shows its converted form
+        (``shown``); otherwise ``shown`` itself (a computed value, an unchanged cell)."""
+        raw = self.written.get(column)
+        if raw is None or line is None:
+            return shown
+        lines = self.frame["_ligne"].to_numpy()
+        position = int(lines.searchsorted(line))
+        if position >= len(lines) or lines[position] != line:
+            return shown
+        if shown != canonical_text(self.frame[column].iat[position]):
+            return shown
+        value = raw[position]
+        return shown if pd.isna(value) else str(value)
+
+
+def normalize_header(name: object) -> str:
+    """``" Durée (minutes) "`` -> ``"duree_minutes"``: compare headers without accents or case."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+# Encoding detection looks at this much of a file that is not UTF-8 (charset-normalizer holds
+# and decodes what it is given: a whole 300 MB file would cost gigabytes).
+ENCODING_SAMPLE_BYTES = 4_000_000
+_BLOCK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_NOT_TEXT = ("Le fichier n'est pas un texte lisible (encodage inconnu). "
+             "Enregistrez-le au format CSV UTF-8 ou XLSX depuis votre tableur.")
+
+
+def chunk_rows() -> int:
+    """Rows read, converted and validated at a time: memory stays bounded whatever the file's
+    size. Files up to this many rows are validated together with the rest of their batch."""
+    return max(1, settings.get("INCLUSION_CHUNK_ROWS"))
+
+
+@dataclass
+class CellChunk:
+    """Consecutive rows of a file's raw cells; ``first_line`` is the spreadsheet line of the
+    first one (the rows are contiguous: blank rows inside the file are kept)."""
+    cells: pd.DataFrame
+    first_line: int = FIRST_DATA_LINE
+
+
+def _decodes_as(path: Path, encoding: str) -> bool:
+    """The whole file decodes with ``encoding``, checked block by block (bounded memory)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: Path) -> str:
+    """The file's encoding without holding it in memory: UTF-8 is checked over the whole
+    file; otherwise charset-normalizer judges a sample (the whole file when it is smaller),
+    and the whole file must decode with its answer."""
+    with path.open("rb") as handle:
+        if handle.read(3) == _BOM:
+            return "utf-8-sig"
+        handle.seek(0)
+        sample = handle.read(ENCODING_SAMPLE_BYTES)
+    if _decodes_as(path, "utf-8"):
+        return "utf-8"
+    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "utf_8"]).best()
+    if best is None:
+        raise UnreadableFile(_NOT_TEXT)
+    for encoding in (best.encoding, "cp1252", "latin_1"):  # latin-1 decodes any byte
+        if _decodes_as(path, encoding):
+            return encoding
+    raise UnreadableFile(_NOT_TEXT)
+
+
+def _text_head(path: Path, encoding: str, lines: int = 21) -> str:
+    """The start of the file as text: at least ``lines`` lines (or all of it). Raises when
+    the file holds nothing but blanks."""
+    head, seen_text = "", False
+    with path.open(encoding=encoding, newline="") as handle:
+        for block in iter(lambda: handle.read(1 << 16), ""):
+            seen_text = seen_text or bool(block.strip())
+            if len(head) < ENCODING_SAMPLE_BYTES and len(head.splitlines()) <= lines:
+                head += block
+            if seen_text and len(head.splitlines()) > lines:
+                break
+    if not seen_text:
+        raise UnreadableFile("Le fichier est vide.")
+    return head
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        return max(CSV_DELIMITERS, key=header.count)
+
+
+def _refuse_duplicate_headers(header: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for name in header:
+        key = normalize_header(name)
+        if key and key in seen:
+            raise UnreadableFile(f"La colonne « {name.strip()} » apparaît deux fois dans la "
+                                 "ligne d'en-tête. Supprimez ou renommez l'une des deux.")
+        seen[key] = name
+
+
+def open_csv(path: Path) -> tuple[str, str, int, list[tuple[int, int]]]:
+    """Encoding, delimiter, header width and short rows (see ``check_row_widths``) of a CSV
+    file, after the checks that refuse it outright."""
+    encoding = detect_encoding(path)
+    head = _text_head(path, encoding)
+    if encoding == "utf-8-sig":
+        head = head.removeprefix("\ufeff")
+    delimiter = _sniff_delimiter(head)
+    header = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
+    _refuse_duplicate_headers(header)
+    with path.open(encoding=encoding, newline="") as handle:
+        short_rows = check_row_widths(handle, delimiter, len(header))
+    return encoding, delimiter, len(header), short_rows
+
+
+def iter_csv_cells(path: Path, encoding: str, delimiter: str, width: int,
+                   short_rows: list[tuple[int, int]] | None = None,
+                   rows: int | None = None) -> Iterator[CellChunk]:
+    """The file's cells as strings, ``rows`` rows at a time, streamed from disk. Each chunk
+    carries its rows with too few cells in ``attrs[SHORT_ROWS]``."""
+    # Rows ending with delimiters too many (their extra cells are checked empty when the file
+    # is opened) must neither fail nor turn the first column into an index, shifting every
+    # value one column.
+    options = dict(sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                   encoding=encoding, index_col=False,
+                   usecols=range(width) if width else None)
+    first_line, any_chunk = FIRST_DATA_LINE, False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        try:
+            with pd.read_csv(path, chunksize=rows or chunk_rows(), **options) as reader:
+                for cells in reader:
+                    any_chunk = True
+                    yield _with_short_rows(CellChunk(cells.reset_index(drop=True), first_line),
+                                           short_rows or [])
+                    first_line += len(cells)
+            if not any_chunk:  # a header and no rows
+                yield CellChunk(pd.read_csv(path, nrows=0, **options), first_line)
+        except pd.errors.ParserError as exc:
+            raise UnreadableFile(_parser_error_message(str(exc))) from exc
+
+
+def _with_short_rows(chunk: CellChunk, short_rows: list[tuple[int, int]]) -> CellChunk:
+    last = chunk.first_line + len(chunk.cells)
+    chunk.cells.attrs[SHORT_ROWS] = [(line, found) for line, found in short_rows
+                                     if chunk.first_line <= line < last]
+    return chunk
+
+
+SHORT_ROWS = "lignes_courtes"  # frame.attrs key: [(line, cells found)] of rows with too few cells
+MAX_JAMMED_LINES_LISTED = 10
+
+
+def _parser_error_message(error: str) -> str:
+    """pandas' tokenizer error, told to the partner (rows it counts from 0, header included)."""
+    quote = re.search(r"EOF inside string starting at row (\d+)", error)
+    if quote:
+        return UNCLOSED_QUOTE.format(line=int(quote.group(1)) + 1)
+    return ("Le fichier n'a pas pu être découpé en lignes et en colonnes. Enregistrez-le à "
+            "nouveau au format CSV depuis votre tableur, ou envoyez-le au format XLSX.")
+
+
+UNCLOSED_QUOTE = (
+    "À la ligne {line}, un guillemet (\") ouvre une case qui n'est jamais refermée : toute la "
+    "suite du fichier serait lue comme une seule case. Ajoutez le guillemet fermant, ou retirez "
+    "ce guillemet ; enregistrer le fichier au format CSV depuis votre tableur écrit les "
+    "guillemets correctement.")
+
+
+def _records(lines: Iterable[str], delimiter: str):
+    """(spreadsheet line, cells) of each CSV record, streamed; a record may span several text
+    lines when a quoted cell holds a line break, which is why lines are counted in records."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    line = 0
+    while True:
+        line += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a runaway quoted cell, longer than the csv module allows
+            raise UnreadableFile(UNCLOSED_QUOTE.format(line=line)) from exc
+        yield line, cells
+
+
+def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[tuple[int, int]]:
+    """Refuses rows with more cells than the header (a delimiter inside an unquoted cell
+    shifts every following value into the wrong column); returns the rows with fewer cells,
+    which some spreadsheets write when the last cells are empty."""
+    too_many, too_few = [], []
+    for line, cells in _records(lines, delimiter):
+        if line == 1 or not cells:
+            continue
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            too_many.append((line, len(cells)))
+        elif len(cells) < width:
+            too_few.append((line, len(cells)))
+    if too_many:
+        raise UnreadableFile(_jam_message(too_many, width, delimiter))
+    return too_few
+
+
+def _jam_message(rows: list[tuple[int, int]], width: int, delimiter: str) -> str:
+    shown = ", ".join(f"ligne {line} : {found} cases au lieu de {width}"
+                      for line, found in rows[:MAX_JAMMED_LINES_LISTED])
+    more = len(rows) - MAX_JAMMED_LINES_LISTED
+    shown += f" (et {more} autres lignes)" if more > 0 else ""
+    sign = "tabulation" if delimiter == "\t" else f"« {delimiter} »"
+    return (f"Des lignes ont plus de cases que la ligne d'en-tête ({width} colonnes) : {shown}. "
+            f"Le séparateur de colonnes de ce fichier est {sign} : une case de texte qui en "
+            "contient un doit être entourée de guillemets (\"…\"), sinon ses valeurs "
+            "glissent dans les colonnes suivantes. Retirez le séparateur en trop ou mettez la "
+            "case entre guillemets ; enregistrer le fichier au format CSV depuis votre tableur "
+            "le fait pour vous.")
+
+
+MAX_XLSX_UNPACKED_BYTES = 400_000_000
+MAX_XLSX_RATIO = 200
+
+
+def _refuse_zip_bomb(path: Path) -> None:
+    """An XLSX is a zip: refuse one that would unpack to far more than it weighs."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("Le classeur Excel est endommagé ; enregistrez-le à nouveau au "
+                             "format XLSX, ou exportez-le en CSV.") from exc
+    packed = max(path.stat().st_size, 1)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES or unpacked / packed > MAX_XLSX_RATIO:
+        raise UnreadableFile("Le classeur Excel est anormalement compressé et n'a pas été "
+                             "ouvert par sécurité. Exportez-le en CSV.")
+
+
+def _empty(row: tuple) -> bool:
+    return all(v is None for v in row)
+
+
+def iter_xlsx_cells(path: Path, dataset: str, rows: int | None = None) -> Iterator[CellChunk]:
+    """The sheet's cells as Python values, ``rows`` rows at a time, streamed from the zip.
+
+    Spreadsheet tools declare and write far more than the data: a dimension of A1:XFD1048576,
+    formats on whole rows or columns written as empty styled cells. openpyxl pads every row to
+    the declared width and yields every declared row, so a 3 MB workbook became gigabytes of
+    empty cells. Here the declared size is ignored, every row is cut to the header's last
+    named column, and blank rows are held back as a count until a filled row follows them
+    (trailing blank rows, however many, cost nothing)."""
+    from openpyxl import load_workbook
+
+    _refuse_zip_bomb(path)
+    size = rows or chunk_rows()
+    # read_only streams rows; data_only returns cached values, never evaluates formulas;
+    # keep_links=False ignores links to external workbooks.
+    workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        sheet = next((ws for ws in workbook.worksheets
+                      if normalize_header(ws.title) == dataset), workbook.worksheets[0])
+        sheet.reset_dimensions()
+        values = sheet.iter_rows(values_only=True)
+        header = _xlsx_header(values)
+        width = len(header)
+        if not width and all(_empty(row) for row in values):
+            raise UnreadableFile("Le classeur est vide.")
+        body: list[list] = []
+        first_line, blanks = FIRST_DATA_LINE, 0
+        for row in values:
+            row = row[:width]
+            if _empty(row):
+                blanks += 1
+                continue
+            for _ in range(blanks):  # blank rows inside the data keep their line numbers
+                body.append([""] * width)
+                if len(body) == size:
+                    yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
+                    first_line, body = first_line + size, []
+            blanks = 0
+            body.append(["" if v is None else v for v in row] + [""] * (width - len(row)))
+            if len(body) == size:
+                yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
+                first_line, body = first_line + size, []
+        if body or first_line == FIRST_DATA_LINE:
+            yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
+    finally:
+        workbook.close()
+
+
+def _xlsx_header(values: Iterator[tuple]) -> list[str]:
+    """The first row's names, up to its last filled cell (styled empty cells after it are
+    formatting, not columns)."""
+    first = next(values, None)
+    if first is None:
+        raise UnreadableFile("Le classeur est vide.")
+    header = ["" if v is None else str(v) for v in first]
+    while header and not header[-1].strip():
+        header.pop()
+    _refuse_duplicate_headers(header)
+    return header
+
+
+@dataclass
+class CellSource:
+    """A partner file opened for reading: checked, its kind (``csv``, ``xlsx`` or ``json``)
+    known, and for CSV its encoding, delimiter, header width and rows with too few cells;
+    ``chunks()`` reads it from the start, as many times as needed."""
+    path: Path
+    dataset: str
+    kind: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    width: int = 0
+    short_rows: list[tuple[int, int]] = field(default_factory=list)
+
+    def chunks(self, rows: int | None = None) -> Iterator[CellChunk]:
+        if self.kind == "xlsx":
+            yield from _xlsx_errors_as_unreadable(iter_xlsx_cells(self.path, self.dataset, rows))
+        elif self.kind == "json":  # parsed whole: its size limit bounds the memory
+            yield CellChunk(read_json_cells(self.path.read_bytes()))
+        else:
+            yield from iter_csv_cells(self.path, self.encoding, self.delimiter, self.width,
+                                      self.short_rows, rows)
+
+
+def _xlsx_errors_as_unreadable(chunks: Iterator[CellChunk]) -> Iterator[CellChunk]:
+    try:
+        yield from chunks
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
+        raise UnreadableFile(
+            "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
+            "format XLSX, ou exportez-le en CSV.") from exc
+
+
+def open_cells(path: Path, dataset: str) -> CellSource:
+    """Open a partner file (CSV, XLSX, JSON or GeoJSON); ``UnreadableFile`` if it cannot be
+    read at all."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
+        _refuse_zip_bomb(path)
+        return CellSource(path, dataset, "xlsx")
+    if is_json_name(path.name):
+        return CellSource(path, dataset, "json", encoding="utf-8")
+    return CellSource(path, dataset, "csv", *open_csv(path))
+
+
+def read_cells(path: Path, dataset: str) -> tuple[pd.DataFrame, str | None, str | None]:
+    """Raw cells of the whole file, as strings (CSV) or Python values (XLSX, JSON)."""
+    source = open_cells(path, dataset)
+    frames = [chunk.cells for chunk in source.chunks()]
+    cells = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(frames) > 1:
+        cells.attrs[SHORT_ROWS] = source.short_rows
+    return cells, source.encoding, source.delimiter
+
+
+def header_lookup(contract: Contract) -> dict[str, str]:
+    """Normalised name, label and aliases of each column -> the column."""
+    lookup: dict[str, str] = {}
+    for col in contract.columns:
+        for variant in (col.name, col.label, *col.aliases):
+            lookup.setdefault(normalize_header(variant), col.name)
+    return lookup
+
+
+def _singular(key: str) -> str:
+    """``modalite_acces`` and ``modalites_acces`` -> the same key: tools and older versions
+    of the standard hesitate between singular and plural."""
+    return "_".join(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in key.split("_"))
+
+
+def map_headers(headers: list[str], contract: Contract) -> tuple[dict[str, str], list[str]]:
+    """Original header -> contract column, and the headers that match no column. Exact
+    matches first; then a header differing only by singular/plural takes a column still free
+    when it is the only one it could be (``near_miss_headers`` names those for the report)."""
+    lookup = header_lookup(contract)
+    singular: dict[str, set[str]] = {}
+    for key, name in lookup.items():
+        singular.setdefault(_singular(key), set()).add(name)
+    mapping: dict[str, str] = {}
+    for header in headers:
+        target = lookup.get(normalize_header(header))
+        if target and target not in mapping.values():
+            mapping[header] = target
+    unknown = []
+    for header in headers:
+        if header in mapping:
+            continue
+        targets = singular.get(_singular(normalize_header(header)), set())
+        if len(targets) == 1 and not targets & set(mapping.values()):
+            mapping[header] = next(iter(targets))
+        elif str(header).strip():
+            unknown.append(str(header))
+    order = {header: n for n, header in enumerate(headers)}
+    return dict(sorted(mapping.items(), key=lambda item: order[item[0]])), unknown
+
+
+def near_miss_headers(mapping: dict[str, str], contract: Contract) -> dict[str, str]:
+    """The headers of ``mapping`` that matched their column only through a near miss."""
+    lookup = header_lookup(contract)
+    return {header: target for header, target in mapping.items()
+            if normalize_header(header) not in lookup}
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
+
+
+def parse_date(value: object) -> str | None:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+_TIME = re.compile(r"^(\d{1,2})\s*(?:[hH:]\s*(\d{2})?)(?::\d{2})?$")
+
+
+def parse_time(value: object) -> str | None:
+    if isinstance(value, datetime):
+        value = value.time()
+    if isinstance(value, time):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    match = _TIME.match(str(value).strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = re.sub(r"[\s\u00a0\u202f]", "", str(value)).replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+_MULTI_SPLIT = re.compile(r"\s*[|;]\s*")
+# E-mails and web addresses hold no "|", ";", "," or space: any of them separates two values.
+_LOOSE_SPLIT = re.compile(r"\s*[|;,]\s*|\s+")
+_COMMA_SPLIT = re.compile(r"\s*,\s*")
+_ONLY_SEPARATORS = re.compile(r"[|;,\s]+")
+# A code of a reference list (the data.inclusion typology: ASSO, TIERS_LIEUX, BIB): codes
+# never hold a comma, so a comma between codes can only separate them.
+_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
+SEPARATOR_WARNINGS = {
+    ";": "utilise « ; » comme séparateur (ancienne version du standard) : converti en « | »",
+    ",": "sépare les éléments de la liste par des virgules : séparateur virgule lu comme « | »",
+    " ": "sépare les éléments de la liste par des espaces : séparateur espace lu comme « | »",
+}
+SEPARATOR_FIX = "Rien à faire pour cet envoi ; séparez les valeurs par « | » dans les prochains."
+AS_IS_FIX = "Rien à faire pour cet envoi ; adoptez ce format pour les prochains."
+
+
+def parse_decimal(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = re.sub(r"[\s\u00a0\u202f]", "", str(value)).replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def canonical_text(value: object) -> str:
+    """A converted value as problems show it (whole numbers without ``.0``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def as_written(value: object) -> str:
+    """A raw cell as the partner sees it: CSV text as is (trimmed); XLSX dates, times and
+    decimals the way a French spreadsheet shows them."""
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y}" if value.time() == time() else f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    if isinstance(value, float) and not value.is_integer():
+        return str(value).replace(".", ",")
+    return "" if _blank(value) else canonical_text(value).strip()
+
+
+# Numbers dialled only from France (emergency 15/17/18/112/115, 10XX operators, 3XXX
+# services such as 3646 or 3939): they have no international form.
+_SHORT_NUMBER = re.compile(r"1\d{1,2}|10\d{2}|3\d{3}")
+CONVERTED_TO_INTERNATIONAL = ("n'était pas au format international (+33…) : elle a été "
+                              "convertie")
+
+
+PHONE_FIX = ("Rien à faire pour cet envoi ; écrivez les numéros au format international "
+             "(+33 puis le numéro sans son 0) dans les prochains.")
+
+
+def normalize_phone(text: str) -> tuple[str, str | None]:
+    """French numbers written the usual way (``01 69 31 00 00``) -> ``+33169310000``, and what
+    was changed (None when only spaces or dots went)."""
+    digits = re.sub(r"[\s.\-()\u00a0\u202f]", "", text)
+    if re.fullmatch(r"0[1-9]\d{8}", digits):
+        return "+33" + digits[1:], CONVERTED_TO_INTERNATIONAL
+    if re.fullmatch(r"0033[1-9]\d{8}", digits):
+        return "+" + digits[2:], CONVERTED_TO_INTERNATIONAL
+    if re.fullmatch(r"33[1-9]\d{8}", digits):  # the country code without its "+"
+        return "+" + digits, "commence par 33 sans « + » : indicatif +33 ajouté"
+    return digits, None
+
+
+def _convert_phone(col: Column, text: str) -> Converted:
+    """Converted only when the result is what the contract wants: a value the suite then
+    refuses is left as written, so the report never says it was converted."""
+    phone, change = normalize_phone(text)
+    if not col.pattern or re.search(col.pattern, phone):
+        return Converted(phone, warning=change, fix=PHONE_FIX if change else None)
+    if _SHORT_NUMBER.fullmatch(phone):
+        return Converted(text, error=(
+            "est un numéro court, joignable seulement depuis la France : il n'a pas de forme "
+            "internationale (+33…)"), fix=(
+            "Indiquez le numéro à 10 chiffres du lieu (par exemple 01 69 31 00 00) ; le numéro "
+            "court peut figurer dans la présentation du lieu."))
+    return Converted(text)
+
+
+def _choice_code(col: Column, text: str) -> str | None:
+    wanted = normalize_header(text)
+    for choice in col.choices:
+        if wanted in (normalize_header(choice.code), normalize_header(choice.label)):
+            return choice.code
+    return None
+
+
+def _choose(col: Column, text: str) -> str:
+    return _choice_code(col, text) or text
+
+
+def _choose_long_label(col: Column, text: str) -> tuple[str, str | None]:
+    """A closed-list value, also in version 1's long form « Gratuit : Je peux accéder… »
+    (the list's label, « : », its description): read as its label, with a note."""
+    code = _choice_code(col, text)
+    if code is not None:
+        return code, None
+    label, colon, _description = text.partition(" : ")
+    code = _choice_code(col, label) if colon else None
+    if code is None:
+        return text, None
+    return code, (f"est écrite avec le libellé long de la version 1 du standard : lue comme "
+                  f"« {label.strip()} »")
+
+
+def _known_values_split_by_commas(col: Column, text: str) -> list[str] | None:
+    """The text cut at commas into known values of the closed list, or None. A known value
+    may itself hold a comma, so consecutive pieces are joined back before giving up."""
+    pieces = _COMMA_SPLIT.split(text)
+    found: dict[int, list[str] | None] = {len(pieces): []}
+    for start in range(len(pieces) - 1, -1, -1):
+        found[start] = None
+        for end in range(start + 1, len(pieces) + 1):
+            rest = found[end]
+            candidate = ", ".join(pieces[start:end])
+            if rest is not None and _choice_code(col, candidate) is not None:
+                found[start] = [candidate, *rest]
+                break
+    return found[0]
+
+
+def _split_list(col: Column, text: str) -> tuple[list[str], str | None]:
+    """The list's elements and the separator used, when it is not « | »."""
+    if not _ONLY_SEPARATORS.sub("", text):
+        return [], None
+    if col.type in ("email", "url"):
+        parts = [p for p in _LOOSE_SPLIT.split(text) if p]
+        used = next((s for s in (";", ",") if s in text), " ") if "|" not in text else None
+        return parts, used if len(parts) > 1 else None
+    if "|" in text or ";" in text:
+        return [p for p in _MULTI_SPLIT.split(text) if p], ";" if ";" in text else None
+    if "," in text:
+        if col.type == "multichoice" and _choice_code(col, text) is None:
+            known = _known_values_split_by_commas(col, text)
+            if known and len(known) > 1:
+                return known, ","
+        pieces = _COMMA_SPLIT.split(text)
+        if col.type == "multichoice" and any(_choice_code(col, p) for p in pieces):
+            return pieces, ","  # some known, some not: the report names the unknown ones
+        if col.type == "text" and all(_CODE.fullmatch(p) for p in pieces):
+            return [p for p in pieces if p], ","
+    return ([text] if text.strip() else []), None
+
+
+def _convert_list(col: Column, text: str) -> Converted:
+    parts, separator = _split_list(col, text)
+    if not parts:
+        if col.required:
+            return Converted(text, error="ne contient que des séparateurs : la liste est vide",
+                             fix=f"Écrivez au moins une valeur, par exemple « {col.example} ».")
+        return Converted(None, warning="ne contient que des séparateurs : la liste a été lue "
+                                       "comme vide", fix="Laissez la case vide quand il n'y a "
+                                                         "rien à indiquer.")
+    notes = [SEPARATOR_WARNINGS[separator]] if separator else []
+    fix = SEPARATOR_FIX if separator else None
+    if col.type == "multichoice":
+        chosen = [_choose_long_label(col, p) for p in parts]
+        unknown = [part for part, (code, _note) in zip(parts, chosen) if code == part
+                   and _choice_code(col, part) is None]
+        if unknown and not col.drop_unknown_choices:
+            return _unknown_choices(col, text, unknown)
+        if unknown:
+            dropped = _unknown_choices(col, text, unknown)
+            notes.append(f"{dropped.error} : cette valeur a été ignorée, les autres sont gardées"
+                         if len(unknown) == 1 else
+                         f"{dropped.error} : ces valeurs ont été ignorées, les autres sont "
+                         "gardées")
+            fix = dropped.fix
+            chosen = [c for part, c in zip(parts, chosen) if part not in unknown]
+            if not chosen:
+                return Converted(None, warning=" ; ".join(notes), fix=fix)
+        parts = [code for code, _note in chosen]
+        long_labels = [note for _code, note in chosen if note]
+        notes += long_labels
+        fix = fix or (LONG_LABEL_FIX if long_labels else None)
+    return Converted("|".join(parts), warning=" ; ".join(notes) or None, fix=fix)
+
+
+LONG_LABEL_FIX = "Rien à faire pour cet envoi ; n'écrivez que le libellé court dans les prochains."
+
+
+def _near_labels(written: str, labels: dict[str, str]) -> list[str]:
+    """The label the partner probably meant: a typing slip, or a label shortened at its end
+    (« SUD LABS » for « SUD LABS (PACA) »)."""
+    close = difflib.get_close_matches(written, labels, n=1, cutoff=0.8)
+    if close or len(written) < 4:
+        return close
+    return [key for key in labels if key.startswith(written)][:1]
+
+
+def _unknown_choices(col: Column, text: str, unknown: list[str]) -> Converted:
+    """Name the elements that are not in the closed list, and the closest label if one is
+    near (a typing slip); the cell stays as written."""
+    names = ", ".join(f"« {u} »" for u in unknown)
+    labels = {normalize_header(label): label for label in col.choice_labels}
+    near = [labels[m] for u in unknown for m in _near_labels(normalize_header(u), labels)]
+    hint = f" Vouliez-vous écrire {', '.join(f'« {n} »' for n in near)} ?" if near else ""
+    return Converted(text, error=(f"contient {names}, absent de la liste nationale"
+                                  if len(unknown) == 1 else
+                                  f"contient {names}, absents de la liste nationale"),
+                     fix=("Choisissez parmi : " + " ; ".join(col.choice_labels)
+                          + ". Séparez plusieurs valeurs par « | »." + hint))
+
+
+@dataclass
+class Converted:
+    value: object
+    error: str | None = None
+    warning: str | None = None
+    fix: str | None = None  # what to do, when the generic advice does not fit
+
+
+def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> Converted:
+    """Canonical value; an unreadable value is kept as written so validation quotes it back,
+    except numbers, which become empty with a reading error."""
+    if _blank(value):
+        return Converted(None)
+    if col.type == "date":
+        return Converted(parse_date(value) or str(value).strip())
+    if col.type == "time":
+        return Converted(parse_time(value) or str(value).strip())
+    if col.type == "integer":
+        parsed = parse_integer(value)
+        return Converted(parsed, None if parsed is not None else "n'est pas un nombre entier")
+    if col.type == "decimal":
+        parsed = parse_decimal(value)
+        return Converted(parsed, None if parsed is not None else "n'est pas un nombre")
+    text = str(value).strip()
+    if col.type == "insee":
+        if re.fullmatch(r"\d{4}", text):
+            text = "0" + text  # spreadsheets drop the leading zero of 01xxx-09xxx codes
+        return Converted(communes_by_name.get(normalize_header(text), text))
+    if col.type == "choice":
+        return Converted(_choose(col, text))
+    if col.multiple:
+        return _convert_list(col, text)
+    if col.type == "phone":
+        return _convert_phone(col, text)
+    return Converted(text)
+
+
+def _plain_text(series: pd.Series) -> list:
+    """Single-valued text: trimmed, blanks as None. Vectorised: these columns are mostly
+    unique (identifiers), so converting value by value would dominate large files."""
+    text = series.astype("string").str.strip()
+    blank = (text.isna() | (text == "")).fillna(True).tolist()
+    return [None if empty else value for empty, value in zip(blank, text.astype(object).tolist())]
+
+
+def _convert_column(col: Column, series: pd.Series, lines: list[int],
+                    communes_by_name: dict[str, str], problems: list[ReadingProblem]
+                    ) -> tuple[list, pd.Categorical | None]:
+    """The converted values, and the cells as written where conversion changed them (None
+    when it changed none), so that every problem can quote the partner's own writing."""
+    if col.type == "text" and not col.multiple:
+        return _plain_text(series), None
+    # Dates, codes and labels repeat: convert each distinct value once, then map back.
+    keys = series.map(lambda v: v if not _blank(v) else "")
+    converted = {key: _convert(col, key, communes_by_name) for key in dict.fromkeys(keys.tolist())}
+    flagged = {key for key, c in converted.items() if c.error or c.warning}
+    if flagged:
+        for line, key in zip(lines, keys.tolist()):
+            if key in flagged:
+                problems.append(_reading_problem(col, line, key, converted[key]))
+    written = {key: as_written(key) for key, c in converted.items()
+               if as_written(key) != canonical_text(c.value)}
+    # Categorical: one small code per row, each distinct text once (bounded memory).
+    raw = pd.Categorical(keys.map(written)) if written else None
+    return [converted[key].value for key in keys.tolist()], raw
+
+
+def _reading_problem(col: Column, line: int, value: object, converted: Converted) -> ReadingProblem:
+    if converted.error:
+        return ReadingProblem(line, col.name, as_written(value), f"La valeur {converted.error}.",
+                              converted.fix or f"Écrivez un nombre, par exemple {col.example}.")
+    return ReadingProblem(line, col.name, as_written(value), f"La valeur {converted.warning}.",
+                          converted.fix or AS_IS_FIX, "avertissement")
+
+
+def _header_problems(near: dict[str, str], short_rows: list[tuple[int, int]],
+                     width: int) -> list[ReadingProblem]:
+    """Warnings about the file's layout: headers read through a near-miss, short rows."""
+    problems = [ReadingProblem(
+        None, target, "", f"La colonne « {header} » a été lue comme « {target} », le nom prévu "
+        "par le modèle de fichier.",
+        f"Rien à faire pour cet envoi ; nommez la colonne « {target} » dans les prochains.",
+        "avertissement") for header, target in near.items()]
+    problems += [ReadingProblem(
+        line, "", "", f"Cette ligne a {found} cases au lieu de {width} (les colonnes de "
+        "l'en-tête) : les dernières ont été lues comme vides.",
+        "Vérifiez qu'aucune valeur n'a glissé d'une colonne à l'autre ; si ces cases sont "
+        "bien vides, rien à faire.", "avertissement") for line, found in short_rows]
+    return problems
+
+
+def to_contract(cells: pd.DataFrame, contract: Contract,
+                communes_by_name: dict[str, str] | None = None,
+                lines: list[int] | None = None) -> ReadResult:
+    """Rename, convert and type the cells; ``lines`` are the spreadsheet line of each row."""
+    lines = lines if lines is not None else list(range(FIRST_DATA_LINE, FIRST_DATA_LINE + len(cells)))
+    mapping, unknown = map_headers(list(cells.columns), contract)
+    renamed = cells[list(mapping)].rename(columns=mapping)
+    communes_by_name = communes_by_name or {}
+    problems = _header_problems(near_miss_headers(mapping, contract),
+                                cells.attrs.get(SHORT_ROWS, []), len(cells.columns))
+    out: dict[str, list] = {}
+    written: dict[str, pd.Categorical] = {}
+    for col in contract.columns:
+        if col.name not in renamed.columns:
+            out[col.name] = [None] * len(renamed)
+            continue
+        out[col.name], raw = _convert_column(col, renamed[col.name], lines, communes_by_name,
+                                             problems)
+        if raw is not None:
+            written[col.name] = raw
+    frame = pd.DataFrame(out, columns=contract.column_names)
+    _fill_insee_from_names(frame, contract, communes_by_name)
+    for col in contract.columns:
+        if col.type in ("integer", "decimal"):
+            frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype("float64")
+        else:
+            frame[col.name] = frame[col.name].astype(object)
+    frame["_ligne"] = lines
+    missing = [c.name for c in contract.columns if c.required and c.name not in mapping.values()]
+    return ReadResult(frame, problems, unknown, missing, written=written)
+
+
+def _fill_insee_from_names(frame: pd.DataFrame, contract: Contract,
+                           communes_by_name: dict[str, str]) -> None:
+    """Venue files may give only the commune's name: use the territory's exact names."""
+    name_col, code_col = contract.commune_name_column, contract.commune_column
+    if not name_col or not code_col or frame.empty:
+        return
+    missing = frame[code_col].isna()
+    names = frame.loc[missing, name_col].map(lambda n: communes_by_name.get(normalize_header(n))
+                                             if isinstance(n, str) else None)
+    frame.loc[missing, code_col] = names
+
+
+def read_partner_file(path: Path, contract: Contract,
+                      communes_by_name: dict[str, str] | None = None) -> ReadResult:
+    cells, encoding, delimiter = read_cells(path, contract.dataset)
+    result = read_cells_into_contract(cells, contract, communes_by_name)
+    result.encoding, result.delimiter = encoding, delimiter
+    return result
+
+
+def read_cells_into_contract(cells: pd.DataFrame, contract: Contract,
+                             communes_by_name: dict[str, str] | None = None,
+                             first_line: int = FIRST_DATA_LINE) -> ReadResult:
+    """``first_line``: the spreadsheet line of the first row (a chunk of a larger file)."""
+    # Skip rows that are entirely empty (left by spreadsheets) but keep each row's line number.
+    as_text = cells.astype("string").apply(lambda column: column.str.strip())
+    filled = (as_text.notna() & (as_text != "")).any(axis=1).tolist()
+    lines = [i + first_line for i, keep in enumerate(filled) if keep]
+    short_rows = cells.attrs.get(SHORT_ROWS, [])
+    cells = cells[filled].reset_index(drop=True)
+    cells.attrs[SHORT_ROWS] = short_rows
+    return to_contract(cells, contract, communes_by_name, lines)

@@ -1,0 +1,201 @@
+"""Scanning the partners' inbox folders for new files, safely.
+
+Only regular files directly inside a partner's folder are candidates. Symbolic links,
+sub-folders, devices, sockets and names that try to escape the folder are refused: the partner
+gets a report saying why, and nothing is read through them. Reports written back by the pipeline
+(``*.rapport.txt``), hidden files and names that spreadsheets and browsers use while a file is
+still being written are left alone.
+
+A file still being copied is never listed: not one modified in the last
+``INCLUSION_SETTLE_SECONDS`` (default 30; a slow upload pauses between chunks), nor one that a
+process on this machine holds open for writing (Linux, best effort through ``/proc``; see
+``pipeline.receive.filestate``). Processing checks again that the file did not change while it was
+read (``pipeline.ingest``). Names written back fit the file system (``pipeline.files``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline import settings
+from pipeline.config import DataPaths, Territory, data_paths, load_territory
+from pipeline.files import ELLIPSIS, REPORT_SUFFIX, report_name, write_atomically
+from pipeline.receive.filestate import files_open_for_writing
+from pipeline.receive.filing import detect_dataset
+
+TEMPORARY_MARKERS = (".part", ".tmp", ".crdownload", ".partial", ".download", "~")
+DATASET_ORDER = ("lieux", "collecte", "ateliers", "pass", "tri")  # referenced data first
+# Data other files refer to (venues for passes, pickups for the refurbisher's sorting): loaded
+# in a first wave so that cross-file checks see it whatever order tasks run in.
+REFERENCE_DATASETS = {"lieux", "collecte"}
+# A batch is validated in one Great Expectations run per dataset and held in memory while its
+# files load: these bound it. XLSX files are zipped, so their rows weigh about 5 times their
+# bytes once read.
+XLSX_WEIGHT = 5
+# Airflow keeps a mapped task's label in a 250-character column (PostgreSQL enforces it).
+LABEL_MAX_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Candidate:
+    partner: str
+    path: str
+    size: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    partner: str
+    name: str
+    reason: str
+
+
+def settle_seconds() -> float:
+    return settings.get("INCLUSION_SETTLE_SECONDS")
+
+
+def is_ignored_name(name: str) -> bool:
+    lower = name.lower()
+    return (lower.endswith(REPORT_SUFFIX) or name.startswith((".", "~$"))
+            or lower.endswith(TEMPORARY_MARKERS))
+
+
+def _refusal_reason(name: str, mode: int) -> str | None:
+    if "/" in name or "\\" in name or name in ("..", ".") or "\x00" in name:
+        return "ce nom de fichier n'est pas autorisé"
+    if stat.S_ISLNK(mode):
+        return "c'est un raccourci (lien symbolique), pas un fichier"
+    if stat.S_ISDIR(mode):
+        return "c'est un dossier ; déposez les fichiers directement dans votre dossier"
+    if not stat.S_ISREG(mode):
+        return "ce n'est pas un fichier ordinaire"
+    return None
+
+
+def scan_partner(folder: Path, partner_id: str, now: float | None = None
+                 ) -> tuple[list[Candidate], list[Refusal]]:
+    """The partner's files ready to be processed, and the entries refused without reading."""
+    settled, refusals = _settled_files(folder, partner_id, now)
+    return _not_being_written(settled), refusals
+
+
+def _settled_files(folder: Path, partner_id: str, now: float | None
+                   ) -> tuple[list[tuple[Candidate, os.stat_result]], list[Refusal]]:
+    now = time.time() if now is None else now
+    settled, refusals = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if is_ignored_name(entry.name):
+                continue
+            info = entry.stat(follow_symlinks=False)
+            reason = _refusal_reason(entry.name, info.st_mode)
+            if reason:
+                refusals.append(Refusal(partner_id, entry.name, reason))
+            elif now - info.st_mtime >= settle_seconds():
+                settled.append((Candidate(partner_id, str(Path(entry.path)), info.st_size),
+                                info))
+    return settled, refusals
+
+
+def _not_being_written(settled: list[tuple[Candidate, os.stat_result]]) -> list[Candidate]:
+    """One look through ``/proc`` for all the files at once (a few milliseconds)."""
+    busy = files_open_for_writing({(info.st_dev, info.st_ino) for _, info in settled})
+    return [candidate for candidate, info in settled if (info.st_dev, info.st_ino) not in busy]
+
+
+def report_refusals(refusals: list[Refusal], territory: Territory | None = None,
+                    paths: DataPaths | None = None) -> None:
+    """Tell the partner, beside the refused entry, why nothing was read from it."""
+    territory = territory or load_territory()
+    paths = paths or data_paths()
+    for refusal in refusals:
+        partner = territory.partner(refusal.partner)
+        target = paths.partner_inbox(partner) / report_name(refusal.name)
+        write_atomically(target, (
+            f"Rapport de dépôt — {territory.name}\n\n"
+            f"Élément : {refusal.name}\nPartenaire : {partner.name}\n\n"
+            f"Résultat : REFUSÉ sans être lu, car {refusal.reason}.\n"
+            "Déposez vos fichiers (CSV ou XLSX) directement dans votre dossier de dépôt, "
+            "sans sous-dossier ni raccourci.\n"))
+
+
+def _dataset_rank(candidate: Candidate, territory: Territory) -> int:
+    datasets = territory.partner(candidate.partner).datasets
+    ranks = [DATASET_ORDER.index(d) for d in datasets if d in DATASET_ORDER]
+    return min(ranks, default=len(DATASET_ORDER))
+
+
+def scan_inboxes(territory: Territory | None = None, paths: DataPaths | None = None,
+                 refusals: list[Refusal] | None = None) -> list[Candidate]:
+    """New files, venues and pickups first so that files referring to them can be checked."""
+    territory = territory or load_territory()
+    paths = paths or data_paths()
+    settled: list[tuple[Candidate, os.stat_result]] = []
+    for partner in territory.partners:
+        folder = paths.partner_inbox(partner)
+        folder.mkdir(parents=True, exist_ok=True)
+        ready, refused = _settled_files(folder, partner.id, None)
+        settled += ready
+        if refusals is not None:
+            refusals += refused
+    found = _not_being_written(settled)
+    return sorted(found, key=lambda c: (_dataset_rank(c, territory), c.partner, c.path))
+
+
+def split_waves(candidates: list[Candidate], territory: Territory | None = None
+                ) -> tuple[list[Candidate], list[Candidate]]:
+    """Files of partners that only send reference data, then every other file."""
+    territory = territory or load_territory()
+    first = [c for c in candidates
+             if set(territory.partner(c.partner).datasets) <= REFERENCE_DATASETS]
+    return first, [c for c in candidates if c not in first]
+
+
+def _weight_mb(candidate: Candidate) -> float:
+    zipped = Path(candidate.path).suffix.lower() in (".xlsx", ".xlsm")
+    return candidate.size * (XLSX_WEIGHT if zipped else 1) / 1_000_000
+
+
+def plan_batches(candidates: list[Candidate], territory: Territory | None = None
+                 ) -> list[dict]:
+    """The candidates in batches of files of one dataset (as their partner and name say), in
+    listing order, each within ``INCLUSION_BATCH_MB`` and ``INCLUSION_BATCH_FILES``. One Airflow
+    task per batch: GX then runs once per batch instead of once per file, memory stays bounded, and
+    several batches can still run side by side."""
+    territory = territory or load_territory()
+    groups: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        dataset, _refusal = detect_dataset(territory.partner(candidate.partner),
+                                           Path(candidate.path))
+        groups.setdefault(dataset or "?", []).append(candidate)
+    batches: list[dict] = []
+    for dataset, members in groups.items():
+        current: list[Candidate] = []
+        weight = 0.0
+        max_files = settings.get("INCLUSION_BATCH_FILES")
+        max_mb = settings.get("INCLUSION_BATCH_MB")
+        for candidate in members:
+            if current and (len(current) >= max_files
+                            or weight + _weight_mb(candidate) > max_mb):
+                batches.append(_batch(dataset, current))
+                current, weight = [], 0.0
+            current.append(candidate)
+            weight += _weight_mb(candidate)
+        batches.append(_batch(dataset, current))
+    return batches
+
+
+def _batch(dataset: str, members: list[Candidate]) -> dict:
+    first = members[0]
+    label = (f"{first.partner}/{Path(first.path).name}" if len(members) == 1 else
+             f"{dataset} : {len(members)} fichiers, de {first.partner}/{Path(first.path).name}")
+    if len(label) > LABEL_MAX_CHARS:
+        label = label[:LABEL_MAX_CHARS - 1] + ELLIPSIS
+    return {"lot": label, "fichiers": [m.as_dict() for m in members]}

@@ -1,0 +1,176 @@
+"""The jam safety net: a partner's file always ends archived or quarantined, with a report.
+
+A file that hits an unexpected error (a bug, a broken database, a full disk) stays in its inbox
+so that the task's retry tries it again, and the task fails. The same bytes failing every time
+would jam the inbox for good and the partner would never hear back. So each unexpected failure
+is counted per partner and fingerprint, one line per failed attempt, under
+``<data>/etat/pannes/<partner>/``; at ``INCLUSION_MAX_FAILURES`` failures (default 2) the file
+is quarantined with a French report (an internal problem prevented its processing, the team was
+alerted, nothing was loaded) and the stewards get an alert. The retry that no longer finds the
+file fails too (``quarantined_after_failures``), so the run still shows the failure.
+
+Bytes that fail again later (a re-drop) are quarantined at their next failure; a successful
+processing forgets their count. The net itself may fail (a full disk): it then logs and leaves
+the file where it is, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pipeline import settings
+from pipeline.config import DataPaths, Partner, Territory
+from pipeline.files import _file_away, sha256_of, stored_name, write_atomically
+from pipeline.load import ledger
+from pipeline.receive.filestate import is_open_for_writing
+from pipeline.report.alerts import raise_alert
+from pipeline.report.reports import report_path
+
+log = logging.getLogger(__name__)
+
+
+def max_failures() -> int:
+    return settings.get("INCLUSION_MAX_FAILURES")
+
+
+def _folder(paths: DataPaths, partner: Partner) -> Path:
+    return paths.root / "etat" / "pannes" / partner.id
+
+
+def _marker(paths: DataPaths, partner: Partner, path: Path) -> Path:
+    """Left where a quarantined file was listed, for the retry that will not find it."""
+    where = hashlib.sha256(os.fsencode(str(path))).hexdigest()[:24]
+    return _folder(paths, partner) / f"quarantaine-{where}"
+
+
+def _fingerprint(path: Path) -> str:
+    """The file's SHA-256; when the file cannot even be read, a fingerprint of its name, size
+    and time, so that an unreadable file is counted too."""
+    try:
+        return sha256_of(path)
+    except OSError:
+        info = path.stat()
+        return hashlib.sha256(os.fsencode(f"{path.name}|{info.st_size}|{info.st_mtime_ns}")
+                              ).hexdigest()
+
+
+def _count(paths: DataPaths, partner: Partner, sha256: str, path: Path, error: BaseException
+           ) -> int:
+    folder = _folder(paths, partner)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / f"{sha256}.jsonl"
+    line = json.dumps({"le": datetime.now(UTC).isoformat(timespec="seconds"),
+                       "fichier": _shown(path.name), "erreur": repr(error)[:500]},
+                      ensure_ascii=False)
+    with record.open("a", encoding="utf-8") as handle:  # one short append per failed attempt
+        handle.write(line + "\n")
+    return len(record.read_text(encoding="utf-8").splitlines())
+
+
+def forget(paths: DataPaths, partner: Partner, sha256: str) -> None:
+    """These bytes were processed: their earlier failures no longer count."""
+    (_folder(paths, partner) / f"{sha256}.jsonl").unlink(missing_ok=True)
+
+
+def note_failure(partner: Partner, path: Path, error: BaseException, paths: DataPaths,
+                 territory: Territory) -> str:
+    """Count an unexpected failure of ``path``; at the bound, quarantine it with a report and
+    alert the stewards. Returns how to name the file in the task's failure message."""
+    label = f"{partner.id}/{path.name}"
+    try:
+        sha256 = _fingerprint(path)
+        failures = _count(paths, partner, sha256, path, error)
+        if failures < max_failures() or is_open_for_writing(path):
+            return label  # never move a file still being written: it would go on in there
+        target = _quarantine(partner, path, sha256, failures, paths, territory)
+        _alert(partner, path, error, failures, target)
+        return f"{label} (mis en quarantaine après {failures} pannes)"
+    except Exception:  # the net must never hide the first error
+        log.exception("%s : le filet de sécurité n'a pas pu mettre le fichier à l'écart", label)
+        return label
+
+
+def quarantined_after_failures(paths: DataPaths, partner: Partner, path: Path) -> bool:
+    """Whether ``path``, listed but gone, was quarantined by the net (once: the marker goes)."""
+    marker = _marker(paths, partner, path)
+    if not marker.exists():
+        return False
+    marker.unlink(missing_ok=True)
+    return True
+
+
+def _quarantine(partner: Partner, path: Path, sha256: str, failures: int, paths: DataPaths,
+                territory: Territory) -> Path:
+    known = _known(partner, sha256)
+    report = (_report_when_recorded(known) if known else
+              _report(partner, path, sha256, failures, territory))
+    target = paths.quarantine / partner.id / stored_name(sha256, path.name)
+    write_atomically(report_path(path.parent, path.name), report)
+    _marker(paths, partner, path).parent.mkdir(parents=True, exist_ok=True)
+    _marker(paths, partner, path).write_text(str(target), encoding="utf-8")
+    _file_away(path, target)
+    log.error("%s/%s : mis en quarantaine après %d pannes (%s)", partner.id, path.name,
+              failures, ledger.STATUS_LABELS.get(known.status, "non traité") if known else
+              "non traité")
+    return target
+
+
+def _known(partner: Partner, sha256: str):
+    """The ledger entry of these bytes, when the failure came after their commit."""
+    try:
+        return ledger.find(partner.id, sha256)
+    except Exception:  # the database may be what fails: then nothing is known to be loaded
+        log.exception("registre illisible")
+        return None
+
+
+def _shown(name: str) -> str:
+    """A name as the partner sees it, even with bytes that are not UTF-8."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def _report(partner: Partner, path: Path, sha256: str, failures: int,
+            territory: Territory) -> str:
+    received = datetime.fromtimestamp(path.stat().st_mtime, UTC).astimezone(
+        ZoneInfo(territory.timezone))
+    return (
+        f"Rapport de dépôt — {territory.name}\n\n"
+        f"Fichier : {_shown(path.name)}\n"
+        f"Partenaire : {partner.name}\n"
+        f"Reçu le : {received:%d/%m/%Y à %H:%M}\n"
+        f"Empreinte du fichier (SHA-256) : {sha256}\n\n"
+        "Résultat : fichier NON TRAITÉ, à cause d'un problème interne\n"
+        f"Un problème technique de notre côté a empêché de traiter ce fichier ({failures} "
+        "essais). Ce n'est pas forcément une erreur dans votre fichier. L'équipe de "
+        "l'agglomération a été prévenue.\n"
+        "Aucune ligne de ce fichier n'a été enregistrée. Les données que vous avez envoyées "
+        "auparavant restent en place.\n\n"
+        "Que faire : rien pour l'instant. Le fichier a été mis à l'écart ; l'équipe le traitera "
+        "à nouveau une fois le problème réglé et vous recevrez alors son rapport. Sans "
+        "nouvelles de sa part d'ici quelques jours, écrivez-lui en citant le nom du fichier.\n")
+
+
+def _report_when_recorded(known) -> str:
+    return known.report + (
+        "\nNote : ce fichier a bien été traité (résultat ci-dessus), mais un problème technique "
+        "de notre côté a empêché de le ranger. Il a été mis à l'écart et l'équipe de "
+        "l'agglomération a été prévenue. Vous n'avez rien à faire.\n")
+
+
+def _alert(partner: Partner, path: Path, error: BaseException, failures: int,
+           target: Path) -> None:
+    raise_alert(
+        f"Fichier mis en quarantaine après {failures} pannes : {partner.id}",
+        f"Le fichier « {_shown(path.name)} » de {partner.name} a échoué {failures} fois sur une "
+        f"erreur inattendue : {error!r}\n"
+        f"Il est maintenant dans {target}, avec un rapport au partenaire dans son dossier de "
+        "dépôt ; rien n'en a été enregistré. Le détail de chaque échec est dans le journal de "
+        "la tâche et dans le dossier etat/pannes/ des données.\n\n"
+        f"Que faire : corrigez la cause, puis recopiez le fichier dans {path.parent} ; il "
+        "sera traité au prochain passage.")

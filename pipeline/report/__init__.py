@@ -1,0 +1,1 @@
+"""Report: French reports to partners and alerts to stewards."""

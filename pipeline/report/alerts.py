@@ -1,0 +1,151 @@
+"""Steward alerts: a failed task writes a French alert file into the data folder and the task
+log, and sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PORT``,
+``_FROM``, ``_TO``). Alerts never raise: a broken mail server must not hide the first failure."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from pipeline import settings
+from pipeline.config import REPO_ROOT, data_paths
+from pipeline.files import write_atomically
+
+log = logging.getLogger(__name__)
+
+
+def alerts_folder() -> Path:
+    return data_paths().root / "alertes"
+
+
+def raise_alert(subject: str, body: str, now: datetime | None = None) -> Path:
+    now = now or datetime.now(UTC)
+    folder = alerts_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in subject)[:80]
+    path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}.txt"
+    write_atomically(path, f"{subject}\n\n{body}\n")
+    log.error("ALERTE : %s — %s", subject, body)
+    _send_mail(subject, body)
+    return path
+
+
+def _send_mail(subject: str, body: str) -> None:
+    host, recipients = settings.get("INCLUSION_SMTP_HOST"), settings.get("INCLUSION_SMTP_TO")
+    if not host or not recipients:
+        return
+    message = EmailMessage()
+    message["Subject"] = f"[Numérique pour tous] {subject}"
+    message["From"] = settings.get("INCLUSION_SMTP_FROM")
+    message["To"] = recipients
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(host, settings.get("INCLUSION_SMTP_PORT"), timeout=10) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("alerte non envoyée par courriel : %s", exc)
+
+
+@contextmanager
+def failing_step(label: str) -> Iterator[None]:
+    """Tag an exception raised inside with the French name of the step it interrupted
+    (``failed_step``), so that the steward's alert can say where it failed."""
+    try:
+        yield
+    except Exception as error:
+        if getattr(error, "failed_step", None) is None:
+            error.failed_step = label
+        raise
+
+
+def _origin(error: BaseException) -> str | None:
+    """The innermost frame of the project's own code the error went through."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if f.filename.startswith(str(REPO_ROOT))
+            and "/.venv/" not in f.filename]
+    frame = (ours or frames or [None])[-1]
+    if frame is None:
+        return None
+    name = Path(frame.filename)
+    shown = name.relative_to(REPO_ROOT) if name.is_relative_to(REPO_ROOT) else name
+    return f"{shown.as_posix()}, ligne {frame.lineno}, dans {frame.name}"
+
+
+def _advice(error: BaseException) -> str:
+    """What to look at, from what actually failed (the error, then what caused it) rather
+    than a list of usual suspects."""
+    for cause in _chain(error):
+        kind = type(cause)
+        if "Timeout" in kind.__name__:
+            return ("la tâche a dépassé son délai d'exécution : regardez dans le journal "
+                    "l'étape qui a duré (volume des données, verrou de la base, disque lent)")
+        if isinstance(cause, OSError):
+            return ("l'erreur vient du système de fichiers ou du réseau (voir le message) : "
+                    "vérifiez le chemin, l'espace disque ou les droits qu'il nomme")
+        if kind.__module__.split(".")[0] in ("sqlalchemy", "psycopg2", "sqlite3"):
+            return ("l'erreur vient de la base de l'entrepôt (voir le message : injoignable, "
+                    "verrouillée, pleine…)")
+        if kind.__name__ == "SiteCheckFailed":
+            return ("le site construit n'a pas passé les contrôles (voir le message) ; le "
+                    "site en ligne n'a pas changé")
+    return ("ni le disque ni la base ne sont en cause : une donnée ou le code a provoqué "
+            "cette erreur à l'endroit indiqué ; regardez la donnée en cause (fichier du "
+            "partenaire, entrepôt) ou transmettez cette alerte aux développeurs")
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and the ones behind it, as Python's own traceback shows them."""
+    chain, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        chain.append(error)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return chain
+
+
+def describe_failure(error: BaseException | None) -> str:
+    """The French lines of an alert that say what failed: step, exception, where, why."""
+    if error is None:
+        return "Erreur : aucune exception transmise par Airflow (délai dépassé ou tâche tuée ?)."
+    lines = []
+    step = getattr(error, "failed_step", None)
+    if step:
+        lines.append(f"Étape : {step}")
+    lines.append(f"Erreur : {type(error).__name__} : {error}")
+    for cause in _chain(error)[1:]:
+        lines.append(f"Causée par : {type(cause).__name__} : {cause}")
+    origin = _origin(error)
+    if origin:
+        lines.append(f"Endroit : {origin}")
+    lines.append(f"Piste : {_advice(error)}.")
+    return "\n".join(lines)
+
+
+def task_failure_alert(context: dict) -> None:
+    """Airflow ``on_failure_callback``: what failed, where the log is, what to do."""
+    ti = context.get("task_instance") or context.get("ti")
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    map_index = getattr(ti, "map_index", -1)
+    run_id = getattr(ti, "run_id", "?")
+    error = context.get("exception")
+    where = f"{dag_id}.{task_id}" + (f"[{map_index}]" if map_index not in (-1, None) else "")
+    step = getattr(error, "failed_step", None)
+    try:
+        described = describe_failure(error)
+    except Exception:  # the alert must go out even if describing the error fails
+        described = f"Erreur : {error!r}"
+    raise_alert(
+        f"Échec {where}" + (f" ({step})" if step else ""),
+        f"La tâche {where} de l'exécution {run_id} a échoué après ses nouvelles tentatives.\n"
+        f"{described}\n\n"
+        "Que faire : ouvrez le journal de la tâche dans Airflow (make airflow) pour la trace "
+        "complète, corrigez la cause ci-dessus, puis relancez la tâche. "
+        "Les traitements sont idempotents : relancer ne compte rien deux fois, et le site en "
+        "ligne reste la dernière version correcte tant que la publication n'a pas réussi.")

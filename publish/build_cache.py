@@ -1,0 +1,149 @@
+"""Reusing the live build's unchanged pages and files in a new build.
+
+Most of a large site does not change when one partner file arrives: 30,000 venue pages and
+tens of thousands of workshop pages stay exactly as they were. Each reusable page (see
+``pages.page_plan.Page.reusable``) and each keyed file gets a fingerprint of everything
+it is made from: the templates and rendering code, the site-wide values every page shows
+(territory, date, asset names) and its own context. When the live build holds the same path
+with the same fingerprint, the new build hard-links that file instead of rendering it.
+
+Builds are never modified once written (a new build is a new folder), so sharing a file
+between two builds is safe, and pruning an old build only drops its links. That holds only if
+nothing ever writes *into* a linked file: a hard link is the same inode, so opening it for
+writing would change the live site and every kept build. Every write of a build therefore
+goes to a new file (``pipeline.files.replace_file``) or drops the link first (``drop_link``:
+Pelican's writer, see ``site/plugins/data_pages.py``). The date is part of the fingerprint, so
+the first build of each day renders and checks every page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.config import REPO_ROOT
+from pipeline.files import replace_file
+
+# Everything that turns data into bytes: a change to any of these renders every page again.
+RENDERING_SOURCES = ("site/theme", "pages/page_plan.py", "pages/formatting.py",
+                     "pages/calendar.py", "pages/posters.py", "pelican.conf.py")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def rendering_version() -> str:
+    digest = hashlib.sha1(usedforsecurity=False)
+    for name in RENDERING_SOURCES:
+        root = REPO_ROOT / name
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(REPO_ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def recorded_pages(build: Path) -> int | None:
+    """The page count a build's manifest recorded when it was checked, if any."""
+    try:
+        return json.loads(manifest_path(build).read_text(encoding="utf-8")).get("pages")
+    except (OSError, ValueError):
+        return None
+
+
+def manifest_path(build: Path) -> Path:
+    """Fingerprints of ``<site>/builds/<id>``, in ``<site>/manifests/<id>.json`` (never served)."""
+    return build.parent.parent / "manifests" / f"{build.name}.json"
+
+
+def _make_folder(folder: str) -> None:
+    # One mkdir when the parent exists (nearly always: pages come parent first), instead of
+    # makedirs' extra look at the parent.
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
+class BuildCache:
+    def __init__(self, previous: Path | None, site_wide: object) -> None:
+        self.previous = previous
+        self.known: dict[str, str] = {}
+        self.known_memo: dict[str, str] = {}
+        if previous is not None and manifest_path(previous).is_file():
+            stored = json.loads(manifest_path(previous).read_text(encoding="utf-8"))
+            self.known, self.known_memo = stored.get("keys", {}), stored.get("memo", {})
+        self.base = _sha(rendering_version() + repr(site_wide))
+        self.keys: dict[str, str] = {}
+        self.memo: dict[str, str] = {}
+        self.reused: set[str] = set()
+        self.pages = 0  # pages of the plan, written or reused
+        self.checked_pages: int | None = None  # every page of the build, once checked
+        self._digests: dict[int, tuple[object, str]] = {}
+        self._folders: set[str] = set()
+        self.files: list[str] | None = None  # every file of the finished build, walked once
+
+    def value_key(self, value: object) -> str:
+        """A fingerprint of a value; containers are fingerprinted from their items' and each
+        container once per build, so a year's results shared by 1,000 commune pages (or a
+        workshop listed on its venue's page and in the calendar) is hashed once."""
+        if not isinstance(value, (dict, list, tuple)):
+            return repr(value)
+        cached = self._digests.get(id(value))
+        if cached is None:
+            if isinstance(value, dict):
+                parts = [f"{key!r}:{self.value_key(item)}" for key, item in value.items()]
+            else:
+                parts = [self.value_key(item) for item in value]
+            # The object is kept so that its id cannot be given to another during the build.
+            cached = self._digests[id(value)] = (value, _sha(type(value).__name__ + "|".join(parts)))
+        return cached[1]
+
+    def page_key(self, template: str, breadcrumb: list, context: dict) -> str:
+        parts = [self.base, template, self.value_key(breadcrumb)]
+        parts += [f"{name}={self.value_key(value)}" for name, value in sorted(context.items())]
+        return _sha("\n".join(parts))
+
+    def file_key(self, key: str) -> str:
+        return _sha(self.base + key)
+
+    def reuse(self, relative: str, key: str, output: Path) -> bool:
+        """Hard-link the live build's copy when it has the same fingerprint; say whether it
+        did. The fingerprint is recorded either way, for the next build."""
+        self.keys[relative] = key
+        if self.previous is None or self.known.get(relative) != key:
+            return False
+        # Plain strings, not Path objects: this runs for ~200,000 files per build.
+        target = f"{output}/{relative}"
+        folder = target.rpartition("/")[0]
+        if folder not in self._folders:
+            _make_folder(folder)
+            self._folders.add(folder)
+        try:
+            os.link(f"{self.previous}/{relative}", target)
+        except OSError:  # gone, or another file system: render it instead
+            return False
+        self.reused.add(relative)
+        return True
+
+    def remember(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        """Text computed in an earlier build from the same inputs (``key``), else computed now;
+        for pieces that several files share, like a workshop's calendar event, which goes into
+        its own ``.ics`` and into the feeds."""
+        full = _sha(self.base + key)
+        text = self.known_memo.get(full)
+        if text is None:
+            text = compute().decode("utf-8")
+        self.memo[full] = text
+        return text.encode("utf-8")
+
+    def save(self, build: Path) -> None:
+        replace_file(manifest_path(build), json.dumps(
+            {"pages": self.checked_pages, "keys": self.keys, "memo": self.memo},
+            separators=(",", ":")).encode("utf-8"))

@@ -1,0 +1,211 @@
+"""Building the public site into a fresh folder and swapping it in atomically.
+
+Residents always see ``<data>/site/current``, a symlink to one complete build. A new build is
+written to ``builds/<id>.partial``, checked, renamed to ``builds/<id>``, and only then does the
+symlink change (``os.replace`` of a new link over the old one is atomic). A failed build or
+check leaves ``current`` untouched. The last ``KEEP_BUILDS`` builds are kept for rollback.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pages.page_plan import files_under
+from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_territory
+from pipeline import settings
+from pipeline.faults import fault_point
+from pipeline.load import warehouse
+from pipeline.report.alerts import failing_step
+from pipeline.stages import stage
+from publish.build_cache import BuildCache, manifest_path, recorded_pages
+
+KEEP_BUILDS = 5
+# A build with this share fewer pages than the live one is refused unless
+# INCLUSION_ALLOW_PAGE_DROP=1 says the drop is expected (e.g. after removing a partner).
+PELICAN_SETTINGS = REPO_ROOT / "pelican.conf.py"
+# Key of the site data carrying the results (``pages.results_view.present``) to the
+# INCLUSION_RESULTS Pelican setting (kept inside site_data so render_site keeps its two-argument signature).
+RESULTS_KEY = "inclusion_results"
+
+
+class SiteCheckFailed(Exception):
+    pass
+
+
+@dataclass
+class Published:
+    build_id: str
+    path: str
+    pages: int
+
+
+def build_id_for(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%S")
+
+
+def render_site(site_data: dict, output: Path, cache: BuildCache | None = None) -> None:
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    pelican_settings = read_settings(str(PELICAN_SETTINGS), override={
+        "OUTPUT_PATH": str(output), "INCLUSION_SITE": site_data,
+        # Yearly results, methodology and open data (transforms.results, results_pages plugin).
+        "INCLUSION_RESULTS": site_data.get(RESULTS_KEY),
+        "INCLUSION_BUILD_CACHE": cache,
+        "SITENAME": site_data["territory"]["site_title"],
+        "TIMEZONE": site_data["territory"]["timezone"]})
+    # One "Writing ..." line per page would fill the task log with 100,000 lines.
+    logging.getLogger("pelican.writers").setLevel(logging.WARNING)
+    Pelican(pelican_settings).run()
+
+
+def site_wide_values(site_data: dict) -> object:
+    """What every reusable page shows besides its own data (see publish.build_cache)."""
+    return (site_data["territory"], site_data["today"])
+
+
+# Our templates always quote attributes with double quotes (Jinja escapes any in values).
+LINK = re.compile(r'\s(?:href|src)="(/[^/"][^"]*|/)"')
+
+
+class _TargetCheck:
+    """Whether an internal link resolves; each distinct target is looked up once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, link: str) -> bool:
+        path = html.unescape(link).split("#", 1)[0].split("?", 1)[0]
+        if path not in self.known:
+            target = self.root / path.lstrip("/")
+            self.known[path] = target.is_file() or (target / "index.html").is_file()
+        return self.known[path]
+
+
+def count_pages(root: Path) -> int:
+    return sum(1 for name in files_under(root) if name.endswith(".html"))
+
+
+def check_site(root: Path, reused: frozenset[str] = frozenset(),
+               files: list[str] | None = None) -> int:
+    """Every internal link or asset of every page resolves; returns the page count. Pages
+    reused unchanged from the live build (``reused``) were checked when first written and
+    link only to pages their own data names, so they are not read again. ``files``: the
+    build's files, when already listed."""
+    if not (root / "index.html").is_file():
+        raise SiteCheckFailed("la page d'accueil manque")
+    exists = _TargetCheck(root)
+    broken, pages = [], 0
+    for relative in files if files is not None else files_under(root):
+        if not relative.endswith(".html"):
+            continue
+        pages += 1
+        if relative in reused:
+            continue
+        for link in LINK.findall((root / relative).read_text(encoding="utf-8")):
+            if not exists(link):
+                broken.append(f"{relative} -> {link}")
+    if broken:
+        raise SiteCheckFailed("liens cassés : " + "; ".join(sorted(broken)[:20]))
+    return pages
+
+
+def _check_page_count(paths: DataPaths, pages: int) -> None:
+    live = paths.site_current
+    if not live.exists() or settings.get("INCLUSION_ALLOW_PAGE_DROP"):
+        return
+    before = recorded_pages(live.resolve())
+    if before is None:
+        before = count_pages(live.resolve())
+    max_drop = settings.get("INCLUSION_MAX_PAGE_DROP")
+    if before and pages < before * (1 - max_drop):
+        raise SiteCheckFailed(
+            f"le nouveau site a {pages} pages contre {before} en ligne (baisse de plus de "
+            f"{max_drop:.0%}) ; relancez avec INCLUSION_ALLOW_PAGE_DROP=1 si c'est voulu")
+
+
+def _swap_current(paths: DataPaths, build: Path) -> None:
+    link = paths.site_current
+    tmp = link.with_name(".current.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(build.relative_to(link.parent), target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def _prune(paths: DataPaths, keep: int) -> None:
+    current = paths.site_current.resolve() if paths.site_current.exists() else None
+    builds = sorted(p for p in paths.site_builds.iterdir() if p.is_dir())
+    for stale in builds[:-keep]:
+        if stale.resolve() != current:
+            shutil.rmtree(stale, ignore_errors=True)
+            manifest_path(stale).unlink(missing_ok=True)
+
+
+def publish(now: datetime, territory: Territory | None = None,
+            paths: DataPaths | None = None) -> Published:
+    from pages.results_view import present
+    from pages.site_data import build_site_data
+    from transforms.results import build_results
+
+    territory = territory or load_territory()
+    paths = paths or data_paths()
+    build_id = build_id_for(now)
+    final = paths.site_builds / build_id
+    partial = paths.site_builds / f"{build_id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with failing_step("calcul des indicateurs"), stage("indicators"), warehouse.snapshot():
+            site_data = {**build_site_data(territory, now),
+                         RESULTS_KEY: present(build_results(territory, now), territory.name)}
+        with failing_step("construction du site (Pelican)"), stage("site build") as measured:
+            live = paths.site_current.resolve() if paths.site_current.exists() else None
+            cache = BuildCache(live, site_wide_values(site_data))
+            render_site(site_data, partial, cache)
+            del site_data
+            measured["pages"] = cache.pages
+            measured["reused_files"] = len(cache.reused)
+        with failing_step("contrôle du site construit"), stage("publish", pages=cache.pages):
+            pages = check_site(partial, frozenset(cache.reused), cache.files)
+            _check_page_count(paths, pages)
+            cache.checked_pages = pages
+            cache.save(final)
+    except Exception:
+        shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
+        raise
+    with failing_step("mise en ligne (échange du lien current)"), \
+            stage("publish", pages=pages, step="swap"):
+        _swap_in(paths, partial, final)
+    return Published(build_id, str(final), pages)
+
+
+def _swap_in(paths: DataPaths, partial: Path, final: Path) -> None:
+    fault_point("publish-before-swap")
+    if final.exists():  # a retry of the same run: replace that build, never the live one's path
+        if paths.site_current.exists() and paths.site_current.resolve() == final.resolve():
+            _swap_current(paths, partial)
+        shutil.rmtree(final)
+    os.replace(partial, final)
+    _swap_current(paths, final)
+    _prune(paths, KEEP_BUILDS)
+
+
+def rollback(paths: DataPaths | None = None) -> Path:
+    """Point ``current`` back at the build before it."""
+    paths = paths or data_paths()
+    builds = sorted(p for p in paths.site_builds.iterdir()
+                    if p.is_dir() and not p.name.endswith(".partial"))
+    current = paths.site_current.resolve()
+    older = [b for b in builds if b.resolve() != current and b.name < current.name]
+    if not older:
+        raise SiteCheckFailed("aucune version précédente du site n'est disponible")
+    _swap_current(paths, older[-1])
+    return older[-1]
