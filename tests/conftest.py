@@ -1,9 +1,16 @@
 """Test configuration: every test gets its own data folder; Airflow gets a throw-away home and
-metadata database for the whole session. The environment is set before Airflow is imported."""
+metadata database for the whole session. The environment is set before Airflow is imported.
+
+Built once per session and shared: ``demo_site`` (the demo site, read-only: its files and
+folders are write-protected) and the sample drops ingested into a template data folder, which
+``loaded_samples`` copies into a test's own ``data_dir``. Hypothesis profiles: ``default`` and
+``fast`` (``make test-fast``, ``HYPOTHESIS_PROFILE=fast``), see ``examples``."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import sys
 import tempfile
 from datetime import date, datetime
@@ -11,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))
@@ -53,3 +61,78 @@ def dagbag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(REPO / "dags"))
+
+
+# Hypothesis: ``make test-fast`` selects the ``fast`` profile, which runs fewer examples; the
+# full suite (``make test``, CI) runs every example. Tests that set their own example count go
+# through ``examples`` so that the profile applies to them too.
+settings.register_profile("fast", max_examples=10)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(count: int) -> int:
+    """``count`` examples, or a fifth of them (at least 5) under the ``fast`` profile."""
+    return max(5, count // 5) if HYPOTHESIS_PROFILE == "fast" else count
+
+
+def _release_warehouse() -> None:
+    """Close the current warehouse's pooled connections (``INCLUSION_DATA`` still set), so the
+    SQLite file is complete and closed before its folder is copied or shared."""
+    from pipeline import warehouse
+
+    warehouse.engine().dispose()
+
+
+def _write_protect(root: Path) -> None:
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    for folder, dirs, _files in os.walk(root, topdown=False):
+        os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo site (sample drops plus hostile partner text, ``site_fixture.build_demo_site``)
+    built once per session at REFERENCE_RUN; the resolved build folder. Read-only: a test that
+    changes data or builds builds its own site."""
+    from site_fixture import build_demo_site
+
+    data = tmp_path_factory.mktemp("demo-site") / "data"
+    data.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INCLUSION_DATA", str(data))
+        root = build_demo_site(data).resolve()
+        _release_warehouse()
+    _write_protect(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def samples_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the sample drops ingested once per session (warehouse, ledger,
+    archive, reports); never used directly: ``loaded_samples`` copies it."""
+    from pipeline.inbox import scan_inboxes
+    from pipeline.ingest import process_file
+    from pipeline.samples import write_samples
+
+    data = tmp_path_factory.mktemp("samples-template") / "data"
+    data.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INCLUSION_DATA", str(data))
+        write_samples(data / "inbox", REFERENCE_DAY)
+        for candidate in scan_inboxes():
+            assert process_file(candidate.partner, candidate.path).status != "rejete", candidate
+        _release_warehouse()
+    return data
+
+
+@pytest.fixture
+def loaded_samples(data_dir: Path, samples_template: Path) -> Path:
+    """``data_dir`` with the sample drops already ingested: a copy of the session's template
+    (same bytes as ingesting them here, without re-validating every file)."""
+    shutil.copytree(samples_template, data_dir, symlinks=True, dirs_exist_ok=True)
+    return data_dir

@@ -14,18 +14,13 @@ from conftest import REFERENCE_RUN, REPO
 from pipeline import publish as publishing
 from pipeline.alerts import task_failure_alert
 from pipeline.cli import main as cli
-from pipeline.inbox import scan_inboxes
 from pipeline.ingest import process_file
-from pipeline.samples import write_samples
-from conftest import REFERENCE_DAY
 
 
 @pytest.fixture
-def loaded(data_dir: Path) -> Path:
-    write_samples(data_dir / "inbox", REFERENCE_DAY)
-    for candidate in scan_inboxes():
-        process_file(candidate.partner, candidate.path)
-    return data_dir
+def loaded(loaded_samples: Path) -> Path:
+    """The sample drops ingested (a copy of the session's template, conftest.loaded_samples)."""
+    return loaded_samples
 
 
 def live(data_dir: Path) -> Path:
