@@ -2,9 +2,9 @@
 metadata database for the whole session. The environment is set before Airflow is imported.
 
 Built once per session and shared: ``demo_site`` (the demo site, read-only: its files and
-folders are write-protected) and the sample drops ingested into a template data folder, which
-``loaded_samples`` copies into a test's own ``data_dir``. Hypothesis profiles: ``default`` and
-``fast`` (``make test-fast``, ``HYPOTHESIS_PROFILE=fast``), see ``examples``."""
+folders are write-protected) and data folders with files already ingested (``data_templates``,
+e.g. ``loaded_samples``), copied into a test's own ``data_dir``. Hypothesis profiles:
+``default`` and ``fast`` (``make test-fast``, ``HYPOTHESIS_PROFILE=fast``), see ``examples``."""
 
 from __future__ import annotations
 
@@ -111,28 +111,49 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+class DataTemplates:
+    """Data folders built once per session and copied into tests' own ``data_dir``: a test
+    that needs files already ingested gets the same folder (warehouse, ledger, archive,
+    reports) without validating them again. ``name`` must stand for everything the build
+    depends on (the territory in the environment included)."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self.factory = factory
+        self.folders: dict[str, Path] = {}
+
+    def copy(self, name: str, build, into: Path) -> Path:
+        folder = self.folders.get(name)
+        if folder is None:
+            folder = self.factory.mktemp(f"template-{name}") / "data"
+            folder.mkdir()
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("INCLUSION_DATA", str(folder))
+                build(folder)
+                _release_warehouse()  # the SQLite file is closed before it is copied
+            self.folders[name] = folder
+        shutil.copytree(folder, into, symlinks=True, dirs_exist_ok=True)
+        return into
+
+
 @pytest.fixture(scope="session")
-def samples_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding the sample drops ingested once per session (warehouse, ledger,
-    archive, reports); never used directly: ``loaded_samples`` copies it."""
+def data_templates(tmp_path_factory: pytest.TempPathFactory) -> DataTemplates:
+    return DataTemplates(tmp_path_factory)
+
+
+def ingest_samples(data: Path) -> None:
     from pipeline.inbox import scan_inboxes
     from pipeline.ingest import process_file
     from pipeline.samples import write_samples
 
-    data = tmp_path_factory.mktemp("samples-template") / "data"
-    data.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("INCLUSION_DATA", str(data))
-        write_samples(data / "inbox", REFERENCE_DAY)
-        for candidate in scan_inboxes():
-            assert process_file(candidate.partner, candidate.path).status != "rejete", candidate
-        _release_warehouse()
-    return data
+    write_samples(data / "inbox", REFERENCE_DAY)
+    for candidate in scan_inboxes():
+        assert process_file(candidate.partner, candidate.path).status != "rejete", candidate
 
 
 @pytest.fixture
-def loaded_samples(data_dir: Path, samples_template: Path) -> Path:
-    """``data_dir`` with the sample drops already ingested: a copy of the session's template
-    (same bytes as ingesting them here, without re-validating every file)."""
-    shutil.copytree(samples_template, data_dir, symlinks=True, dirs_exist_ok=True)
-    return data_dir
+def loaded_samples(data_dir: Path, data_templates: DataTemplates,
+                   monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``data_dir`` with the sample drops (territory.toml's partners) already ingested: a copy
+    of a folder ingested once per session."""
+    monkeypatch.delenv("INCLUSION_TERRITORY", raising=False)
+    return data_templates.copy("samples", ingest_samples, data_dir)

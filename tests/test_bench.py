@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from bench import floors
 from bench.national import format_table, run
@@ -56,6 +57,7 @@ def test_plain_pandas_floor_flags_the_same_cells_as_great_expectations(data_dir)
     assert {column for _rule, column, number, _line in gx if number == 2} == {"commune"}
 
 
+@pytest.mark.bench
 def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_written(
         tmp_path, monkeypatch):
     monkeypatch.setenv("INCLUSION_DATA", str(tmp_path / "unused"))

@@ -16,7 +16,7 @@ from conftest import REPO
 from site_fixture import build_demo_site, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TEMPLATES = {  # template -> a page built from it, and text its main content must show

@@ -126,7 +126,8 @@ def test_page_keys_do_not_depend_on_context_order():
 def test_remembered_text_is_reused_only_for_the_same_key(site: Path):
     build = site / "builds" / "b1"
     cache = BuildCache(None, "x")
-    assert cache.remember("event:PAL-1", lambda: "BEGIN:VEVENT é".encode()) == "BEGIN:VEVENT é".encode()
+    text = "BEGIN:VEVENT é".encode()
+    assert cache.remember("event:PAL-1", lambda: text) == text
     cache.save(build)
     again = BuildCache(build, "x")
     calls = []
@@ -135,7 +136,7 @@ def test_remembered_text_is_reused_only_for_the_same_key(site: Path):
         calls.append(1)
         return b"new"
 
-    assert again.remember("event:PAL-1", compute) == "BEGIN:VEVENT é".encode()
+    assert again.remember("event:PAL-1", compute) == text
     assert calls == []
     assert again.remember("event:PAL-2", compute) == b"new" and calls == [1]
     # a new day (site-wide value) computes everything again

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from pipeline import ledger, warehouse
 from pipeline.ingest import process_file
 from test_ingest_corpus import CORPUS, WORKSHOP_HEADER, WORKSHOP_ROW, drop
@@ -253,7 +254,7 @@ def _session_file(values: dict[str, str]) -> str:
         for key, attended in sorted(values.items()))]) + "\n"
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=examples(25), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=7))
 @example(steps=[("rows", {"S1": "5"}, 0), ("withdraw", ["S1"], 5), ("rows", {"S1": "6"}, 2)])

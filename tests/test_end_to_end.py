@@ -18,7 +18,7 @@ from conftest import REFERENCE_DAY, REFERENCE_RUN
 from pipeline import ledger, warehouse
 from pipeline.samples import write_samples
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 _run_offsets = count()
 
 

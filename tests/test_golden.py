@@ -4,7 +4,8 @@
 A change to templates, formatting, styles or sample data changes these pages on purpose:
 look at the diff, then regenerate the copies and commit them with the change::
 
-    INCLUSION_REGENERATE_GOLDEN=1 make test-fast     # or: ... .venv/bin/python -m pytest tests/test_golden.py
+    INCLUSION_REGENERATE_GOLDEN=1 make test-fast
+    INCLUSION_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py   # just these
 
 Asset names carry a hash of their content (``transforms.page_plan.fingerprinted_assets``), so
 a changed stylesheet changes every page's ``<link>``; the name depends on nothing else.

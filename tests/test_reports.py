@@ -71,8 +71,9 @@ def test_a_rejected_file_says_nothing_was_recorded_and_lists_errors_then_warning
     rule_at = lines.index(f"• {DATE_RULE}")
     assert errors_at < rule_at < warnings_at
     assert lines[rule_at + 1] == f"  Comment corriger : {DATE_FIX}"
-    assert lines[rule_at + 2:rule_at + 4] == ["  - Ligne 7, colonne « date », valeur « 32/11/2026 »",
-                                              "  - Ligne 12, colonne « date », valeur « 2026-13-01 »"]
+    assert lines[rule_at + 2:rule_at + 4] == [
+        "  - Ligne 7, colonne « date », valeur « 32/11/2026 »",
+        "  - Ligne 12, colonne « date », valeur « 2026-13-01 »"]
 
 
 def test_problems_are_grouped_by_rule_in_order_of_first_appearance():
@@ -82,8 +83,9 @@ def test_problems_are_grouped_by_rule_in_order_of_first_appearance():
     assert lines.count(f"• {DATE_RULE}") == 1 and lines.count(f"• {other}") == 1
     assert lines.index(f"• {DATE_RULE}") < lines.index(f"• {other}")
     date_at = lines.index(f"• {DATE_RULE}")
-    assert lines[date_at + 2:date_at + 4] == ["  - Ligne 2, colonne « date », valeur « 32/11/2026 »",
-                                              "  - Ligne 4, colonne « date », valeur « 32/11/2026 »"]
+    assert lines[date_at + 2:date_at + 4] == [
+        "  - Ligne 2, colonne « date », valeur « 32/11/2026 »",
+        "  - Ligne 4, colonne « date », valeur « 32/11/2026 »"]
 
 
 def test_a_rule_lists_at_most_its_cap_of_lines_then_counts_the_rest():
@@ -91,7 +93,8 @@ def test_a_rule_lists_at_most_its_cap_of_lines_then_counts_the_rest():
     lines = report(STATUS_REJECTED, problems, rows_total=500).splitlines()
     listed = [line for line in lines if line.startswith("  - Ligne ")]
     assert len(listed) == MAX_DETAILS_PER_RULE
-    assert listed[-1] == f"  - Ligne {1 + MAX_DETAILS_PER_RULE}, colonne « date », valeur « 32/11/2026 »"
+    last = 1 + MAX_DETAILS_PER_RULE
+    assert listed[-1] == f"  - Ligne {last}, colonne « date », valeur « 32/11/2026 »"
     assert "  … et 7 autres lignes avec ce problème." in lines
     assert f"Lignes lues : 500 — erreurs : {MAX_DETAILS_PER_RULE + 7} — avertissements : 0" in lines
 
@@ -101,7 +104,8 @@ def test_a_problem_standing_for_many_lines_counts_them_all():
     problems = [error(line) for line in range(2, 2 + MAX_DETAILS_PER_RULE)]
     problems.append(error(None, "", count=1000))
     lines = report(STATUS_REJECTED, problems, rows_total=90000).splitlines()
-    assert f"Lignes lues : 90000 — erreurs : {MAX_DETAILS_PER_RULE + 1000} — avertissements : 0" in lines
+    errors = MAX_DETAILS_PER_RULE + 1000
+    assert f"Lignes lues : 90000 — erreurs : {errors} — avertissements : 0" in lines
     assert "  … et 1000 autres lignes avec ce problème." in lines
 
 
@@ -117,7 +121,8 @@ def test_whole_file_and_column_problems_are_located_as_such():
 def test_a_duplicate_and_unknown_columns_are_told():
     text = report(STATUS_ACCEPTED, [], duplicate_of="20/11/2026",
                   unknown_columns=["remarque", "Numéro interne"])
-    assert "Ce fichier est identique à un fichier déjà reçu le 20/11/2026 : il n'a rien changé." in text
+    assert ("Ce fichier est identique à un fichier déjà reçu le 20/11/2026 : "
+            "il n'a rien changé.") in text
     assert "Colonnes non reconnues, ignorées : « remarque », « Numéro interne »" in text
 
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 from pipeline.samples import write_samples
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scheduler]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DEADLINE_SECONDS = 420
 
