@@ -18,6 +18,8 @@ from pipeline.reading import normalize_header, read_partner_file
 from pipeline.samples import write_samples
 from pipeline.validation import Submission
 
+pytestmark = pytest.mark.bench  # the benchmark and its floors: make test, not make test-fast
+
 
 def _frame(data_dir: Path, partner: str, dataset: str) -> pd.DataFrame:
     write_samples(data_dir / "inbox", REFERENCE_DAY)
@@ -57,7 +59,6 @@ def test_plain_pandas_floor_flags_the_same_cells_as_great_expectations(data_dir)
     assert {column for _rule, column, number, _line in gx if number == 2} == {"commune"}
 
 
-@pytest.mark.bench
 def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_written(
         tmp_path, monkeypatch):
     monkeypatch.setenv("INCLUSION_DATA", str(tmp_path / "unused"))
