@@ -20,11 +20,12 @@ export NO_PROXY := *
 PORT ?= 8000
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test bench expectations settings-doc lock ledger status rollback airflow clean
+.PHONY: help install demo pipeline serve test test-fast bench expectations settings-doc lock ledger status rollback airflow clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
 	@echo "make test   installe et lance tous les tests"
+	@echo "make test-fast  les tests sans navigateur, ordonnanceur réel, PostgreSQL ni banc d'essai (moins de 2 min)"
 
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> Environnement Python dans $(VENV)"
@@ -71,6 +72,16 @@ serve:
 test: install
 	@echo "==> Tests"
 	@$(PYTHON) -m pytest
+
+# Everything but Chromium, the real scheduler, PostgreSQL, the benchmark, DAG runs through
+# Airflow, the SIGKILL tests and the corpus read twice a row at a time (markers in pyproject.toml), with fewer Hypothesis examples
+# (profile "fast", tests/conftest.py); `make test` runs them all.
+# INCLUSION_REGENERATE_GOLDEN=1 make test-fast rewrites tests/golden/ from this build.
+FAST_MARKERS := not browser and not scheduler and not postgres and not bench and not airflow \
+  and not crash and not heavy
+test-fast: install
+	@echo "==> Tests rapides (-m \"$(FAST_MARKERS)\")"
+	@HYPOTHESIS_PROFILE=fast $(PYTHON) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 # National-scale benchmark (30,000 venues, 2,000,000 passes... through Airflow): prints a table
 # and writes $(INCLUSION_DATA)/bench/national.json. SCALE=0.1 for a tenth of it.

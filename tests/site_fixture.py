@@ -1,10 +1,15 @@
 """Build a site from sample data plus hostile partner text, without Airflow (the DAG path is
-covered by test_end_to_end.py), and serve it on 127.0.0.1 for browser tests."""
+covered by test_end_to_end.py), and serve it on 127.0.0.1 for browser tests.
+
+Built once per session as conftest's ``demo_site``; the golden pages (test_golden.py) are
+this build's bytes, so everything that reaches a page is fixed: the reference day, the run
+and the files' reception times (their modification times)."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,11 +36,18 @@ HOSTILE_WORKSHOP = (
     "<a href=javascript:alert(6)>Mairie</a> **01 69 31 00 00**\n")
 
 
+# Partner files are received (modified) an hour before the run, the hostile ones a minute later.
+RECEIVED = REFERENCE_RUN.timestamp() - 3600
+
+
 def build_demo_site(data_dir: Path) -> Path:
-    write_samples(data_dir / "inbox", REFERENCE_DAY)
-    (data_dir / "inbox" / "agglo-lieux" / "lieux_hostiles.csv").write_text(HOSTILE_VENUE, encoding="utf-8")
-    (data_dir / "inbox" / "ville-palaiseau" / "ateliers_hostiles.csv").write_text(
-        HOSTILE_WORKSHOP, encoding="utf-8")
+    for path in write_samples(data_dir / "inbox", REFERENCE_DAY):
+        os.utime(path, (RECEIVED, RECEIVED))
+    hostile = {data_dir / "inbox" / "agglo-lieux" / "lieux_hostiles.csv": HOSTILE_VENUE,
+               data_dir / "inbox" / "ville-palaiseau" / "ateliers_hostiles.csv": HOSTILE_WORKSHOP}
+    for path, text in hostile.items():
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (RECEIVED + 60, RECEIVED + 60))
     for candidate in scan_inboxes():
         outcome = process_file(candidate.partner, candidate.path)
         assert outcome.status != "rejete", outcome

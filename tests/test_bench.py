@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
+
 from conftest import REFERENCE_DAY
 
 from bench import floors
@@ -16,6 +18,8 @@ from pipeline.check.validation import Submission
 from pipeline.config import load_territory
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.read.reading import normalize_header, read_partner_file
+
+pytestmark = pytest.mark.bench  # the benchmark and its floors: make test, not make test-fast
 
 
 def _frame(data_dir: Path, partner: str, dataset: str) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from conftest import REPO
 from site_fixture import build_demo_site, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TEMPLATES = {  # template -> a page built from it, and text its main content must show
@@ -43,13 +43,10 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        data_dir = tmp_path_factory.mktemp("browser") / "data"
-        patch.setenv("INCLUSION_DATA", str(data_dir))
-        root = build_demo_site(data_dir)
-        with serve(root) as url:
-            yield url
+def base_url(demo_site):
+    """The session's demo site (conftest.demo_site, read-only) served on 127.0.0.1."""
+    with serve(demo_site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,7 @@ def corpus_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.mark.heavy  # the whole corpus through Great Expectations twice
 def test_every_corpus_file_read_a_row_at_a_time_gets_the_same_report_and_rows(
         corpus_env: Path, monkeypatch: pytest.MonkeyPatch):
     files = _lieux_first(corpus_env) + [

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from conftest import examples
 from test_ingest_corpus import CORPUS, WORKSHOP_HEADER, WORKSHOP_ROW, drop
 
 from pipeline.ingest import process_file
@@ -253,7 +255,7 @@ def _session_file(values: dict[str, str]) -> str:
         for key, attended in sorted(values.items()))]) + "\n"
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=examples(25), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=7))
 @example(steps=[("rows", {"S1": "5"}, 0), ("withdraw", ["S1"], 5), ("rows", {"S1": "6"}, 2)])

@@ -17,7 +17,7 @@ from conftest import REFERENCE_DAY, REFERENCE_RUN, REPO
 from demo.samples import write_samples
 from pipeline.load import ledger, warehouse
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.crash]
 # As the DAG does it: the files in batches, each batch validated at once, then loaded file by
 # file (a kill lands between two files' commits of one batch).
 INGEST_ALL = ("from pipeline.receive.inbox import plan_batches, scan_inboxes\n"
@@ -80,13 +80,15 @@ def same(left: dict, right: dict) -> bool:
         for k in left)
 
 
-@pytest.fixture
-def clean_state(tmp_path, monkeypatch):
-    data = tmp_path / "clean"
+@pytest.fixture(scope="module")
+def clean_state(tmp_path_factory):
+    """The uninterrupted run every crashed run is compared with, made once for the module."""
+    data = tmp_path_factory.mktemp("crash") / "clean"
     drop_samples(data)
     complete(INGEST_ALL, data)
     complete(PUBLISH, data)
-    return state(data, monkeypatch)
+    with pytest.MonkeyPatch.context() as patch:
+        return state(data, patch)
 
 
 @pytest.mark.parametrize("fault", ["ingest-before-commit", "ingest-after-commit"])

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from demo.samples import write_samples
 from pipeline.load import ledger, warehouse
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 _run_offsets = count()
 
 

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from demo.samples import write_samples
 from pipeline.files import NAME_MAX_BYTES, fit_name, report_name, stored_name
 from pipeline.ingest import BatchIncomplete, process_files
@@ -110,7 +111,7 @@ def run_like_the_dag() -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=examples(40), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(dropped=drops())
 def test_every_dropped_file_ends_archived_or_quarantined_with_a_report(dropped):

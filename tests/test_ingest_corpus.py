@@ -48,25 +48,29 @@ def ingest(data_dir: Path, partner: str, name: str, payload: bytes):
     return outcome, report
 
 
-@pytest.fixture
-def preloaded(corpus_env: Path) -> Path:
+def _preload(data_dir: Path) -> None:
     """What the warehouse holds before each corpus file arrives."""
-    ingest(corpus_env, "agglo-lieux", "lieux.csv", (
+    ingest(data_dir, "agglo-lieux", "lieux.csv", (
         "id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,services\n"
         "lieu-91477-01,21910477700019,Médiathèque George Sand,Palaiseau,91120,91477,"
         "1 place de la Mairie,2026-01-15,Aide aux démarches administratives\n").encode())
-    ingest(corpus_env, "ccas-massy", "pass_massy.csv", (
+    ingest(data_dir, "ccas-massy", "pass_massy.csv", (
         "numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
         "date_utilisation;lieu_utilisation\n"
         "PN-2026-000001;C-2026-0001;10;05/01/2026;CCAS de Massy;91377;10/01/2026;"
         "lieu-91477-01\n").encode())
-    ingest(corpus_env, "orange-collecte", "collecte.csv", (
+    ingest(data_dir, "orange-collecte", "collecte.csv", (
         "identifiant_collecte;date;commune;point_collecte;telephones_collectes\n"
         "COL-1;01/02/2026;91471;Mairie d'Orsay;30\n").encode())
-    ingest(corpus_env, "ville-palaiseau", "ateliers_base.csv",
+    ingest(data_dir, "ville-palaiseau", "ateliers_base.csv",
            f"{WORKSHOP_HEADER}\n{WORKSHOP_ROW.replace('S1;', 'BASE-1;')}\n".encode())
     assert all(e.accepted for e in ledger.entries())
-    return corpus_env
+
+
+@pytest.fixture
+def preloaded(corpus_env: Path, data_templates) -> Path:
+    """The preloaded warehouse, built once per session with the corpus territory and copied."""
+    return data_templates.copy("corpus-preloaded", _preload, corpus_env)
 
 
 def snapshot() -> dict[str, int]:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from markupsafe import escape
-from site_fixture import build_demo_site
 
 from pages import opendata
 from transforms.catalogue import CATALOGUE
@@ -24,13 +23,10 @@ from transforms.results import compute_results
 WITHHELD = {"non renseigné", "< 5", "secret", "sans objet"}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("opendata") / "data"
-    data.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("INCLUSION_DATA", str(data))
-        return build_demo_site(data).resolve()
+@pytest.fixture
+def site(demo_site) -> Path:
+    """The session's demo site, shared read-only (conftest.demo_site)."""
+    return demo_site
 
 
 class _Tables(HTMLParser):

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from demo.samples import write_samples
 
 BIN = Path("/usr/lib/postgresql/15/bin")
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.postgres,
               pytest.mark.skipif(not (BIN / "initdb").exists() or shutil.which("runuser") is None,
                                  reason="PostgreSQL 15 server binaries are not installed")]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")

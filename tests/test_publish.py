@@ -20,11 +20,9 @@ from publish import site as publishing
 
 
 @pytest.fixture
-def loaded(data_dir: Path) -> Path:
-    write_samples(data_dir / "inbox", REFERENCE_DAY)
-    for candidate in scan_inboxes():
-        process_file(candidate.partner, candidate.path)
-    return data_dir
+def loaded(loaded_samples: Path) -> Path:
+    """The sample drops ingested (a copy of the session's template, conftest.loaded_samples)."""
+    return loaded_samples
 
 
 def live(data_dir: Path) -> Path:
@@ -71,11 +69,16 @@ def test_rollback_puts_the_previous_build_back(loaded):
 
 
 def test_only_the_last_builds_are_kept(loaded):
-    for day in range(publishing.KEEP_BUILDS + 2):
-        publishing.publish(REFERENCE_RUN + timedelta(days=day))
+    # Hourly runs: pruning is the same as on daily ones, and unchanged pages are hard-linked
+    # from the live build instead of rendered again (so pruning must not break kept builds).
+    for hour in range(publishing.KEEP_BUILDS + 2):
+        publishing.publish(REFERENCE_RUN + timedelta(hours=hour))
     builds = sorted(p.name for p in (loaded / "site" / "builds").iterdir())
     assert len(builds) == publishing.KEEP_BUILDS
     assert live(loaded).name == builds[-1]
+    for build in builds:  # every kept build is whole: one venue page for instance
+        venue = loaded / "site" / "builds" / build / "lieux" / "lieu-91477-01" / "index.html"
+        assert venue.is_file()
 
 
 def test_task_failure_writes_a_french_alert(data_dir):

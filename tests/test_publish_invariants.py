@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from conftest import REFERENCE_RUN, examples
 from pipeline.contracts.venues import VENUES
 from pipeline.load import warehouse
 from publish.site import publish
@@ -70,7 +71,7 @@ def _venue_names(build: Path) -> list[str]:
                   for p in build.glob("lieux/*/index.html"))
 
 
-@settings(max_examples=5, deadline=None, database=None,
+@settings(max_examples=examples(5, fast=2), deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sequence=builds)
 @example(sequence=[  # a live venue's page is linked, then a colliding id is rendered after it

@@ -232,18 +232,6 @@ def test_future_years_are_not_results():
     assert compute_results(frames, COMMUNES, datetime(2026, 11, 25))["years"] == []
 
 
-def _sample_warehouse(data_dir: Path) -> None:
-    from conftest import REFERENCE_DAY
-
-    from demo.samples import write_samples
-    from pipeline.ingest import process_file
-    from pipeline.receive.inbox import scan_inboxes
-
-    write_samples(data_dir / "inbox", REFERENCE_DAY)
-    for candidate in scan_inboxes():
-        process_file(candidate.partner, candidate.path)
-
-
 def _drop_and_load(data_dir: Path, partner: str, name: str, text: str) -> None:
     from pipeline.ingest import process_file
 
@@ -263,12 +251,13 @@ def _recomputed(territory) -> dict:
 
 
 def test_an_unchanged_dataset_is_not_read_again_and_a_changed_one_is_recomputed(
-        data_dir, monkeypatch):
+        loaded_samples, monkeypatch):
+    from pipeline.load import warehouse
     from pipeline.config import load_territory
     from pipeline.load import warehouse
     from transforms.results import build_results
 
-    _sample_warehouse(data_dir)
+    data_dir = loaded_samples
     territory = load_territory()
     build_results(territory, REFERENCE_RUN)
     read: list[str] = []

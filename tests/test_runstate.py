@@ -12,9 +12,10 @@ from conftest import REPO
 
 from pipeline.runstate import verdict
 
-pytestmark = pytest.mark.slow
 
 
+@pytest.mark.slow
+@pytest.mark.airflow
 def test_make_pipeline_exits_non_zero_naming_the_failed_tasks_and_the_log(tmp_path: Path):
     data = tmp_path / "data"
     broken = tmp_path / "territory.toml"

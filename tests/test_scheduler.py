@@ -17,7 +17,7 @@ from conftest import REPO
 
 from demo.samples import write_samples
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scheduler]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DEADLINE_SECONDS = 420
 

@@ -10,18 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
-from site_fixture import build_demo_site
 
 from pages.csv_cells import FORMULA_STARTS, NUMBER, literal_patterns, neutralise
 from pipeline.contracts.venues import VENUES
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    with pytest.MonkeyPatch.context() as patch:
-        data_dir = tmp_path_factory.mktemp("site") / "data"
-        patch.setenv("INCLUSION_DATA", str(data_dir))
-        yield build_demo_site(data_dir)
+@pytest.fixture
+def site(demo_site) -> Path:
+    """The session's demo site, shared read-only (conftest.demo_site)."""
+    return demo_site
 
 
 def read(site: Path, relative: str) -> str:
