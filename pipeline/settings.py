@@ -119,6 +119,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     _S("INCLUSION_SCREENSHOTS", "str", None,
        "Tests only: set to docs to refresh the README's screenshots from the browser tests.",
        "tests/test_browser.py"),
+    _S("INCLUSION_REGENERATE_GOLDEN", "str", None,
+       "Tests only: set to 1 to rewrite the golden pages in tests/golden/ from the demo build.",
+       "tests/test_golden.py"),
 )}
 
 # Pelican settings (pelican.conf.py, set by pipeline.publish), not environment variables.
