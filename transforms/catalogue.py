@@ -24,21 +24,41 @@ from typing import Callable, Literal
 import numpy as np
 import pandas as pd
 
+from pipeline.contracts.datasets import CONTRACTS, WORKSHOPS
+from pipeline.contracts.model import Contract
+
 Unit = Literal["nombre", "heures", "taux", "euros", "jours"]
 
-HELD, CANCELLED = "realisee", "annulee"
+# Status codes and column of a workshop session, from the workshops' contract.
+HELD, CANCELLED = WORKSHOPS.held_status, WORKSHOPS.cancelled_status
+STATUS = WORKSHOPS.status_column
 
 
 @dataclass(frozen=True)
 class Dataset:
+    """A published dataset: its title and date column come from its contract."""
+
     id: str
-    title: str
-    # Column whose calendar year places a row in a year, and what that date means.
-    date_column: str | None
-    date_meaning: str
     # Indicator whose value < threshold triggers small-count suppression for a row (it counts
     # people), or None when the dataset counts no people.
     people: str | None = None
+
+    @property
+    def contract(self) -> Contract:
+        return CONTRACTS[self.id]
+
+    @property
+    def title(self) -> str:
+        return self.contract.published_title
+
+    @property
+    def date_column(self) -> str | None:
+        """Column whose calendar year places a row in a year."""
+        return self.contract.date_column
+
+    @property
+    def date_meaning(self) -> str:
+        return self.contract.date_meaning
 
 
 @dataclass(frozen=True)
@@ -80,12 +100,10 @@ BREAKDOWN_LABELS = {"annee": "année civile", "commune": "commune (code INSEE)",
                     "service": "service proposé", "label": "label ou dispositif"}
 
 DATASETS: dict[str, Dataset] = {d.id: d for d in (
-    Dataset("ateliers", "Ateliers numériques", "date", "date de la séance", people="participants"),
-    Dataset("pass", "Pass numérique", "date_distribution", "date de remise du pass",
-            people="carnets_distribues"),
-    Dataset("collecte", "Collecte de téléphones usagés", "date", "date de la relève du collecteur"),
-    Dataset("lieux", "Lieux de médiation numérique", None,
-            "état de l'annuaire au jour de la publication"),
+    Dataset("ateliers", people="participants"),
+    Dataset("pass", people="carnets_distribues"),
+    Dataset("collecte"),
+    Dataset("lieux"),
 )}
 
 
@@ -147,7 +165,7 @@ class Groups:
 
     @cached_property
     def held(self) -> np.ndarray:
-        return self.equals("statut", HELD)
+        return self.equals(STATUS, HELD)
 
     @cached_property
     def used(self) -> np.ndarray:
@@ -194,7 +212,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("seances_annulees", "Ateliers annulés",
               "Séances prévues puis annulées ; elles ne comptent dans aucun autre indicateur.",
               "nombre", "nombre de séances dont le statut est « Annulée »", "ateliers",
-              lambda g: g.count(g.equals("statut", CANCELLED))),
+              lambda g: g.count(g.equals(STATUS, CANCELLED))),
     Indicator("participants", "Participations",
               "Personnes présentes aux ateliers réalisés ; une personne venue à deux séances "
               "compte deux fois.", "nombre",

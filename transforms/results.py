@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, Groups, Indicator,
-                                  delay_days, indicator, indicators_of, round_value)
+from pipeline.contracts.datasets import CONTRACTS, SORTING
+from transforms.catalogue import (BREAKDOWN_LABELS, CATALOGUE, DATASETS, HELD, STATUS, Groups,
+                                  Indicator, delay_days, indicator, indicators_of, round_value)
 from transforms.memo import ResultsMemo, dataset_versions
 from transforms.suppression import DEFAULT_THRESHOLD, suppress
 
@@ -74,27 +75,29 @@ def _source(frames, name: str) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+def _typed(frames, dataset: str) -> pd.DataFrame:
+    """The dataset's rows, its contract's integer and decimal columns as numbers."""
+    return _numeric(_source(frames, dataset).copy(), CONTRACTS[dataset].numeric_columns)
+
+
 def _prepare_one(dataset: str, frames) -> pd.DataFrame:
     if dataset == "ateliers":
-        frame = _numeric(_source(frames, "ateliers").copy(),
-                         ("places", "inscrits", "presents", "duree_minutes"))
+        frame = _typed(frames, "ateliers")
     elif dataset == "pass":
-        frame = _numeric(_source(frames, "pass").copy(), ("valeur_euros",))
+        frame = _typed(frames, "pass")
         if not frame.empty:
             frame["delai_jours"] = delay_days(frame)
     elif dataset == "collecte":
-        frame = _numeric(_source(frames, "collecte").copy(), ("telephones_collectes",))
-        sorting = _numeric(_source(frames, "tri").copy(),
-                           ("telephones_reconditionnes", "telephones_recycles"))
+        frame = _typed(frames, "collecte")
+        sorting = _typed(frames, "tri")
         if not frame.empty:
+            sorted_counts = list(SORTING.numeric_columns)
             if sorting.empty:
-                frame = frame.assign(telephones_reconditionnes=float("nan"),
-                                     telephones_recycles=float("nan"))
+                frame = frame.assign(**{column: float("nan") for column in sorted_counts})
             else:
-                counts = (sorting.groupby("identifiant_collecte", as_index=False)
-                          [["telephones_reconditionnes", "telephones_recycles"]]
+                counts = (sorting.groupby(SORTING.key, as_index=False)[sorted_counts]
                           .sum(min_count=1))
-                frame = frame.merge(counts, how="left", on="identifiant_collecte")
+                frame = frame.merge(counts, how="left", on=SORTING.key)
     else:
         frame = _source(frames, dataset).copy()
         if dataset == "lieux" and not frame.empty:
@@ -320,7 +323,7 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
         for dataset, dimension, ids, label in BREAKDOWNS:
             rows = data[dataset]
             rows = rows[rows["annee"] == year] if not rows.empty else rows
-            held = rows[rows["statut"] == "realisee"] if not rows.empty else rows
+            held = rows[rows[STATUS] == HELD] if not rows.empty else rows
             table = breakdown_table(dataset, dimension, ids, held, _labels(dataset, dimension),
                                     threshold)
             table.update(id=f"{dataset}-{dimension}", dimension_label=label,

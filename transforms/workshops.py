@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from transforms.catalogue import CANCELLED
+from transforms.catalogue import CANCELLED, STATUS
 
 
 def upcoming_sessions(rows: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -17,7 +17,7 @@ def upcoming_sessions(rows: pd.DataFrame, now: datetime) -> pd.DataFrame:
     if rows.empty:
         return rows.assign(places_restantes=[])
     start = rows["date"] + "T" + rows["heure_debut"]
-    mask = (rows["statut"] != CANCELLED) & (start >= now.strftime("%Y-%m-%dT%H:%M"))
+    mask = (rows[STATUS] != CANCELLED) & (start >= now.strftime("%Y-%m-%dT%H:%M"))
     out = rows[mask].copy()
     out["places_restantes"] = (out["places"] - out["inscrits"]).clip(lower=0).astype(int)
     return out.sort_values(["date", "heure_debut", "commune", "identifiant_seance"]).reset_index(drop=True)

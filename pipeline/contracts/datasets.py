@@ -29,10 +29,13 @@ WORKSHOP_PUBLICS = (
     Choice("tout-public", "Tout public"),
 )
 
+# The status codes the pipeline acts on: a held session counts in the indicators and must give
+# its attendance; a cancelled one leaves the agenda.
+WORKSHOP_HELD, WORKSHOP_CANCELLED = "realisee", "annulee"
 WORKSHOP_STATUSES = (
     Choice("prevue", "Prévue"),
-    Choice("realisee", "Réalisée"),
-    Choice("annulee", "Annulée"),
+    Choice(WORKSHOP_HELD, "Réalisée"),
+    Choice(WORKSHOP_CANCELLED, "Annulée"),
 )
 
 WORKSHOPS = Contract(
@@ -44,6 +47,10 @@ WORKSHOPS = Contract(
     ),
     key="identifiant_seance",
     status_column="statut",
+    held_status=WORKSHOP_HELD,
+    cancelled_status=WORKSHOP_CANCELLED,
+    date_column="date",
+    date_meaning="date de la séance",
     file_words=("atelier", "ateliers", "seance", "seances"),
     columns=(
         Column("identifiant_seance", "Identifiant de la séance", "text",
@@ -82,7 +89,7 @@ WORKSHOPS = Contract(
                aliases=("nombre_inscrits", "nb_inscrits")),
         Column("presents", "Présents", "integer",
                "Nombre de personnes venues ; vide pour une séance à venir.", "7",
-               required=False, minimum=0, maximum=30, required_when_status=("realisee",),
+               required=False, minimum=0, maximum=30, required_when_status=(WORKSHOP_HELD,),
                aliases=("nombre_presents", "nb_presents", "participants")),
         Column("statut", "Statut", "choice", "Prévue, réalisée ou annulée.",
                WORKSHOP_STATUSES[1].label, choices=WORKSHOP_STATUSES),
@@ -110,6 +117,8 @@ VOUCHERS = Contract(
         "utilisation dans un lieu agréé. Aucune identité de bénéficiaire."
     ),
     key="numero_pass",
+    date_column="date_distribution",
+    date_meaning="date de remise du pass",
     file_words=("pass", "cheque", "cheques", "aptic", "chequier"),
     columns=(
         Column("numero_pass", "Numéro du pass", "text",
@@ -185,6 +194,9 @@ COLLECTION = Contract(
         "par le reconditionneur dans son propre fichier « tri »."
     ),
     key="identifiant_collecte",
+    date_column="date",
+    date_meaning="date de la relève du collecteur",
+    results_title="Collecte de téléphones usagés",
     file_words=("collecte", "collectes", "releve", "releves", "telephones", "mobiles"),
     columns=(
         Column("identifiant_collecte", "Identifiant de la relève", "text",

@@ -100,6 +100,17 @@ class Contract:
     together_rules: tuple[RequiredTogether, ...] = field(default=())
     cross_checks: tuple[CrossCheck, ...] = field(default=())
     status_column: str | None = None
+    # Status codes (choices of ``status_column``) of a session that took place, and of one
+    # that was called off: the indicators count held sessions, the agenda hides cancelled ones.
+    held_status: str | None = None
+    cancelled_status: str | None = None
+    # Column whose calendar year places a row in a year for the published indicators, and what
+    # that date means in French (said on the methodology and results pages); a dataset without
+    # one (the venue directory) is published as it stands on the day.
+    date_column: str | None = None
+    date_meaning: str = ""
+    # Title of the published figures when it differs from ``title`` (the guide's file title).
+    results_title: str = ""
     # Column holding the commune's INSEE code, checked against the partner's communes.
     commune_column: str = "commune"
     # Column holding the commune's name, used to fill a missing INSEE code (exact names only).
@@ -110,6 +121,22 @@ class Contract:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def published_title(self) -> str:
+        return self.results_title or self.title
+
+    @property
+    def numeric_columns(self) -> tuple[str, ...]:
+        """Columns read as numbers (integers and decimals)."""
+        return tuple(c.name for c in self.columns if c.type in ("integer", "decimal"))
+
+    def status_label(self, code: str) -> str:
+        """The French label of a status code (``realisee`` -> ``Réalisée``)."""
+        for choice in self.column(self.status_column or "").choices:
+            if choice.code == code:
+                return choice.label
+        raise KeyError(code)
 
     def column(self, name: str) -> Column:
         for col in self.columns:

@@ -63,6 +63,7 @@ VENUES = Contract(
         f"(version {STANDARD_VERSION}). Les listes de valeurs sont séparées par « | »."
     ),
     key="id",
+    date_meaning="état de l'annuaire au jour de la publication",
     commune_column="code_insee",
     commune_name_column="commune",
     file_words=("lieux", "lieu", "structures", "mediation", "annuaire", "cartographie"),
