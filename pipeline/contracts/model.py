@@ -138,6 +138,9 @@ class Contract:
                 return choice.label
         raise KeyError(code)
 
+    def status_labels(self, codes: tuple[str, ...]) -> list[str]:
+        return [self.status_label(code) for code in codes]
+
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:
