@@ -8,7 +8,7 @@ so a crash leaves either both or neither.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, make_dataclass
 
 from sqlalchemy import select
 
@@ -31,20 +31,15 @@ STATUS_LABELS = {
 }
 
 
+# The fields of a ledger entry are the columns of the warehouse's ``ledger`` table, named and
+# typed once there.
+_LedgerRow = make_dataclass("_LedgerRow", [(column.name, column.type.python_type)
+                                           for column in warehouse.ledger.columns])
+
+
 @dataclass
-class LedgerEntry:
-    partner: str
-    sha256: str
-    dataset: str
-    original_name: str
-    received_at: str
-    status: str
-    rows_total: int
-    rows_loaded: int
-    errors: int
-    warnings: int
-    stored_path: str
-    report: str
+class LedgerEntry(_LedgerRow):
+    """One received file; its fields are the columns of ``warehouse.ledger``."""
 
     @property
     def accepted(self) -> bool:
