@@ -79,16 +79,10 @@ def _refusal_reason(name: str, mode: int) -> str | None:
     return None
 
 
-def scan_partner(folder: Path, partner_id: str, now: float | None = None
-                 ) -> tuple[list[Candidate], list[Refusal]]:
-    """The partner's files ready to be processed, and the entries refused without reading."""
-    settled, refusals = _settled_files(folder, partner_id, now)
-    return _not_being_written(settled), refusals
-
-
 def _settled_files(folder: Path, partner_id: str, now: float | None
                    ) -> tuple[list[tuple[Candidate, os.stat_result]], list[Refusal]]:
     now = time.time() if now is None else now
+    settle = settle_seconds()
     settled, refusals = [], []
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -98,7 +92,7 @@ def _settled_files(folder: Path, partner_id: str, now: float | None
             reason = _refusal_reason(entry.name, info.st_mode)
             if reason:
                 refusals.append(Refusal(partner_id, entry.name, reason))
-            elif now - info.st_mtime >= settle_seconds():
+            elif now - info.st_mtime >= settle:
                 settled.append((Candidate(partner_id, str(Path(entry.path)), info.st_size),
                                 info))
     return settled, refusals
