@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from pipeline.contracts.model import normalize_header
 from pipeline.read.hours import describe
-from pipeline.read.reading import normalize_header
 
 PASS_WORDS = ("pass numerique", "pass numérique", "aptic")
 

@@ -166,7 +166,7 @@ VOUCHERS = Contract(
         # move it to another date or venue, nor clear it, and another partner may not redeem
         # the same pass. Any other column of the pass may still be corrected by a new row.
         # A genuine typo in a recorded redemption is undone explicitly, by withdrawing the pass
-        # (``retrait_pass…csv``, pipeline.receive.withdrawals), then sending the corrected row.
+        # (``retrait_pass…csv``, pipeline.ingest.withdrawals), then sending the corrected row.
         CrossCheck("pass_utilise_deux_fois",
                    "Un pass déjà utilisé ne peut pas l'être une seconde fois, et son "
                    "utilisation enregistrée (date, lieu) ne peut être ni changée ni effacée par "

@@ -3,8 +3,19 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
+
+
+def normalize_header(name: object) -> str:
+    """``" Durée (minutes) "`` -> ``"duree_minutes"``: compare headers and file names without
+    accents or case. Here, below every step, because receiving (a dataset named in a file
+    name) and reading (headers) compare names the same way."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
 
 ColumnType = Literal["text", "insee", "date", "time", "integer", "decimal", "choice",
                      "multichoice", "phone", "email", "url"]
