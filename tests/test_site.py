@@ -172,9 +172,8 @@ def test_templates_are_accepted_as_they_are(data_dir):
         path = data_dir / f"{contract.dataset}.csv"
         path.write_bytes(template_csv(contract))
         read = read_partner_file(path, contract)
-        errors = [p for p in validate_many([(read, contract, "partenaire",
-                                                  ["91477", "91377", "91471"])])[0]
-                  if p.severity == "erreur"]
+        found = validate_many([(read, contract, "partenaire", ["91477", "91377", "91471"])])[0]
+        errors = [p for p in found if p.severity == "erreur"]
         assert errors == [], (contract.dataset, errors)
 
 
