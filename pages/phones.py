@@ -15,6 +15,7 @@ def collection_points(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["commune", "point_collecte", "derniere_releve",
                                      "telephones_collectes"])
     return (rows.groupby([COMMUNE, "point_collecte"], as_index=False)
-            .agg(derniere_releve=(DATE, "max"), telephones_collectes=("telephones_collectes", "sum"))
+            .agg(derniere_releve=(DATE, "max"),
+                 telephones_collectes=("telephones_collectes", "sum"))
             .sort_values([COMMUNE, "point_collecte"]).reset_index(drop=True)
             .rename(columns={COMMUNE: "commune"}))

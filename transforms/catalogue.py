@@ -73,7 +73,8 @@ class Dataset:
         """The warehouse columns to read (None: all of them)."""
         if not self.columns:
             return None
-        return tuple(c for c in (self.contract.commune_column, self.date_column) if c) + self.columns
+        placing = (self.contract.commune_column, self.date_column)
+        return tuple(c for c in placing if c) + self.columns
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,9 @@ def add_changes(by_year: dict[int, dict]) -> None:
             for row in table["rows"] + [table["total"]]:
                 old = prev_rows.get(row["commune"]) if row["commune"] else (
                     previous["total"] if previous else None)
-                row["change"] = {i: change(indicator(i), v, old["published"].get(i) if old else None)
-                                 for i, v in row["published"].items()}
+                row["change"] = {
+                    i: change(indicator(i), v, old["published"].get(i) if old else None)
+                    for i, v in row["published"].items()}
 
 
 def territory_series(by_year: dict[int, dict], years: list[int]) -> list[dict]:
