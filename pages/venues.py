@@ -15,9 +15,12 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from pipeline.contracts.model import normalize_header
+from pipeline.contracts.venues import VENUES
 from pipeline.read.hours import describe
 
 PASS_WORDS = ("pass numerique", "pass numérique", "aptic")
+# The venue's INSEE code (its commune's name is in « commune »).
+INSEE = VENUES.commune_column
 
 
 def safe_url(value: object) -> str | None:
@@ -103,7 +106,7 @@ def venue_key(commune: str, name: str) -> tuple[str, str]:
 def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str, str]) -> list[dict]:
     views = []
     venues = venues.astype(object).where(venues.notna(), None)  # NaN would render as "nan"
-    rows = venues.sort_values(["code_insee", "nom"]).to_dict(orient="records")
+    rows = venues.sort_values([INSEE, "nom"]).to_dict(orient="records")
     slugs = unique_slugs([slugify(row["id"]) for row in rows],
                          [(str(row.get("partner") or ""), str(row["id"])) for row in rows], "lieu")
     for row, slug in zip(rows, slugs):
@@ -117,8 +120,8 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
         support = split(row.get("prise_en_charge_specifique"))
         views.append({
             "id": row["id"], "slug": slug,
-            "nom": row["nom"], "commune": row.get("code_insee"),
-            "nom_commune": communes.get(row.get("code_insee"), row.get("commune")),
+            "nom": row["nom"], "commune": row.get(INSEE),
+            "nom_commune": communes.get(row.get(INSEE), row.get(VENUES.commune_name_column)),
             "adresse": row.get("adresse"), "complement_adresse": row.get("complement_adresse"),
             "code_postal": row.get("code_postal"), "horaires": hours,
             "horaires_lisibles": readable, "services": split(row.get("services")),
