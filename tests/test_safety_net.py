@@ -70,3 +70,25 @@ def test_the_bound_is_the_setting(env: Path, monkeypatch: pytest.MonkeyPatch, bo
         assert path.exists()
     assert fail_once(path).endswith(f"(mis en quarantaine après {bound} pannes)")
     assert not path.exists()
+
+
+def test_the_steward_puts_a_file_quarantined_by_the_net_back_once_the_bug_is_fixed(env: Path):
+    """``python -m pipeline.cli reprocess`` finds a file the net quarantined (no ledger entry)
+    by its fingerprint, puts it back under its own name with fresh attempts, and it goes
+    through."""
+    from pipeline.cli import main
+    from pipeline.files import sha256_of
+
+    path = inbox(env) / "ateliers.csv"
+    path.write_text(SESSIONS, encoding="utf-8")
+    sha = sha256_of(path)
+    fail_once(path)
+    fail_once(path)
+    assert not path.exists()
+
+    assert main(["reprocess", PARTNER, sha[:10]]) == 0
+    assert path.read_text(encoding="utf-8") == SESSIONS
+    assert fail_once(path) == f"{PARTNER}/ateliers.csv"  # a first failure again: count reset
+    (outcome,) = process_files([(PARTNER, str(path))])
+    assert outcome.status == ledger.STATUS_ACCEPTED
+    assert main(["reprocess", PARTNER, "0" * 10]) == 1  # nothing matches: said, not guessed
