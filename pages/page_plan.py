@@ -243,6 +243,12 @@ def results_plan(results: dict) -> Iterator[Item]:
     yield Page("resultats/index.html", "results_index", [HOME], {"title": "Résultats par année"})
     yield Page("resultats/methodologie/index.html", "methodology", [HOME, crumb],
                {"title": "Méthodologie des indicateurs"})
+    # The definitions of each dataset on a page of their own: the whole catalogue on one page
+    # is more than 8,000 px tall on a phone.
+    for dataset in results["datasets"].values():
+        yield Page(f"resultats/methodologie/{dataset.id}/index.html", "methodology",
+                   [HOME, crumb, ("Méthodologie", "/resultats/methodologie/")],
+                   {"title": f"Méthodologie : {dataset.title.lower()}", "dataset": dataset})
     yield Page("donnees/index.html", "opendata", [HOME],
                {"title": "Données ouvertes", "opendata_tables": results.get("tables", [])})
     for year in results["years"]:

@@ -159,9 +159,13 @@ def test_results_pages_link_the_downloads_and_draw_accessible_charts(site):
         assert "<script" not in text and "style=" not in text, path
 
 
-def test_methodology_page_is_the_catalogue(site):
-    page = (site / "resultats/methodologie/index.html").read_text(encoding="utf-8")
+def test_methodology_pages_are_the_catalogue(site):
+    """The overview links every indicator to its definition on its dataset's page."""
+    overview = (site / "resultats/methodologie/index.html").read_text(encoding="utf-8")
     for ind in CATALOGUE:
+        assert f'href="/resultats/methodologie/{ind.dataset}/#{ind.id}"' in overview
+        page = (site / "resultats/methodologie" / ind.dataset / "index.html").read_text(
+            encoding="utf-8")
         assert f'<dt id="{ind.id}">' in page
         assert str(escape(ind.formula)) in page and str(escape(ind.definition)) in page
 

@@ -1,7 +1,6 @@
 """The results pages read on a phone (issue 15, item 4), measured in Debian's Chromium at
 375 px: every chart's text at 12 CSS px or more, every bar at least 8 px thick, no results page
-taller than 6,000 px (the methodology, a text of definitions, is not a results page), and
-no axe-core violation on a dataset's page at 375 and 1280 px."""
+taller than 6,000 px, and no axe-core violation on a dataset's page at 375 and 1280 px."""
 
 from __future__ import annotations
 
@@ -39,11 +38,10 @@ BARS = """() => [...document.querySelectorAll('svg.bar rect, svg.chart rect')]
 
 
 def results_pages(site) -> list[str]:
-    """Every page of results of the built site: the index, each year, each year's datasets and
-    communes (not the methodology, a text of definitions rather than results)."""
+    """Every page under /resultats/ of the built site: the index, each year, each year's
+    datasets and communes, the methodology and its page per dataset."""
     return sorted(p.relative_to(site).parent.as_posix() + "/"
-                  for p in site.glob("resultats/**/index.html")
-                  if "methodologie" not in p.parts)
+                  for p in site.glob("resultats/**/index.html"))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +54,8 @@ def phone(browser, base_url):  # noqa: F811 (fixtures from test_browser)
 def test_every_results_page_is_short_and_its_charts_readable_on_a_phone(phone, base_url,
                                                                           demo_site):
     pages = results_pages(demo_site)
-    assert {"resultats/2026/", "resultats/2026/ateliers/", "resultats/2026/91477/"} <= set(pages)
+    assert {"resultats/2026/", "resultats/2026/ateliers/", "resultats/2026/91477/",
+            "resultats/methodologie/", "resultats/methodologie/pass/"} <= set(pages)
     too_tall, small_text, thin_bars, charted = [], [], [], 0
     for path in pages:
         phone.goto(f"{base_url}/{path}")
@@ -85,20 +84,22 @@ def test_bars_are_drawn_and_every_value_is_text(phone, base_url):
     lines = [[line.strip() for line in item.splitlines() if line.strip()] for item in items]
     assert [(words[0], words[-1]) for words in lines] == list(zip(communes, values))
     widths = phone.evaluate("""() => [...document.querySelectorAll(
-        'figure.bar-chart:first-of-type svg.bar rect')].map(r => r.getBoundingClientRect().width)""")
+        'figure.bar-chart:first-of-type svg.bar rect')]
+        .map(r => r.getBoundingClientRect().width)""")
     track = phone.evaluate("document.querySelector('svg.bar').getBoundingClientRect().width")
     assert max(widths) == pytest.approx(track, abs=1)  # the largest value fills its track
 
 
 @pytest.mark.parametrize("width", [PHONE, 1280])
-def test_dataset_page_has_no_axe_violation(browser, base_url, width):  # noqa: F811
+def test_dataset_pages_have_no_axe_violation(browser, base_url, width):  # noqa: F811
     from axe_playwright_python.sync_playwright import Axe
 
-    for dataset in ("ateliers", "pass", "collecte", "lieux"):
-        context, page, *_ = open_page(browser, f"{base_url}/resultats/2026/{dataset}/", width)
+    paths = [f"resultats/2026/{dataset}/" for dataset in ("ateliers", "pass", "collecte", "lieux")]
+    for path in paths + ["resultats/methodologie/ateliers/"]:
+        context, page, *_ = open_page(browser, f"{base_url}/{path}", width)
         results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
         assert [(v["id"], [n["target"] for n in v["nodes"]][:3])
-                for v in results.response["violations"]] == [], dataset
+                for v in results.response["violations"]] == [], path
         context.close()
 
 
