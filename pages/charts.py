@@ -1,35 +1,25 @@
-"""Static SVG bar charts drawn at build time (no JavaScript), with a title and a description
-that state every number; the same numbers are in the HTML table beside each chart."""
+"""Bar charts drawn at build time as HTML (no JavaScript): each bar is a list item whose label
+and value are HTML text, so they keep the page's font size on a phone and in print, and a bar
+is a tiny SVG whose rectangle is as wide as its share of the largest value (an SVG attribute
+rather than a ``style``, which the site's Content-Security-Policy forbids). The template
+``_results.html`` (macro ``bar_chart``) lays them out; the same numbers are in the HTML table
+beside each chart."""
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
-BAR_HEIGHT, GAP, LABEL_WIDTH, CHART_WIDTH, VALUE_WIDTH = 22, 8, 190, 620, 110
+# The smallest bar drawn for a value above zero, in % of the largest, so it stays visible.
+MIN_PERCENT = 0.5
 
 
 def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float | None, str]]) -> dict:
     """``bars``: (label, value or None when not shown, text shown for the value).
-    Returns ``{"svg": markup, "alt": text alternative}``."""
-    alt = title + " : " + " ; ".join(f"{label} : {text}" for label, _v, text in bars) + "."
-    top = max([v for _l, v, _t in bars if v is not None] or [0]) or 1
-    plot = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    height = len(bars) * (BAR_HEIGHT + GAP) + GAP
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-             f'viewBox="0 0 {CHART_WIDTH} {height}" width="100%" '
-             f'aria-labelledby="{chart_id}-titre {chart_id}-desc">',
-             f'<title id="{chart_id}-titre">{escape(title)}</title>',
-             f'<desc id="{chart_id}-desc">{escape(alt)}</desc>']
-    for index, (label, value, text) in enumerate(bars):
-        y = GAP + index * (BAR_HEIGHT + GAP)
-        middle = y + BAR_HEIGHT / 2 + 5
-        parts.append(f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{middle:.0f}" '
-                     f'text-anchor="end">{escape(label)}</text>')
-        width = 0.0 if value is None else max(plot * value / top, 1.0 if value else 0.0)
-        if width:
-            parts.append(f'<rect class="chart-bar" x="{LABEL_WIDTH}" y="{y}" '
-                         f'width="{width:.1f}" height="{BAR_HEIGHT}"/>')
-        parts.append(f'<text class="chart-value" x="{LABEL_WIDTH + width + 6:.1f}" '
-                     f'y="{middle:.0f}">{escape(text)}</text>')
-    parts.append("</svg>")
-    return {"svg": "".join(parts), "alt": alt}
+    Returns ``{"id", "title", "bars": [{"label", "text", "percent"}]}``; ``percent`` is None
+    when no bar is drawn (a withheld or missing value, or zero)."""
+    top = max([abs(v) for _l, v, _t in bars if v is not None] or [0]) or 1
+    drawn = []
+    for label, value, text in bars:
+        percent = None
+        if value:
+            percent = round(max(100 * abs(value) / top, MIN_PERCENT), 1)
+        drawn.append({"label": label, "text": text, "percent": percent})
+    return {"id": chart_id, "title": title, "bars": drawn}

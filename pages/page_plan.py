@@ -243,6 +243,12 @@ def results_plan(results: dict) -> Iterator[Item]:
     yield Page("resultats/index.html", "results_index", [HOME], {"title": "Résultats par année"})
     yield Page("resultats/methodologie/index.html", "methodology", [HOME, crumb],
                {"title": "Méthodologie des indicateurs"})
+    # The definitions of each dataset on a page of their own: the whole catalogue on one page
+    # is more than 8,000 px tall on a phone.
+    for dataset in results["datasets"].values():
+        yield Page(f"resultats/methodologie/{dataset.id}/index.html", "methodology",
+                   [HOME, crumb, ("Méthodologie", "/resultats/methodologie/")],
+                   {"title": f"Méthodologie : {dataset.title.lower()}", "dataset": dataset})
     yield Page("donnees/index.html", "opendata", [HOME],
                {"title": "Données ouvertes", "opendata_tables": results.get("tables", [])})
     for year in results["years"]:
@@ -250,6 +256,7 @@ def results_plan(results: dict) -> Iterator[Item]:
         yield Page(f"resultats/{year}/index.html", "results_year", [HOME, crumb],
                    {"title": f"Résultats {year}", "result": result})
         year_crumb = (f"Résultats {year}", f"/resultats/{year}/")
+        yield from _dataset_pages(results, result, [HOME, crumb, year_crumb])
         for index, row in enumerate(result["sections"][0]["rows"]):
             rows = [(table, table["rows"][index], _covering(table.get("source", []), row["commune"]))
                     for table in result["sections"]]
@@ -257,6 +264,21 @@ def results_plan(results: dict) -> Iterator[Item]:
                        [HOME, crumb, year_crumb],
                        {"title": f"{row['nom_commune']} : résultats {year}", "result": result,
                         "commune": row, "rows": rows}, reusable=True, depends=shared)
+
+
+def _dataset_pages(results: dict, result: dict, breadcrumb: list) -> Iterator[Item]:
+    """One page per dataset and year (``resultats/<année>/<données>/``): its chart and tables
+    by commune, its breakdowns and the territory year by year; the year page keeps the key
+    figures, so it stays short on a phone."""
+    for table in result["sections"]:
+        dataset = table["dataset"]
+        yield Page(f"resultats/{result['annee']}/{dataset}/index.html", "results_dataset",
+                   breadcrumb,
+                   {"title": f"{results['datasets'][dataset].title} : résultats {result['annee']}",
+                    "result": result, "table": table,
+                    "breakdowns": [b for b in result["breakdowns"] if b["dataset"] == dataset],
+                    "series": next((s for s in results["series"] if s["dataset"] == dataset),
+                                   None)})
 
 
 def _covering(sources: list[dict], commune: str) -> list[dict]:

@@ -1,6 +1,6 @@
 """The yearly results as the pages show them: each value worded in French (withheld values,
-year-on-year change, targets), a chart per commune table, and the open-data files, added to
-what ``transforms.results`` computed."""
+year-on-year change, targets), a chart per commune table, a small chart per indicator of the
+years tables, and the open-data files, added to what ``transforms.results`` computed."""
 
 from __future__ import annotations
 
@@ -59,9 +59,9 @@ def _word_target(target: dict) -> None:
                            if reached is not None else formatting.NOT_REPORTED))
 
 
-def _chart(chart_id: str, title: str, table: dict, ind: Indicator) -> dict:
-    bars = [(r["nom_commune"], r["published"].get(ind.id), r["display"][ind.id])
-            for r in table["rows"]]
+def _chart(chart_id: str, title: str, table: dict, ind: Indicator, label: str) -> dict:
+    """One bar per row of ``table`` (a commune, a year), named by the row's ``label`` key."""
+    bars = [(r[label], r["published"].get(ind.id), r["display"][ind.id]) for r in table["rows"]]
     return charts.bar_chart(chart_id, title, bars)
 
 
@@ -79,7 +79,11 @@ def add_texts(results: dict) -> dict:
         for table in results["by_year"][year]["sections"]:
             chart_ind = indicator(DATASETS[table["dataset"]].headline)
             table["chart"] = _chart(f"graphique-{table['dataset']}-{year}",
-                                    f"{chart_ind.label} en {year}, par commune", table, chart_ind)
+                                    f"{chart_ind.label} en {year}, par commune", table, chart_ind,
+                                    "nom_commune")
+    for table in results["series"]:
+        table["charts"] = [_chart(f"graphique-{table['id']}-{ind.id}", ind.label, table, ind,
+                                  "label") for ind in table["indicators"]]
     for target in results["targets"]:
         _word_target(target)
     return results

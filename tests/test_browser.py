@@ -27,7 +27,8 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "poster": ("ateliers/ville-palaiseau-pal-x1/affiche/", "Inscription obligatoire"),
     "venue": ("lieux/lieu-91477-01/", "Horaires"),
     "results_index": ("resultats/", "Résultats 2026"),
-    "results_year": ("resultats/2026/", "Ateliers numériques en 2026, par commune"),
+    "results_year": ("resultats/2026/", "Ateliers numériques en 2026 : chaque commune"),
+    "results_dataset": ("resultats/2026/ateliers/", "Participations en 2026, par commune"),
     "results_commune": ("resultats/2026/91477/", "Palaiseau"),
     "methodology": ("resultats/methodologie/", "Secret statistique"),
     "opendata": ("donnees/", "datapackage.json"),
@@ -37,7 +38,7 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "equip": ("s-equiper/", "169 euros"),
     "not_found": ("404.html", "Page introuvable"),
 }
-SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year")
+SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year", "results_dataset")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--disable-sync"]
 

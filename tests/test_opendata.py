@@ -88,7 +88,8 @@ def test_every_csv_equals_its_html_table(site):
     package = json.loads((site / "donnees/resultats/datapackage.json").read_text(encoding="utf-8"))
     compared = 0
     root = site / "donnees/resultats"
-    pairs = [(p, site / "resultats" / p.parent.name / "index.html")
+    # A year's tables are on the page of their dataset (resultats/<année>/<données>/).
+    pairs = [(p, site / "resultats" / p.parent.name / p.stem.split("-")[0] / "index.html")
              for p in sorted(root.glob("*/*.csv"))]
     pairs += [(p, site / "resultats/index.html") for p in sorted(root.glob("*-annees.csv"))]
     assert len(pairs) > 10
@@ -134,20 +135,37 @@ def test_datapackage_validates_with_frictionless(site):
 
 
 def test_results_pages_link_the_downloads_and_draw_accessible_charts(site):
-    page = (site / "resultats/2026/index.html").read_text(encoding="utf-8")
+    year = (site / "resultats/2026/index.html").read_text(encoding="utf-8")
+    datasets = re.findall(r'<a href="/resultats/2026/([a-z]+)/">', year)
+    assert datasets == ["ateliers", "pass", "collecte", "lieux"]
+    assert 'href="/donnees/resultats/datapackage.json"' in year
+    page = (site / "resultats/2026/ateliers/index.html").read_text(encoding="utf-8")
     assert 'href="/donnees/resultats/2026/ateliers-communes.csv"' in page
-    assert 'href="/donnees/resultats/datapackage.json"' in page
-    charts = re.findall(r'<svg[^>]*role="img"[^>]*>\s*<title id="[^"]+">([^<]+)</title>\s*'
-                        r'<desc id="[^"]+">([^<]+)</desc>', page)
-    assert len(charts) == 4 and charts[0][0] == "Participations en 2026, par commune"
-    assert "<script" not in page
+    # A chart is a figure whose caption names it and whose list says each value as text.
+    charts = re.findall(r'<figure class="bar-chart" aria-labelledby="([^"]+)">\s*'
+                        r'<figcaption id="\1">([^<]+)</figcaption>\s*<ul class="bars">', page)
+    assert [title for _id, title in charts] == ["Participations en 2026, par commune"]
+    assert re.search(r'<li><span class="bar-label">Palaiseau<span class="visually-hidden"> :'
+                     r'</span></span> <span class="bar-value">[^<]+</span><svg class="bar" '
+                     r'aria-hidden="true"', page)
     index = (site / "resultats/index.html").read_text(encoding="utf-8")
     assert "Objectifs des programmes et progression" in index
+    small = re.findall(r'<figure class="bar-chart bar-chart-small" aria-labelledby="'
+                       r'graphique-([a-z]+)-annees-', index)
+    series = [t for t in CATALOGUE if t.dataset in ("ateliers", "pass", "collecte")]
+    assert len(small) == len(series)
+    for path in [site / "resultats/index.html", *site.glob("resultats/2026/**/index.html")]:
+        text = path.read_text(encoding="utf-8")
+        assert "<script" not in text and "style=" not in text, path
 
 
-def test_methodology_page_is_the_catalogue(site):
-    page = (site / "resultats/methodologie/index.html").read_text(encoding="utf-8")
+def test_methodology_pages_are_the_catalogue(site):
+    """The overview links every indicator to its definition on its dataset's page."""
+    overview = (site / "resultats/methodologie/index.html").read_text(encoding="utf-8")
     for ind in CATALOGUE:
+        assert f'href="/resultats/methodologie/{ind.dataset}/#{ind.id}"' in overview
+        page = (site / "resultats/methodologie" / ind.dataset / "index.html").read_text(
+            encoding="utf-8")
         assert f'<dt id="{ind.id}">' in page
         assert str(escape(ind.formula)) in page and str(escape(ind.definition)) in page
 

@@ -4,9 +4,11 @@ the catalogue drives every label).
 
 Pages (planned in ``pages.page_plan.results_plan``):
 - ``resultats/``                       index of years, targets, sources and freshness
-- ``resultats/<année>/``                territory: key figures, charts, tables, downloads
+- ``resultats/<année>/``                territory: key figures of each dataset, targets
+- ``resultats/<année>/<données>/``      one dataset: chart and table by commune, breakdowns
 - ``resultats/<année>/<code INSEE>/``   one commune for one year
-- ``resultats/methodologie/``           the catalogue, in French
+- ``resultats/methodologie/``           common rules, and the catalogue per dataset under
+  ``resultats/methodologie/<données>/``, in French
 - ``donnees/``                          open data: every file, data dictionary, licence
 and the files of ``donnees/resultats/`` (CSV, JSON, datapackage.json).
 """
