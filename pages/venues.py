@@ -16,9 +16,7 @@ import pandas as pd
 
 from pipeline.read.hours import describe
 from pipeline.read.reading import normalize_header
-
-PASS_WORDS = ("pass numerique", "pass numérique", "aptic")
-
+from transforms.catalogue import accepts_pass
 
 def safe_url(value: object) -> str | None:
     if not isinstance(value, str):
@@ -102,6 +100,7 @@ def venue_key(commune: str, name: str) -> tuple[str, str]:
 
 def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str, str]) -> list[dict]:
     views = []
+    venues = venues.assign(accepte_pass=accepts_pass(venues, redeemed_at))
     venues = venues.astype(object).where(venues.notna(), None)  # NaN would render as "nan"
     rows = venues.sort_values(["code_insee", "nom"]).to_dict(orient="records")
     slugs = unique_slugs([slugify(row["id"]) for row in rows],
@@ -109,8 +108,6 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
     for row, slug in zip(rows, slugs):
         hours, readable = hours_lines(row.get("horaires"))
         labels = split(row.get("formations_labels")) + split(row.get("dispositif_programmes_nationaux"))
-        other = str(row.get("autres_formations_labels") or "")
-        accepts_pass = row["id"] in redeemed_at or any(w in other.lower() for w in PASS_WORDS)
         lat, lon = row.get("latitude"), row.get("longitude")
         osm = (f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=18/{lat:.5f}/{lon:.5f}"
                if isinstance(lat, float) and isinstance(lon, float) and not pd.isna(lat) else None)
@@ -134,7 +131,7 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
             "acces_libre": safe_url(row.get("fiche_acces_libre")),
             "prise_rdv": safe_url(row.get("prise_rdv")),
             "osm": osm, "presentation": row.get("presentation_resume"),
-            "date_maj": row.get("date_maj"), "accepte_pass": accepts_pass,
+            "date_maj": row.get("date_maj"), "accepte_pass": bool(row["accepte_pass"]),
             "accessible": bool(support) or bool(safe_url(row.get("fiche_acces_libre"))),
             "ateliers": [],
         })
