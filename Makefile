@@ -15,12 +15,15 @@ export AIRFLOW__CORE__PARALLELISM := 4
 # The territory's time zone (territory.toml), repeated because make cannot read TOML;
 # tests/test_settings.py checks that they agree.
 export AIRFLOW__CORE__DEFAULT_TIMEZONE := Europe/Paris
+# DAGs are active as soon as they reach the metadata database, whichever command puts them
+# there first (`airflow dags test` in `make pipeline`, the DAG processor in `make airflow`).
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
 export GX_ANALYTICS_ENABLED := False
 export NO_PROXY := *
 PORT ?= 8000
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test test-fast bench expectations settings-doc lock ledger status rollback airflow clean
+.PHONY: help install demo pipeline serve test test-fast bench expectations settings-doc lock ledger status rollback airflow airflow-db clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
@@ -108,16 +111,27 @@ rollback: install
 status: install
 	@$(PYTHON) -m pipeline.cli status
 
-# The real Airflow on the same data folder: API server with the UI, scheduler, DAG processor
-# and triggerer (airflow standalone), LocalExecutor, DAGs active as soon as they are parsed.
-airflow: install
+# The metadata database up to date with both DAGs in it and active, also when an earlier
+# `make pipeline` (or an older version of this Makefile) created them paused.
+AIRFLOW_DAGS := reception_fichiers publication_site
+airflow-db: install
 	@mkdir -p "$(INCLUSION_DATA)/inbox"
 	@$(VENV)/bin/airflow db migrate > "$(INCLUSION_DATA)/airflow-migrate.log" 2>&1
+	@$(VENV)/bin/airflow dags reserialize > "$(INCLUSION_DATA)/airflow-reserialize.log" 2>&1 \
+	  || { tail -20 "$(INCLUSION_DATA)/airflow-reserialize.log"; exit 1; }
+	@for dag in $(AIRFLOW_DAGS); do \
+	  $(VENV)/bin/airflow dags unpause $$dag >> "$(INCLUSION_DATA)/airflow-reserialize.log" 2>&1 \
+	    || { tail -20 "$(INCLUSION_DATA)/airflow-reserialize.log"; exit 1; }; \
+	done
+
+# The real Airflow on the same data folder: API server with the UI, scheduler, DAG processor
+# and triggerer (airflow standalone), LocalExecutor, both DAGs active. The UI shows times in the
+# browser's time zone (Airflow 3 has no server setting for it; see docs/operations.md).
+airflow: airflow-db
 	@echo "==> Airflow : http://127.0.0.1:$(AIRFLOW_PORT) — utilisateur « admin », mot de passe dans"
 	@echo "    $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (créé au premier démarrage)"
 	@echo "    Dépôts des partenaires : $(INCLUSION_DATA)/inbox/<partenaire>/ ; Ctrl-C pour arrêter."
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__CORE__EXECUTOR=LocalExecutor \
-	  AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
 	  AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
 	  exec $(VENV)/bin/airflow standalone
 

@@ -124,7 +124,8 @@ def validation_ratio(data: Path) -> dict:
     from pipeline.check.validation import Submission, _validation_definition
     from pipeline.config import load_territory
     from pipeline.contracts.datasets import CONTRACTS
-    from pipeline.read.reading import normalize_header, read_partner_file
+    from pipeline.contracts.model import normalize_header
+    from pipeline.read.reading import read_partner_file
 
     territory = load_territory()
     by_name = {normalize_header(c.name): c.insee for c in territory.communes}

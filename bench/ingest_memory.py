@@ -6,7 +6,7 @@ At scale 1: a CSV of passes at the CSV size limit (``INCLUSION_MAX_CSV_MB``, 300
 of passes just under the workbook guards (400 MB unpacked, or ``INCLUSION_MAX_XLSX_MB``), and
 a workbook formatted to its last cell (styled header row across all 16,384 columns, a styled
 cell at XFD1048576, so it declares A1:XFD1048576). Smaller scales shrink the files (the
-benchmark's own test runs at 1/500). Each file goes through ``pipeline.ingest.process_file``
+benchmark's own test runs at 1/500). Each file goes through ``pipeline.ingest.flow.process_files``
 in a child process whose peak resident memory comes from ``wait4`` (the kernel's figure, not
 an estimate; the child keeps the high-water mark that ``pipeline.stages`` resets per stage).
 The requirement: under 1 GB whatever the file (``TARGET_MB``).
@@ -106,13 +106,13 @@ def _child(path: Path) -> None:
         # what wait4 reports at exit: keep it for the whole process, so the parent sees the
         # peak of the whole ingestion, not of its last stage.
         stages._reset_peak = lambda: None
-        from pipeline.ingest import process_file
+        from pipeline.ingest.flow import process_files
 
         inbox = Path(folder) / "inbox" / PARTNER
         inbox.mkdir(parents=True)
         target = inbox / path.name
         shutil.copyfile(path, target)  # the inbox file is moved away once ingested
-        outcome = process_file(PARTNER, str(target))
+        outcome = process_files([(PARTNER, str(target))])[0]
     print(json.dumps({"status": outcome.status, "rows": outcome.rows_loaded,
                       "errors": outcome.errors}))
 

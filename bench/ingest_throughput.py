@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.ingest_throughput [rows]
 
 Writes a synthetic voucher file in a throw-away data folder, runs the same
-``pipeline.ingest.process_file`` the DAG runs, and prints the figures (also as JSON).
+``pipeline.ingest.flow.process_files`` the DAG runs, and prints the figures (also as JSON).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main() -> None:
         os.environ["INCLUSION_DATA"] = folder
         os.environ["INCLUSION_SETTLE_SECONDS"] = "0"
         from pipeline.check.validation import _validation_definition
-        from pipeline.ingest import process_file
+        from pipeline.ingest.flow import process_files
 
         _validation_definition("pass")  # GX's import (seconds) is paid once per worker process
 
@@ -48,7 +48,7 @@ def main() -> None:
         write_passes(path, rows)
         size_mb = path.stat().st_size / 1e6
         started = time.perf_counter()
-        outcome = process_file("operateur-pass", str(path))
+        outcome = process_files([("operateur-pass", str(path))])[0]
         elapsed = time.perf_counter() - started
     figures = {"rows": rows, "file_mb": round(size_mb, 1), "status": outcome.status,
                "seconds": round(elapsed, 1), "rows_per_second": round(rows / elapsed)}

@@ -18,7 +18,7 @@ WAREHOUSE = Asset(name="entrepot", uri="file:///inclusion-numerique/entrepot")
 
 
 def alert_stewards(context: dict) -> None:
-    from pipeline.report.alerts import task_failure_alert
+    from pipeline.alerts import task_failure_alert
 
     task_failure_alert(context)
 

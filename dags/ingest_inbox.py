@@ -75,7 +75,7 @@ def reception_fichiers():
     def traiter_lot(lot: dict) -> list[dict]:
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowSkipException
-        from pipeline.ingest import process_files
+        from pipeline.ingest.flow import process_files
 
         get_current_context()["lot"] = lot["lot"]  # names the mapped task instance in the UI
         outcomes = process_files([(c["partner"], c["path"]) for c in lot["fichiers"]])

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.contracts.datasets import COLLECTION
+
+COMMUNE, DATE = COLLECTION.commune_column, COLLECTION.date_column
+
 
 def collection_points(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per collection point: commune, point, last pickup, phones collected in total."""
     if rows.empty:
         return pd.DataFrame(columns=["commune", "point_collecte", "derniere_releve",
                                      "telephones_collectes"])
-    return (rows.groupby(["commune", "point_collecte"], as_index=False)
-            .agg(derniere_releve=("date", "max"), telephones_collectes=("telephones_collectes", "sum"))
-            .sort_values(["commune", "point_collecte"]).reset_index(drop=True))
+    return (rows.groupby([COMMUNE, "point_collecte"], as_index=False)
+            .agg(derniere_releve=(DATE, "max"),
+                 telephones_collectes=("telephones_collectes", "sum"))
+            .sort_values([COMMUNE, "point_collecte"]).reset_index(drop=True)
+            .rename(columns={COMMUNE: "commune"}))

@@ -11,8 +11,6 @@ SECRET = "< {threshold}"
 # Shown for values withheld because they would reveal a small count (secondary suppression,
 # rates and amounts of a withheld row): not "< 5", which would be false.
 WITHHELD = "secret"
-CHART_INDICATOR = {"ateliers": "participants", "pass": "pass_distribues",
-                   "collecte": "telephones_collectes", "lieux": "lieux_recenses"}
 
 
 def _display(ind: Indicator, value, secret: bool, renseigne: bool, threshold: int,
@@ -79,7 +77,7 @@ def add_texts(results: dict) -> dict:
             _word_row(row, threshold)
     for year in results["years"]:
         for table in results["by_year"][year]["sections"]:
-            chart_ind = indicator(CHART_INDICATOR[table["dataset"]])
+            chart_ind = indicator(DATASETS[table["dataset"]].headline)
             table["chart"] = _chart(f"graphique-{table['dataset']}-{year}",
                                     f"{chart_ind.label} en {year}, par commune", table, chart_ind)
     for target in results["targets"]:

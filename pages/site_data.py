@@ -17,7 +17,7 @@ import pandas as pd
 from pages import exports, phones
 from pages.venues import unique_slugs, venue_key, venue_views
 from pipeline.config import Territory
-from pipeline.contracts.datasets import WORKSHOPS
+from pipeline.contracts.datasets import COLLECTION, VENUES, VOUCHERS, WORKSHOPS
 from pipeline.load import warehouse
 from transforms.workshops import upcoming_sessions
 
@@ -42,7 +42,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _session_slug(row: dict) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row['identifiant_seance']}".lower()
+    return re.sub(r"[^a-z0-9]+", "-", f"{row['partner']}-{row[WORKSHOPS.key]}".lower()
                   ).strip("-")
 
 
@@ -51,7 +51,7 @@ def _session_views(rows: list[dict], communes: dict[str, str]) -> list[dict]:
     get distinct folders (``pages.venues.unique_slugs``)."""
     topics, publics = _labels("thematique"), _labels("public")
     slugs = unique_slugs([_session_slug(row) for row in rows],
-                         [(str(row["partner"]), str(row["identifiant_seance"])) for row in rows],
+                         [(str(row["partner"]), str(row[WORKSHOPS.key])) for row in rows],
                          "atelier")
     return [_session_view(row, slug, communes, topics, publics) for row, slug in zip(rows, slugs)]
 
@@ -59,14 +59,14 @@ def _session_views(rows: list[dict], communes: dict[str, str]) -> list[dict]:
 def _session_view(row: dict, slug: str, communes: dict[str, str], topics: dict,
                   publics: dict) -> dict:
     return {
-        "id": row["identifiant_seance"],
+        "id": row[WORKSHOPS.key],
         "slug": slug,
         "partner": row["partner"],
-        "date": row["date"],
+        "date": row[WORKSHOPS.date_column],
         "heure": row["heure_debut"],
         "duree_minutes": int(row["duree_minutes"]),
-        "commune": row["commune"],
-        "nom_commune": communes.get(row["commune"], row["commune"]),
+        "commune": row[WORKSHOPS.commune_column],
+        "nom_commune": communes.get(row[WORKSHOPS.commune_column], row[WORKSHOPS.commune_column]),
         "lieu": row["lieu"],
         "adresse": row.get("adresse"),
         "thematique": topics.get(row["thematique"], row["thematique"]),
@@ -85,17 +85,17 @@ def _in_territory(venues: pd.DataFrame, communes: dict[str, str]) -> pd.DataFram
     page yet listed nowhere: it is left out of the pages (the export keeps it)."""
     if venues.empty:
         return venues
-    inside = venues["code_insee"].isin(communes)
+    inside = venues[VENUES.commune_column].isin(communes)
     if not inside.all():
         log.warning("lieux hors des communes du territoire, absents du site : %s",
                     ", ".join(sorted(f"{p}/{i}" for p, i in zip(venues["partner"][~inside],
-                                                                   venues["id"][~inside]))))
+                                                                   venues[VENUES.key][~inside]))))
     return venues[inside]
 
 
 def _venue_data(territory: Territory, venues: pd.DataFrame,
                 upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
-    redeemed_at = warehouse.distinct_current("pass", "lieu_utilisation")
+    redeemed_at = warehouse.distinct_current(VOUCHERS.dataset, "lieu_utilisation")
     venues = _in_territory(venues, territory.commune_names)
     views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
     by_key = {venue_key(v["commune"], v["nom"]): v for v in views}
@@ -114,7 +114,7 @@ def _venue_data(territory: Territory, venues: pd.DataFrame,
 
 
 def _phone_points(communes: dict[str, str]) -> list[dict]:
-    points = phones.collection_points(warehouse.current_rows("collecte"))
+    points = phones.collection_points(warehouse.current_rows(COLLECTION.dataset))
     by_commune: dict[str, list[dict]] = {}
     for record in (_records(points) if not points.empty else []):
         by_commune.setdefault(record["commune"], []).append(record)
@@ -127,7 +127,7 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
     rows = warehouse.current_rows(WORKSHOPS.dataset)
     communes = territory.commune_names
     upcoming = _session_views(_records(upcoming_sessions(rows, now)), communes)
-    venue_rows = warehouse.current_rows("lieux")
+    venue_rows = warehouse.current_rows(VENUES.dataset)
     venues, venue_groups = _venue_data(territory, venue_rows, upcoming)
     # Yearly figures and results pages come from transforms.results (the indicator catalogue).
     return {

@@ -14,9 +14,14 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from pipeline.contracts.model import normalize_header
+from pipeline.contracts.venues import VENUES
 from pipeline.read.hours import describe
-from pipeline.read.reading import normalize_header
 from transforms.catalogue import accepts_pass
+
+# The venue's INSEE code (its commune's name is in « commune »).
+INSEE = VENUES.commune_column
+
 
 def safe_url(value: object) -> str | None:
     if not isinstance(value, str):
@@ -102,7 +107,7 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
     views = []
     venues = venues.assign(accepte_pass=accepts_pass(venues, redeemed_at))
     venues = venues.astype(object).where(venues.notna(), None)  # NaN would render as "nan"
-    rows = venues.sort_values(["code_insee", "nom"]).to_dict(orient="records")
+    rows = venues.sort_values([INSEE, "nom"]).to_dict(orient="records")
     slugs = unique_slugs([slugify(row["id"]) for row in rows],
                          [(str(row.get("partner") or ""), str(row["id"])) for row in rows], "lieu")
     for row, slug in zip(rows, slugs):
@@ -114,8 +119,8 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
         support = split(row.get("prise_en_charge_specifique"))
         views.append({
             "id": row["id"], "slug": slug,
-            "nom": row["nom"], "commune": row.get("code_insee"),
-            "nom_commune": communes.get(row.get("code_insee"), row.get("commune")),
+            "nom": row["nom"], "commune": row.get(INSEE),
+            "nom_commune": communes.get(row.get(INSEE), row.get(VENUES.commune_name_column)),
             "adresse": row.get("adresse"), "complement_adresse": row.get("complement_adresse"),
             "code_postal": row.get("code_postal"), "horaires": hours,
             "horaires_lisibles": readable, "services": split(row.get("services")),

@@ -33,16 +33,15 @@ import numpy as np
 import pandas as pd
 
 from pipeline.check.crosschecks import run_cross_checks
-from pipeline.check.validation import (LINE_COLUMN, MAX_DETAILS_PER_RULE, Problem, file_problems,
-                                       quote_as_written, rule_order, uniqueness_rule,
-                                       validate_chunk)
+from pipeline.check.validation import (LINE_COLUMN, file_problems, quote_as_written, rule_order,
+                                       uniqueness_rule, validate_chunk)
 from pipeline.contracts.model import Contract
 from pipeline.contracts.partner_mapping import Mapping
 from pipeline.load import warehouse
-from pipeline.read.mapping import MappingNote, apply_mapping
+from pipeline.problems import MAX_DETAILS_PER_RULE, Problem
+from pipeline.read.mapping import apply_mapping
 from pipeline.read.privacy import personal_values
-from pipeline.read.reading import (CellChunk, CellSource, ReadingProblem, ReadResult,
-                                   read_cells_into_contract)
+from pipeline.read.reading import CellChunk, CellSource, ReadResult, read_cells_into_contract
 
 # Where each kind of problem comes in a report, as in the one-piece path.
 NOTES, READING, FILE, SUITE, CROSS, PERSONAL = range(6)
@@ -67,7 +66,7 @@ def first_look(source: CellSource) -> FirstLook:
 
 
 def mapped(cells: pd.DataFrame, mapping: Mapping | None, contract: Contract, file_date: date,
-           first_line: int) -> tuple[pd.DataFrame, list[MappingNote]]:
+           first_line: int) -> tuple[pd.DataFrame, list[Problem]]:
     """``apply_mapping`` on a chunk, its notes carrying the lines of the whole file."""
     if mapping is None:
         return cells, []
@@ -184,12 +183,10 @@ class LargeFile:
     partner_communes: list[str]
     communes_by_name: dict[str, str]
     mapping: Mapping | None
-    note_problems: Callable[[list[MappingNote]], list[Problem]]
-    leak_problems: Callable[[list[tuple[int, str, str]]], list[Problem]]
     file_date: date
     # Rows' communes found from names and postal codes (venues), with a problem for each row
     # that cannot be placed.
-    place: Callable[[pd.DataFrame], list[ReadingProblem]]
+    place: Callable[[pd.DataFrame], list[Problem]]
     rows: int = 0
     unknown_columns: list[str] = field(default_factory=list)
     _spill: tempfile.TemporaryDirectory | None = None
@@ -209,9 +206,8 @@ class LargeFile:
                                     and p.column in missing])
             found = personal_values(read.frame, contract.dataset, self._text_columns())
             if found or leaks.groups:  # the file is refused for personal data: only that counts
-                for line, column, value in found:
-                    leaks.add(PERSONAL, self._text_columns().index(column),
-                              self.leak_problems([(line, column, value)]))
+                for problem in found:
+                    leaks.add(PERSONAL, self._text_columns().index(problem.column), [problem])
                 continue
             self._check(read, notes, missing, tally, keys)
             if not tally.errors():
@@ -226,7 +222,7 @@ class LargeFile:
             self.close()
         return tally.problems()
 
-    def _reads(self) -> Iterator[tuple[int, ReadResult, list[MappingNote]]]:
+    def _reads(self) -> Iterator[tuple[int, ReadResult, list[Problem]]]:
         for number, chunk in enumerate(self.source.chunks()):
             cells, notes = mapped(chunk.cells, self.mapping, self.contract, self.file_date,
                                   chunk.first_line)
@@ -238,13 +234,13 @@ class LargeFile:
     def _text_columns(self) -> list[str]:
         return [c.name for c in self.contract.columns if c.type == "text"]
 
-    def _check(self, read: ReadResult, notes: list[MappingNote], missing: list[str],
+    def _check(self, read: ReadResult, notes: list[Problem], missing: list[str],
                tally: _Tally, keys: _SeenKeys) -> None:
         contract = self.contract
         columns = {name: number for number, name in enumerate(contract.column_names)}
         hours = set(self.mapping.hours_by_day) if self.mapping else set()
         value_columns = list(self.mapping.values) if self.mapping else []
-        for problem in self.note_problems(notes):
+        for problem in notes:
             rank = 0 if problem.column in hours else 1 + (value_columns.index(problem.column)
                                                           if problem.column in value_columns else 0)
             tally.add(NOTES, rank, [problem])

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.ingest import reprocess_quarantined
+from pipeline.ingest.reprocess import reprocess_quarantined
 from pipeline.load import ledger
 from publish.site import SiteCheckFailed, rollback
 
@@ -39,7 +39,7 @@ def print_ledger(as_json: bool) -> None:
 def print_status() -> None:
     """Per partner: the last file received, its outcome, and alerts waiting in the data folder."""
     from pipeline.config import load_territory
-    from pipeline.report.alerts import alerts_folder
+    from pipeline.alerts import alerts_folder
 
     items = ledger.entries()
     print(f"{'partenaire':<20}{'dernier fichier reçu (UTC)':<28}{'statut':<30}fichier")
@@ -97,7 +97,8 @@ def dry_run(partner_id: str, file_path: str) -> tuple[str, str]:
     from pipeline.config import data_paths, load_territory, warehouse_url
     from pipeline.contracts.datasets import CONTRACTS
     from pipeline.files import sha256_of
-    from pipeline.ingest import cross_check, screen, validate_screened
+    from pipeline.ingest.screen import screen
+    from pipeline.ingest.validate import cross_check, validate_screened
     from pipeline.report.reports import render_report
 
     territory = load_territory()
@@ -130,7 +131,7 @@ def _request_withdrawal(partner: str, dataset: str, ids: list[str], reason: str)
     from datetime import datetime
 
     from pipeline.config import data_paths, load_territory
-    from pipeline.receive.withdrawals import request_file
+    from pipeline.ingest.withdrawals import request_file
 
     try:
         # The wall clock only names the file; its reception time is the file's own.

@@ -22,7 +22,7 @@ from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_te
 from pipeline import settings
 from pipeline.faults import fault_point
 from pipeline.load import warehouse
-from pipeline.report.alerts import failing_step
+from pipeline.alerts import failing_step
 from pipeline.stages import stage
 from publish.build_cache import BuildCache, manifest_path, recorded_pages
 

@@ -145,12 +145,12 @@ def data_templates(tmp_path_factory: pytest.TempPathFactory) -> DataTemplates:
 
 def ingest_samples(data: Path) -> None:
     from pipeline.receive.inbox import scan_inboxes
-    from pipeline.ingest import process_file
+    from pipeline.ingest.flow import process_files
     from demo.samples import write_samples
 
     write_samples(data / "inbox", REFERENCE_DAY)
     for candidate in scan_inboxes():
-        assert process_file(candidate.partner, candidate.path).status != "rejete", candidate
+        assert process_files([(candidate.partner, candidate.path)])[0].status != "rejete", candidate
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 from conftest import REFERENCE_DAY, REFERENCE_RUN
 
 from demo.samples import write_samples
-from pipeline.ingest import process_file
+from pipeline.ingest.flow import process_files
 from pipeline.receive.inbox import scan_inboxes
 from publish.site import publish
 
@@ -49,7 +49,7 @@ def build_demo_site(data_dir: Path) -> Path:
         path.write_text(text, encoding="utf-8")
         os.utime(path, (RECEIVED + 60, RECEIVED + 60))
     for candidate in scan_inboxes():
-        outcome = process_file(candidate.partner, candidate.path)
+        outcome = process_files([(candidate.partner, candidate.path)])[0]
         assert outcome.status != "rejete", outcome
     publish(REFERENCE_RUN)
     return data_dir / "site" / "current"

@@ -16,8 +16,13 @@ FOLDERS = ("pipeline", "transforms", "pages", "publish", "demo", "bench", "dags"
 PRODUCTION = ("pipeline", "transforms", "pages", "publish", "dags", "site")
 STEPS = tuple(f"pipeline.{step}" for step in ("contracts", "receive", "read", "check", "load",
                                               "report"))
-# importer -> what it must not import (module name prefixes)
-FORBIDDEN = {**{step: ("transforms", "pages", "publish") for step in STEPS},
+# importer -> what it must not import (module name prefixes). The steps come before the
+# orchestration of ingestion (``pipeline.ingest``), and receiving comes before everything that
+# looks inside a file; ``pipeline.problems`` sits below them all.
+FORBIDDEN = {**{step: ("transforms", "pages", "publish", "pipeline.ingest") for step in STEPS},
+             "pipeline.receive": ("transforms", "pages", "publish", "pipeline.ingest",
+                                  "pipeline.read", "pipeline.check", "pipeline.load",
+                                  "pipeline.report"),
              "transforms": ("pages", "publish"),
              "pages": ("publish",),
              **{name: ("demo", "bench", "tests", "conftest") for name in PRODUCTION}}

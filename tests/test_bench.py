@@ -17,7 +17,8 @@ from demo.samples import write_samples
 from pipeline.check.validation import Submission
 from pipeline.config import load_territory
 from pipeline.contracts.datasets import CONTRACTS
-from pipeline.read.reading import normalize_header, read_partner_file
+from pipeline.contracts.model import normalize_header
+from pipeline.read.reading import read_partner_file
 
 pytestmark = pytest.mark.bench  # the benchmark and its floors: make test, not make test-fast
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pages import opendata
+from pipeline.contracts.datasets import CONTRACTS
 from transforms.catalogue import CATALOGUE, DATASETS, indicator, round_value
 
 
@@ -20,6 +21,25 @@ def test_catalogue_is_complete():
     for ind in CATALOGUE:
         assert ind.label and ind.definition and ind.formula and ind.breakdowns
         assert ind.dataset in DATASETS and ind.unit in ("nombre", "heures", "taux", "euros", "jours")
+
+
+def test_per_dataset_facts_name_the_catalogue_and_the_contracts():
+    """What results and pages derive from (headline and people indicators, read columns,
+    breakdowns, completing datasets) names indicators of the dataset and its own columns."""
+    for dataset in DATASETS.values():
+        for name in filter(None, (dataset.headline, dataset.people)):
+            assert indicator(name).dataset == dataset.id, name
+        assert set(dataset.read_columns or ()) <= set(dataset.contract.column_names)
+    for contract in CONTRACTS.values():
+        commune = contract.commune_column
+        assert not commune or contract.column(commune).type == "insee", contract.dataset
+        assert contract.completes is None or contract.completes in DATASETS
+        for breakdown in contract.breakdowns:
+            contract.column(breakdown.column)
+            assert breakdown.label and breakdown.indicators
+            assert {indicator(i).dataset for i in breakdown.indicators} == {contract.dataset}
+        ids = [f"{contract.dataset}-{b.id}" for b in contract.breakdowns]
+        assert len(ids) == len(set(ids)), ids
 
 
 def test_data_dictionary_comes_from_the_catalogue():

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 from test_ingest_corpus import CASES, CORPUS, drop
 
-from pipeline.ingest import process_file
+from pipeline.ingest.flow import process_files
 from pipeline.load import ledger, warehouse
 from pipeline.read.reading import open_cells
 
@@ -40,7 +40,7 @@ def _run(folder: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int,
     reports = {}
     for partner, name, payload in files:
         path = drop(folder, partner, name, payload)
-        process_file(partner, str(path))
+        process_files([(partner, str(path))])[0]
         report = (path.parent / f"{name}.rapport.txt").read_text(encoding="utf-8")
         reports[name] = re.sub(r"Reçu le : .*", "", report)
     rows = {}

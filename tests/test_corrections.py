@@ -1,6 +1,6 @@
 """Corrections, withdrawals and the rules that span files of different partners or times
 (issue 13), through the inbox like partners use it: a pass redeemed again, sorting received
-before its pickup, withdrawal files (pipeline/receive/withdrawals.py), and a property: whatever
+before its pickup, withdrawal files (pipeline/ingest/withdrawals.py), and a property: whatever
 sequence of files arrives, the warehouse's current rows are the last accepted version of each key,
 minus the withdrawn ones."""
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import examples
 from test_ingest_corpus import CORPUS, WORKSHOP_HEADER, WORKSHOP_ROW, drop
 
-from pipeline.ingest import process_file
+from pipeline.ingest.flow import process_files
 from pipeline.load import ledger, warehouse
 
 PASS_HEADER = ("numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
@@ -42,7 +42,7 @@ class Inbox:
         self.clock += 60
         moment = self.clock if at is None else at
         os.utime(path, (moment, moment))
-        outcome = process_file(partner, str(path))
+        outcome = process_files([(partner, str(path))])[0]
         report = (path.parent / f"{name}.rapport.txt").read_text(encoding="utf-8")
         return outcome, report
 
@@ -204,7 +204,7 @@ def test_a_withdrawal_is_all_or_nothing_with_its_ledger_row(inbox: Inbox, monkey
     monkeypatch.setattr(ledger, "insert", full_disk)
     path = drop(inbox.data, "ville-palaiseau", "retrait_ateliers.csv", b"identifiant_seance\nS1\n")
     with pytest.raises(Exception, match="non traité"):
-        process_file("ville-palaiseau", str(path))
+        process_files([("ville-palaiseau", str(path))])[0]
     assert path.exists()  # left in the inbox for the retry
     assert list(warehouse.current_rows("ateliers")["identifiant_seance"]) == ["S1"]
     with warehouse.engine().connect() as connection:
@@ -213,7 +213,7 @@ def test_a_withdrawal_is_all_or_nothing_with_its_ledger_row(inbox: Inbox, monkey
 
 def test_a_steward_withdraws_a_venue_through_the_partners_inbox(inbox: Inbox, capsys):
     from pipeline.cli import main
-    from pipeline.ingest import process_files
+    from pipeline.ingest.flow import process_files
     from pipeline.receive.inbox import plan_batches, scan_inboxes
     from transforms.memo import dataset_versions
 

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.crash]
 # As the DAG does it: the files in batches, each batch validated at once, then loaded file by
 # file (a kill lands between two files' commits of one batch).
 INGEST_ALL = ("from pipeline.receive.inbox import plan_batches, scan_inboxes\n"
-              "from pipeline.ingest import process_files\n"
+              "from pipeline.ingest.flow import process_files\n"
               "for batch in plan_batches(scan_inboxes()):\n"
               "    process_files([(c['partner'], c['path']) for c in batch['fichiers']])\n")
 PUBLISH = (f"from datetime import datetime\nfrom zoneinfo import ZoneInfo\n"

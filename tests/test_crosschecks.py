@@ -1,6 +1,6 @@
 """pipeline/crosschecks.py: rules that compare a new file with what the warehouse already holds
 (passes redeemed twice, unknown venues, phones sorted against phones collected, venue hours).
-Earlier files go in through ``process_file``; the new one is read as ingest reads it."""
+Earlier files go in through ``process_files``; the new one is read as ingest reads it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.check.crosschecks import run_cross_checks
-from pipeline.ingest import process_file
+from pipeline.ingest.flow import process_files
 from pipeline.read.reading import read_partner_file
 from pipeline.contracts.templates import template_csv
 
@@ -75,7 +75,7 @@ def load(data_dir: Path, partner: str, name: str, text: str) -> None:
     path = data_dir / "inbox" / partner / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    assert process_file(partner, str(path)).status != "rejete"
+    assert process_files([(partner, str(path))])[0].status != "rejete"
 
 
 def check(data_dir: Path, dataset: str, partner: str, text: str) -> list[tuple]:

@@ -152,17 +152,17 @@ def test_a_failed_batch_fails_the_run_even_when_other_batches_loaded(data_dir, d
                                                                      monkeypatch):
     """The stewards' list of runs must show the failure: a crashed batch beside batches that
     loaded rows (so that the Asset task succeeds) still ends the run "failed"."""
-    import pipeline.ingest
+    import pipeline.ingest.flow
 
     write_samples(data_dir / "inbox", REFERENCE_DAY)
-    real_screen = pipeline.ingest.screen
+    real_screen = pipeline.ingest.flow.screen
 
     def broken_for_massy(path, partner, territory):
         if partner.id == "ville-massy":
             raise OSError("disque illisible (panne simulée)")
         return real_screen(path, partner, territory)
 
-    monkeypatch.setattr(pipeline.ingest, "screen", broken_for_massy)
+    monkeypatch.setattr(pipeline.ingest.flow, "screen", broken_for_massy)
     dag = dagbag.get_dag("reception_fichiers")
     for task in dag.tasks:  # no 30-second retry waits in a test
         monkeypatch.setattr(task, "retries", 0)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import BatchIncomplete, process_files
+from pipeline.ingest.flow import BatchIncomplete, process_files
 from pipeline.load import ledger, warehouse
 from pipeline.receive.inbox import plan_batches, report_refusals, scan_inboxes
 
@@ -220,25 +220,25 @@ def test_a_file_held_open_by_another_process_waits_until_it_is_closed(env: Path)
 def test_a_file_that_grows_while_it_is_read_is_not_committed(env: Path, monkeypatch):
     """The writer closes the file between chunks, so only the re-check of its size, time and
     inode can tell: the next chunk arrives after the fingerprint, before the commit."""
-    from pipeline import ingest
+    from pipeline.ingest import flow
 
     path = inbox(env) / "ateliers_lent.csv"
     upload = SlowUpload(path, chunks_of(LONG_UPLOAD, 2), keep_open=False)
     upload.start()
     upload.next_chunk()
-    real_screen = ingest.screen
+    real_screen = flow.screen
 
     def screen_while_uploading(*args):
         examination = real_screen(*args)
         upload.next_chunk()  # the rest of the file lands while it is being examined
         return examination
 
-    monkeypatch.setattr(ingest, "screen", screen_while_uploading)
+    monkeypatch.setattr(flow, "screen", screen_while_uploading)
     outcomes, failures = run_like_the_dag()
     assert (outcomes, failures) == ([], [])
     assert ledger.entries() == [] and files_in(inbox(env)) == [path]  # no report, not moved
 
-    monkeypatch.setattr(ingest, "screen", real_screen)
+    monkeypatch.setattr(flow, "screen", real_screen)
     outcomes, failures = run_like_the_dag()
     assert failures == [] and [o.rows_loaded for o in outcomes] == [40]
     assert files_in(env / "archive")[0].read_text(encoding="utf-8") == LONG_UPLOAD
@@ -247,7 +247,7 @@ def test_a_file_that_grows_while_it_is_read_is_not_committed(env: Path, monkeypa
 def test_a_file_that_grows_after_its_commit_is_not_moved(env: Path, monkeypatch):
     """Between the commit and the move: the file stays, and its complete bytes, a new file
     for the next scan, supersede the rows of the part that was read."""
-    from pipeline import ingest
+    from pipeline.ingest import record
 
     path = inbox(env) / "ateliers_lent.csv"
     head = HEADER + "".join(session(n) for n in range(1, 21))
@@ -259,14 +259,14 @@ def test_a_file_that_grows_after_its_commit_is_not_moved(env: Path, monkeypatch)
         if name == "ingest-after-commit":
             upload.next_chunk()
 
-    real_fault_point = ingest.fault_point
-    monkeypatch.setattr(ingest, "fault_point", upload_after_commit)
+    real_fault_point = record.fault_point
+    monkeypatch.setattr(record, "fault_point", upload_after_commit)
     (outcome,), _ = run_like_the_dag()
     assert outcome.rows_loaded == 20
     assert path.read_text(encoding="utf-8") == LONG_UPLOAD  # still in the inbox, complete
     assert files_in(env / "archive") == []
 
-    monkeypatch.setattr(ingest, "fault_point", real_fault_point)
+    monkeypatch.setattr(record, "fault_point", real_fault_point)
     (outcome,), failures = run_like_the_dag()
     assert failures == [] and outcome.rows_loaded == 40
     assert len(warehouse.current_rows("ateliers")) == 40
@@ -286,12 +286,12 @@ def test_a_recent_file_waits_for_the_settle_time(env: Path, monkeypatch):
 # 3. The safety net -------------------------------------------------------------------------
 
 def crash_on_read(monkeypatch, error: Exception) -> None:
-    from pipeline import ingest
+    from pipeline.ingest import screen
 
     def read(*_args):
         raise error
 
-    monkeypatch.setattr(ingest, "_read", read)
+    monkeypatch.setattr(screen, "_read", read)
 
 
 def test_a_file_that_keeps_crashing_ends_in_quarantine_with_a_report_and_an_alert(
@@ -327,8 +327,7 @@ def test_a_file_that_keeps_crashing_ends_in_quarantine_with_a_report_and_an_aler
 
 def test_a_file_that_crashes_after_its_commit_keeps_its_verdict_in_quarantine(
         env: Path, monkeypatch):
-    from pipeline import ingest
-    from pipeline.receive import filing
+    from pipeline.ingest import record
 
     path = inbox(env) / "ateliers.csv"
     path.write_text(SESSIONS, encoding="utf-8")
@@ -336,8 +335,7 @@ def test_a_file_that_crashes_after_its_commit_keeps_its_verdict_in_quarantine(
     def broken_report_path(*_args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ingest, "report_path", broken_report_path)
-    monkeypatch.setattr(filing, "report_path", broken_report_path)  # the report after a commit
+    monkeypatch.setattr(record, "report_path", broken_report_path)  # the report after a commit
     for _ in range(2):
         _, failures = run_like_the_dag()
         assert failures

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from conftest import examples
 from demo.samples import write_samples
 from pipeline.files import NAME_MAX_BYTES, fit_name, report_name, stored_name
-from pipeline.ingest import BatchIncomplete, process_files
+from pipeline.ingest.flow import BatchIncomplete, process_files
 from pipeline.receive.inbox import is_ignored_name, plan_batches, report_refusals, scan_inboxes
 from pipeline.report.reports import report_path
 

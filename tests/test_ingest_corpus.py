@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from pipeline.ingest import process_file, process_files
+from pipeline.ingest.flow import process_files
 from pipeline.load import ledger, warehouse
 from pipeline.receive.inbox import plan_batches, report_refusals, scan_inboxes
 
@@ -43,7 +43,7 @@ def drop(data_dir: Path, partner: str, name: str, payload: bytes) -> Path:
 
 def ingest(data_dir: Path, partner: str, name: str, payload: bytes):
     path = drop(data_dir, partner, name, payload)
-    outcome = process_file(partner, str(path))
+    outcome = process_files([(partner, str(path))])[0]
     report = (path.parent / f"{name}.rapport.txt").read_text(encoding="utf-8")
     return outcome, report
 
@@ -217,8 +217,10 @@ def _drop_at(data_dir, name, payload, mtime):
 
 
 def test_correction_supersedes_exactly_the_rows_it_replaces(corpus_env):
-    first = process_file("ville-palaiseau", str(_drop_at(corpus_env, "a.csv", FIRST, 1_767_000_000)))
-    second = process_file("ville-palaiseau", str(_drop_at(corpus_env, "b.csv", CORRECTION, 1_767_100_000)))
+    first = process_files([("ville-palaiseau",
+                            str(_drop_at(corpus_env, "a.csv", FIRST, 1_767_000_000)))])[0]
+    second = process_files([("ville-palaiseau",
+                             str(_drop_at(corpus_env, "b.csv", CORRECTION, 1_767_100_000)))])[0]
     rows = warehouse.all_rows("ateliers").set_index(["identifiant_seance", "source_sha256"])
     current = warehouse.current_rows("ateliers").set_index("identifiant_seance")
     assert sorted(current.index) == ["S1", "S2", "S3"]
@@ -234,7 +236,7 @@ def test_correction_supersedes_exactly_the_rows_it_replaces(corpus_env):
 def test_same_files_in_any_order_give_the_same_warehouse(corpus_env, order):
     files = {"a": ("a.csv", FIRST, 1_767_000_000), "b": ("b.csv", CORRECTION, 1_767_100_000)}
     for key in order:
-        process_file("ville-palaiseau", str(_drop_at(corpus_env, *files[key])))
+        process_files([("ville-palaiseau", str(_drop_at(corpus_env, *files[key])))])
     current = warehouse.current_rows("ateliers").set_index("identifiant_seance")
     assert current.loc["S2", "presents"] == 6  # the later file wins, whatever the order
     assert sorted(current.index) == ["S1", "S2", "S3"]
@@ -254,8 +256,8 @@ def test_quarantined_file_can_be_reprocessed_after_a_fix(corpus_env, monkeypatch
     territory.write_text(fixed, encoding="utf-8")
     monkeypatch.setenv("INCLUSION_TERRITORY", str(territory))
     assert main(["reprocess", "ville-palaiseau", outcome.sha256[:12]]) == 0
-    again = process_file("ville-palaiseau", str(corpus_env / "inbox" / "ville-palaiseau" /
-                                                "ateliers_commune.csv"))
+    again = process_files([("ville-palaiseau", str(corpus_env / "inbox" / "ville-palaiseau" /
+                                                 "ateliers_commune.csv"))])[0]
     assert again.status == ledger.STATUS_ACCEPTED and not again.duplicate
     assert [e.status for e in ledger.entries() if e.sha256 == outcome.sha256] == [
         ledger.STATUS_ACCEPTED]
@@ -288,36 +290,35 @@ def test_partner_mapping_reads_its_own_layout_and_names_what_it_does_not_cover(d
     assert "Colonnes non reconnues, ignorées : « Remarque interne »" in report
 
 
-def test_a_listed_file_that_is_gone_is_skipped_not_retried(data_dir):
-    from pipeline.ingest import FileGone
-
+def test_a_listed_file_that_is_gone_is_skipped_not_retried(data_dir, caplog):
     (data_dir / "inbox" / "ville-palaiseau").mkdir(parents=True)
-    with pytest.raises(FileGone, match="n'est plus dans le dossier de dépôt"):
-        process_file("ville-palaiseau", str(data_dir / "inbox" / "ville-palaiseau" / "x.csv"))
+    gone = data_dir / "inbox" / "ville-palaiseau" / "x.csv"
+    assert process_files([("ville-palaiseau", str(gone))]) == []  # no outcome, no failure
+    assert "n'est plus dans le dossier de dépôt" in caplog.text
     assert ledger.entries() == []
 
 
 def test_an_unexpected_error_on_one_file_does_not_stop_the_rest_of_its_batch(
         corpus_env: Path, monkeypatch: pytest.MonkeyPatch):
-    from pipeline import ingest
+    from pipeline.ingest import flow, screen
 
     good = drop(corpus_env, "ville-palaiseau", "a.csv", f"{WORKSHOP_HEADER}\n{WORKSHOP_ROW}\n"
                 .encode())
     crashing = drop(corpus_env, "ville-palaiseau", "b.csv", f"{WORKSHOP_HEADER}\n"
                     f"{WORKSHOP_ROW.replace('S1;', 'S2;')}\n".encode())
-    real_read = ingest._read
+    real_read = screen._read
 
     def read_or_crash(path, *args):
         if path.name == "b.csv":
             raise OSError("disque illisible")
         return real_read(path, *args)
 
-    monkeypatch.setattr(ingest, "_read", read_or_crash)
-    with pytest.raises(ingest.BatchIncomplete, match="ville-palaiseau/b.csv"):
+    monkeypatch.setattr(screen, "_read", read_or_crash)
+    with pytest.raises(flow.BatchIncomplete, match="ville-palaiseau/b.csv"):
         process_files([("ville-palaiseau", str(good)), ("ville-palaiseau", str(crashing))])
     assert not good.exists() and crashing.exists()  # the good one went through
     assert [e.original_name for e in ledger.entries()] == ["a.csv"]
 
-    monkeypatch.setattr(ingest, "_read", real_read)  # the next attempt, once fixed
+    monkeypatch.setattr(screen, "_read", real_read)  # the next attempt, once fixed
     (outcome,) = process_files([("ville-palaiseau", str(good)), ("ville-palaiseau", str(crashing))])
     assert outcome.file == "b.csv" and outcome.rows_loaded == 1

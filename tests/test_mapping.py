@@ -1,5 +1,5 @@
 """Partner mappings, territory.toml checks, placing rows in communes, JSON files and the dry
-run, through the public entry points: a dropped file and ``process_file``, ``load_territory``,
+run, through the public entry points: a dropped file and ``process_files``, ``load_territory``,
 the steward command line."""
 
 from __future__ import annotations
@@ -143,9 +143,9 @@ def test_a_rich_mapping_lays_out_the_partners_own_export(territory: Path):
     path.write_bytes(_csv(ROW))
     dropped = datetime(2026, 3, 9, 10, 0).timestamp()
     os.utime(path, (dropped, dropped))
-    from pipeline.ingest import process_file
+    from pipeline.ingest.flow import process_files
 
-    outcome = process_file("ville-essai", str(path))
+    outcome = process_files([("ville-essai", str(path))])[0]
     report = path.with_name("lieux.csv.rapport.txt").read_text(encoding="utf-8")
     assert outcome.status == ledger.STATUS_ACCEPTED, report
     venue = warehouse.current_rows("lieux").set_index("id").loc["V1"]
@@ -403,9 +403,9 @@ def test_the_file_date_is_the_territory_day_the_file_was_dropped(territory: Path
     # 23:30 UTC on 31 March is already 1 April in Paris.
     moment = datetime.fromisoformat("2026-03-31T23:30:00+00:00").timestamp()
     os.utime(path, (moment, moment))
-    from pipeline.ingest import process_file
+    from pipeline.ingest.flow import process_files
 
-    process_file("ville-essai", str(path))
+    process_files([("ville-essai", str(path))])[0]
     assert warehouse.current_rows("lieux").loc[0, "date_maj"] == date(2026, 4, 1).isoformat()
 
 

@@ -13,9 +13,9 @@ from conftest import REFERENCE_DAY, REFERENCE_RUN, REPO
 
 from demo.samples import write_samples
 from pipeline.cli import main as cli
-from pipeline.ingest import process_file
+from pipeline.ingest.flow import process_files
 from pipeline.receive.inbox import scan_inboxes
-from pipeline.report.alerts import task_failure_alert
+from pipeline.alerts import task_failure_alert
 from publish import site as publishing
 
 
@@ -123,7 +123,7 @@ def test_unchanged_pages_are_reused_from_the_live_build_until_the_next_day(loade
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     path = loaded / "inbox" / "agglo-lieux" / "lieux_correction.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    assert process_file("agglo-lieux", str(path)).rows_loaded == len(rows) - 1
+    assert process_files([("agglo-lieux", str(path))])[0].rows_loaded == len(rows) - 1
     second = Path(publishing.publish(REFERENCE_RUN + timedelta(hours=1)).path)
 
     name = rows[1][header.index("nom")]
@@ -177,7 +177,7 @@ def _drop_venues(data_dir: Path, file_name: str, venues: list[tuple[str, str]]) 
     path = data_dir / "inbox" / "agglo-lieux" / file_name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(VENUE_HEADER + "".join(_venue_line(*v) for v in venues), encoding="utf-8")
-    assert process_file("agglo-lieux", str(path)).status != "rejete"
+    assert process_files([("agglo-lieux", str(path))])[0].status != "rejete"
 
 
 def _contents(build: Path) -> dict[str, bytes]:

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from pipeline.contracts.datasets import WORKSHOPS
-from pipeline.read.reading import (map_headers, normalize_header, parse_date, parse_integer,
-                                   parse_time, read_partner_file)
+from pipeline.contracts.model import normalize_header
+from pipeline.read.reading import (map_headers, parse_date, parse_integer, parse_time,
+                                   read_partner_file)
 from pipeline.read.unreadable import UnreadableFile
 
 HEADER = "identifiant_seance;commune;lieu;date;heure_debut;duree_minutes;thematique;public;places;inscrits;presents;statut;inscription"

@@ -30,12 +30,12 @@ def real_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _ingest(data_dir: Path, partner: str, name: str, mtime: float | None = None):
-    from pipeline.ingest import process_file
+    from pipeline.ingest.flow import process_files
 
     path = drop(data_dir, partner, name, (CORPUS / name).read_bytes())
     if mtime is not None:
         os.utime(path, (mtime, mtime))
-    outcome = process_file(partner, str(path))
+    outcome = process_files([(partner, str(path))])[0]
     return outcome, path.with_name(f"{name}.rapport.txt").read_text(encoding="utf-8")
 
 

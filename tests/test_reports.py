@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.check.validation import MAX_DETAILS_PER_RULE, Problem
+from pipeline.problems import MAX_DETAILS_PER_RULE, Problem
 from pipeline.files import write_atomically
 from pipeline.load.ledger import STATUS_ACCEPTED, STATUS_ACCEPTED_WITH_WARNINGS, STATUS_REJECTED
 from pipeline.report.reports import render_report, report_path

@@ -233,11 +233,11 @@ def test_future_years_are_not_results():
 
 
 def _drop_and_load(data_dir: Path, partner: str, name: str, text: str) -> None:
-    from pipeline.ingest import process_file
+    from pipeline.ingest.flow import process_files
 
     path = data_dir / "inbox" / partner / name
     path.write_text(text, encoding="utf-8")
-    assert process_file(partner, str(path)).status != "rejete"
+    assert process_files([(partner, str(path))])[0].status != "rejete"
 
 
 def _recomputed(territory) -> dict:

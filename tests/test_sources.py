@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from site_fixture import serve
 
-from pipeline.ingest import process_file
+from pipeline.ingest.flow import process_files
 from pipeline.load import ledger, warehouse
 from pipeline.receive.inbox import scan_inboxes
 from pipeline.receive.sources import pull_sources
@@ -38,7 +38,7 @@ def published(tmp_path, data_dir, monkeypatch):
 
 def ingest_all() -> None:
     for candidate in scan_inboxes():
-        process_file(candidate.partner, candidate.path)
+        process_files([(candidate.partner, candidate.path)])[0]
 
 
 def test_only_changed_content_is_ingested_and_failures_alert(published, data_dir):

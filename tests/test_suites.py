@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.check.suites import render_suite, suite_path
-from pipeline.check.validation import validate
+from pipeline.check.validation import validate_many
 from pipeline.contracts.datasets import CONTRACTS, WORKSHOPS
 from pipeline.read.reading import to_contract
 
@@ -30,7 +30,8 @@ def _cells(**changes):
 
 def problems_for(rows, communes=("91477",)):
     read = to_contract(pd.DataFrame(rows, dtype=object), WORKSHOPS)
-    return {(p.line, p.column, p.value, p.rule) for p in validate(read, WORKSHOPS, list(communes))}
+    problems = validate_many([(read, WORKSHOPS, "partenaire", list(communes))])[0]
+    return {(p.line, p.column, p.value, p.rule) for p in problems}
 
 
 def test_a_clean_row_passes():

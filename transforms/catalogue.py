@@ -39,9 +39,17 @@ class Dataset:
     """A published dataset: its title and date column come from its contract."""
 
     id: str
+    # Its main indicator (the one charted by commune).
+    headline: str
     # Indicator whose value < threshold triggers small-count suppression for a row (it counts
     # people), or None when the dataset counts no people.
     people: str | None = None
+    # The columns its indicators use besides the commune and the date, when the table is read
+    # with only those (the largest one); empty: every column.
+    columns: tuple[str, ...] = ()
+    # Columns its indicators need that are computed once from its rows (``prepare``).
+    derived: Callable[[pd.DataFrame], dict[str, pd.Series]] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def contract(self) -> Contract:
@@ -49,7 +57,7 @@ class Dataset:
 
     @property
     def title(self) -> str:
-        return self.contract.published_title
+        return self.contract.title
 
     @property
     def date_column(self) -> str | None:
@@ -59,6 +67,14 @@ class Dataset:
     @property
     def date_meaning(self) -> str:
         return self.contract.date_meaning
+
+    @property
+    def read_columns(self) -> tuple[str, ...] | None:
+        """The warehouse columns to read (None: all of them)."""
+        if not self.columns:
+            return None
+        placing = (self.contract.commune_column, self.date_column)
+        return tuple(c for c in placing if c) + self.columns
 
 
 @dataclass(frozen=True)
@@ -106,10 +122,12 @@ BREAKDOWN_LABELS = {"annee": "année civile", "commune": "commune (code INSEE)",
                     "service": "service proposé", "label": "label ou dispositif"}
 
 DATASETS: dict[str, Dataset] = {d.id: d for d in (
-    Dataset("ateliers", people="participants"),
-    Dataset("pass", people="carnets_distribues"),
-    Dataset("collecte"),
-    Dataset("lieux"),
+    Dataset("ateliers", "participants", people="participants"),
+    Dataset("pass", "pass_distribues", people="carnets_distribues",
+            columns=("numero_carnet", "date_utilisation", "valeur_euros", "lieu_utilisation"),
+            derived=lambda rows: {"delai_jours": delay_days(rows)}),
+    Dataset("collecte", "telephones_collectes"),
+    Dataset("lieux", "lieux_recenses"),
 )}
 
 

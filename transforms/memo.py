@@ -23,8 +23,9 @@ from pipeline.config import REPO_ROOT
 
 T = TypeVar("T")
 # The code a memorised value comes from: a change to any of these computes every value again.
-COMPUTING_SOURCES = ("transforms/results.py", "transforms/catalogue.py",
-                     "transforms/suppression.py", "transforms/memo.py")
+COMPUTING_SOURCES = ("transforms/results", "transforms/catalogue.py",
+                     "transforms/suppression.py", "transforms/memo.py",
+                     "pipeline/contracts")
 
 
 def _sha(text: str | bytes) -> str:
@@ -33,7 +34,10 @@ def _sha(text: str | bytes) -> str:
 
 
 def code_version() -> str:
-    return _sha(b"".join((REPO_ROOT / name).read_bytes() for name in COMPUTING_SOURCES))
+    files = [file for name in COMPUTING_SOURCES for file in (
+        sorted((REPO_ROOT / name).rglob("*.py")) if (REPO_ROOT / name).is_dir()
+        else [REPO_ROOT / name])]
+    return _sha(b"".join(file.read_bytes() for file in files))
 
 
 def dataset_versions(entries: Iterable) -> dict[str, str]:

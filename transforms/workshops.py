@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from pipeline.contracts.datasets import WORKSHOPS
 from transforms.catalogue import CANCELLED, STATUS
 
 
@@ -16,8 +17,9 @@ def upcoming_sessions(rows: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Sessions not cancelled that start at or after ``now`` (local time), soonest first."""
     if rows.empty:
         return rows.assign(places_restantes=[])
-    start = rows["date"] + "T" + rows["heure_debut"]
+    start = rows[WORKSHOPS.date_column] + "T" + rows["heure_debut"]
     mask = (rows[STATUS] != CANCELLED) & (start >= now.strftime("%Y-%m-%dT%H:%M"))
     out = rows[mask].copy()
     out["places_restantes"] = (out["places"] - out["inscrits"]).clip(lower=0).astype(int)
-    return out.sort_values(["date", "heure_debut", "commune", "identifiant_seance"]).reset_index(drop=True)
+    return out.sort_values([WORKSHOPS.date_column, "heure_debut", WORKSHOPS.commune_column,
+                            WORKSHOPS.key]).reset_index(drop=True)

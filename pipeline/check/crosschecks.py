@@ -10,20 +10,26 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from pipeline.check.validation import LINE_COLUMN, Problem
-from pipeline.contracts.model import Contract
+from pipeline.check.validation import LINE_COLUMN
+from pipeline.contracts.model import Contract, CrossCheck
 from pipeline.load import ledger, warehouse
+from pipeline.problems import Problem
 from pipeline.read.hours import is_valid
 
-# line, column, value as written[, what the check found, to fill the rule's ``detail``]
-Finding = tuple[int, str, str] | tuple[int, str, str, dict]
+# (the file's rows, the partner's id, the check as its contract declares it) -> the rows it flags
+Check = Callable[[pd.DataFrame, str, CrossCheck], list[Problem]]
 
 
-Check = Callable[[pd.DataFrame, str], list[Finding]]
+def _found(check: CrossCheck, line: int, column: str, value: object, **detail: str) -> Problem:
+    """A flagged row: the contract's rule, or its ``detail`` filled with what the check found
+    there (the earlier file, its date…), so the partner sees what their row clashes with."""
+    rule = check.detail.format(**detail) if detail and check.detail else check.message
+    return Problem(int(line), column, str(value), rule, check.fix, check.severity)
 
 
-def _findings(rows: pd.DataFrame, column: str) -> list[Finding]:
-    return list(zip(rows[LINE_COLUMN].tolist(), [column] * len(rows), rows[column].tolist()))
+def _flagged(check: CrossCheck, rows: pd.DataFrame, column: str) -> list[Problem]:
+    return [_found(check, line, column, value)
+            for line, value in zip(rows[LINE_COLUMN].tolist(), rows[column].tolist())]
 
 
 def _french_date(iso: str) -> str:
@@ -40,7 +46,7 @@ def _blank_as_empty(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), "").astype(str)
 
 
-def _pass_redeemed_twice(frame: pd.DataFrame, partner: str) -> list[Finding]:
+def _pass_redeemed_twice(frame: pd.DataFrame, partner: str, check: CrossCheck) -> list[Problem]:
     """A redemption already recorded is final (see the rule in the contract): a row of the same
     partner must repeat it exactly; another partner's row may not redeem the pass at all."""
     redeemed = warehouse.current_matching(
@@ -60,26 +66,26 @@ def _pass_redeemed_twice(frame: pd.DataFrame, partner: str) -> list[Finding]:
     if clash.empty:
         return []
     files = _earlier_files(clash)
-    findings: list[Finding] = []
+    found: list[Problem] = []
     for line, number, used, place, source in zip(  # plain lists: a file may hold 100,000
             clash[LINE_COLUMN].tolist(), clash["numero_pass"].tolist(),
             clash["date_utilisation_enregistre"].tolist(),
             clash["lieu_utilisation_enregistre"].tolist(),
             zip(clash["partner"].tolist(), clash["source_sha256"].tolist())):
         name, day = files.get(source, ("?", "?"))
-        findings.append((line, "numero_pass", number, {
-            "date": _french_date(used), "lieu": place, "fichier": name, "recu": day}))
-    return findings
+        found.append(_found(check, line, "numero_pass", number, date=_french_date(used),
+                            lieu=place, fichier=name, recu=day))
+    return found
 
 
-def _unknown_venue(frame: pd.DataFrame, _partner: str) -> list[Finding]:
+def _unknown_venue(frame: pd.DataFrame, _partner: str, check: CrossCheck) -> list[Problem]:
     places = frame[frame["lieu_utilisation"].notna()]
     if places.empty:
         return []
     named = set(places["lieu_utilisation"])
     known = set(warehouse.current_matching("lieux", "id", named, ["id"])["id"])
     known |= set(warehouse.current_matching("lieux", "nom", named - known, ["nom"])["nom"])
-    return _findings(places[~places["lieu_utilisation"].isin(known)], "lieu_utilisation")
+    return _flagged(check, places[~places["lieu_utilisation"].isin(known)], "lieu_utilisation")
 
 
 def _sorted_pickups(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,23 +98,26 @@ def _sorted_pickups(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(telephones_collectes=frame["identifiant_collecte"].map(collected))
 
 
-def _sorting_exceeds_collection(frame: pd.DataFrame, _partner: str) -> list[Finding]:
+def _sorting_exceeds_collection(frame: pd.DataFrame, _partner: str,
+                                check: CrossCheck) -> list[Problem]:
     joined = _sorted_pickups(frame)
     sorted_total = (joined["telephones_reconditionnes"].fillna(0)
                     + joined["telephones_recycles"].fillna(0))
     collected = joined["telephones_collectes"]
     bad = joined[collected.notna() & (sorted_total > collected)]
-    return [(r[LINE_COLUMN], "telephones_recycles",
-             f"{int(r['telephones_reconditionnes'] or 0)} + {int(r['telephones_recycles'] or 0)}"
-             f" > {int(r['telephones_collectes'])}") for _, r in bad.iterrows()]
+    return [_found(check, r[LINE_COLUMN], "telephones_recycles",
+                   f"{int(r['telephones_reconditionnes'] or 0)} + "
+                   f"{int(r['telephones_recycles'] or 0)} > {int(r['telephones_collectes'])}")
+            for _, r in bad.iterrows()]
 
 
-def _unknown_pickup(frame: pd.DataFrame, _partner: str) -> list[Finding]:
+def _unknown_pickup(frame: pd.DataFrame, _partner: str, check: CrossCheck) -> list[Problem]:
     joined = _sorted_pickups(frame)
-    return _findings(joined[joined["telephones_collectes"].isna()], "identifiant_collecte")
+    return _flagged(check, joined[joined["telephones_collectes"].isna()], "identifiant_collecte")
 
 
-def _collection_below_sorting(frame: pd.DataFrame, partner: str) -> list[Finding]:
+def _collection_below_sorting(frame: pd.DataFrame, partner: str,
+                              check: CrossCheck) -> list[Problem]:
     """A pickup file checked against the sortings already recorded for its pickups (they may
     arrive first): collected phones, counting other partners' rows for the same pickup, must
     not be fewer than sorted ones."""
@@ -136,20 +145,21 @@ def _collection_below_sorting(frame: pd.DataFrame, partner: str) -> list[Finding
         lambda g: ", ".join(sorted({files.get((p, s), ("?", ""))[0]
                                     for p, s in zip(g["partner"], g["source_sha256"])})),
         include_groups=False)
-    return [(r[LINE_COLUMN], "telephones_collectes", _count(r["telephones_collectes"]), {
-        "tries": _count(sorted_total[r["identifiant_collecte"]]),
-        "fichier": names[r["identifiant_collecte"]],
-        "collectes": _count(collected[index])}) for index, r in bad.iterrows()]
+    return [_found(check, r[LINE_COLUMN], "telephones_collectes",
+                   _count(r["telephones_collectes"]),
+                   tries=_count(sorted_total[r["identifiant_collecte"]]),
+                   fichier=names[r["identifiant_collecte"]], collectes=_count(collected[index]))
+            for index, r in bad.iterrows()]
 
 
 def _count(value) -> str:
     return "" if pd.isna(value) else str(int(value))
 
 
-def _unreadable_hours(frame: pd.DataFrame, _partner: str) -> list[Finding]:
+def _unreadable_hours(frame: pd.DataFrame, _partner: str, check: CrossCheck) -> list[Problem]:
     rows = frame[frame["horaires"].notna()]
-    return [(r[LINE_COLUMN], "horaires", r["horaires"]) for _, r in rows.iterrows()
-            if not is_valid(r["horaires"])]
+    return [_found(check, r[LINE_COLUMN], "horaires", r["horaires"])
+            for _, r in rows.iterrows() if not is_valid(r["horaires"])]
 
 
 CHECKS: dict[str, Check] = {
@@ -163,10 +173,6 @@ CHECKS: dict[str, Check] = {
 
 
 def run_cross_checks(contract: Contract, frame: pd.DataFrame, partner: str) -> list[Problem]:
-    problems: list[Problem] = []
-    for check in contract.cross_checks:
-        for line, column, value, *found in CHECKS[check.id](frame, partner):
-            rule = check.detail.format(**found[0]) if found and check.detail else check.message
-            problems.append(Problem(int(line), column, str(value), rule, check.fix,
-                                    check.severity))
-    return problems
+    """Every cross-check the contract declares, in its order."""
+    return [problem for check in contract.cross_checks
+            for problem in CHECKS[check.id](frame, partner, check)]

@@ -10,7 +10,7 @@ the suite's meta).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import pandas as pd
@@ -18,23 +18,10 @@ import pandas as pd
 from pipeline.check.suites import FILE_COLUMN, PARTNER_COMMUNE_COLUMN, PARTNER_COMMUNES, load_suite
 from pipeline.contracts.datasets import contract_for
 from pipeline.contracts.model import Contract
+from pipeline.problems import Problem
 from pipeline.read.reading import ReadResult, canonical_text
 
 LINE_COLUMN = "_ligne"
-MAX_DETAILS_PER_RULE = 50  # a report lists at most this many rows per rule, then counts the rest
-
-
-@dataclass
-class Problem:
-    line: int | None
-    column: str
-    value: str
-    rule: str
-    fix: str
-    severity: str  # "erreur" rejects the file, "avertissement" only informs
-    # How many lines this problem stands for: more than one for the lines of a rule beyond
-    # those kept in detail (large files, pipeline.chunks); the report counts them.
-    count: int = 1
 
 
 @lru_cache(maxsize=8)
@@ -141,12 +128,6 @@ def run_suite_on_batch(dataset: str, submissions: list[Submission]) -> list[list
     return problems
 
 
-def run_suite(frame: pd.DataFrame, dataset: str, partner_communes: list[str],
-              partner: str = "partenaire") -> list[Problem]:
-    """The suite's problems for one file."""
-    return run_suite_on_batch(dataset, [Submission(frame, partner, partner_communes)])[0]
-
-
 HEADER_ONLY = ("Le fichier ne contient que la ligne d'en-tête : aucune ligne de données n'a "
                "été trouvée en dessous.")
 HEADER_ONLY_FIX = ("Vérifiez que vous avez exporté les bonnes lignes (un filtre du tableur, une "
@@ -154,7 +135,8 @@ HEADER_ONLY_FIX = ("Vérifiez que vous avez exporté les bonnes lignes (un filtr
 
 
 def _cell_problems(read: ReadResult) -> list[Problem]:
-    return [Problem(p.line, p.column, p.value, p.rule, p.fix, p.severity) for p in read.problems]
+    """Copies: the suite's problems are quoted as written in place, never the reader's."""
+    return [replace(p) for p in read.problems]
 
 
 def file_problems(read: ReadResult) -> list[Problem]:
@@ -253,9 +235,3 @@ def validate_many(files: list[tuple[ReadResult, Contract, str, list[str]]]
         suite_problems.update(zip(numbers, run_suite_on_batch(dataset, submissions)))
     return [_merge(read, suite_problems.get(number, []))
             for number, (read, *_rest) in enumerate(files)]
-
-
-def validate(read: ReadResult, contract: Contract, partner_communes: list[str],
-             partner: str = "partenaire") -> list[Problem]:
-    """One file's problems (see ``validate_many``)."""
-    return validate_many([(read, contract, partner, partner_communes)])[0]

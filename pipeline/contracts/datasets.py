@@ -11,7 +11,7 @@ Change a rule here, run ``make expectations``, and every consumer follows.
 
 from __future__ import annotations
 
-from pipeline.contracts.model import (Choice, Column, Contract, CrossCheck, PairRule,
+from pipeline.contracts.model import (Breakdown, Choice, Column, Contract, CrossCheck, PairRule,
                                       RequiredTogether)
 from pipeline.contracts.venues import VENUES
 
@@ -52,6 +52,8 @@ WORKSHOPS = Contract(
     date_column="date",
     date_meaning="date de la séance",
     file_words=("atelier", "ateliers", "seance", "seances"),
+    breakdowns=(Breakdown("thematique", "Thématique", ("seances_realisees", "participants")),
+                Breakdown("public", "Public visé", ("seances_realisees", "participants"))),
     columns=(
         Column("identifiant_seance", "Identifiant de la séance", "text",
                "Votre identifiant de la séance, unique dans vos fichiers ; il sert à corriger "
@@ -166,7 +168,7 @@ VOUCHERS = Contract(
         # move it to another date or venue, nor clear it, and another partner may not redeem
         # the same pass. Any other column of the pass may still be corrected by a new row.
         # A genuine typo in a recorded redemption is undone explicitly, by withdrawing the pass
-        # (``retrait_pass…csv``, pipeline.receive.withdrawals), then sending the corrected row.
+        # (``retrait_pass…csv``, pipeline.ingest.withdrawals), then sending the corrected row.
         CrossCheck("pass_utilise_deux_fois",
                    "Un pass déjà utilisé ne peut pas l'être une seconde fois, et son "
                    "utilisation enregistrée (date, lieu) ne peut être ni changée ni effacée par "
@@ -196,7 +198,6 @@ COLLECTION = Contract(
     key="identifiant_collecte",
     date_column="date",
     date_meaning="date de la relève du collecteur",
-    results_title="Collecte de téléphones usagés",
     file_words=("collecte", "collectes", "releve", "releves", "telephones", "mobiles"),
     columns=(
         Column("identifiant_collecte", "Identifiant de la relève", "text",
@@ -242,6 +243,7 @@ SORTING = Contract(
     ),
     key="identifiant_collecte",
     commune_column="",
+    completes="collecte",
     file_words=("tri", "reconditionnement", "reconditionnes", "recyclage"),
     columns=(
         Column("identifiant_collecte", "Identifiant de la relève", "text",

@@ -3,8 +3,19 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
+
+
+def normalize_header(name: object) -> str:
+    """``" Durée (minutes) "`` -> ``"duree_minutes"``: compare headers and file names without
+    accents or case. Here, below every step, because receiving (a dataset named in a file
+    name) and reading (headers) compare names the same way."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
 
 ColumnType = Literal["text", "insee", "date", "time", "integer", "decimal", "choice",
                      "multichoice", "phone", "email", "url"]
@@ -90,6 +101,25 @@ class CrossCheck:
 
 
 @dataclass(frozen=True)
+class Breakdown:
+    """A published table of a dataset's figures split by one of its columns: a row per value,
+    named by the column's choice labels (a multi-valued column counts a row under each of its
+    values, and its table has no total since a row may count twice)."""
+
+    column: str
+    # French heading of the values (« Thématique »).
+    label: str
+    # Catalogue indicators (``transforms.catalogue``) shown for each value.
+    indicators: tuple[str, ...]
+    # Name of the table (``<dataset>-<name>``) when it is not the column's.
+    name: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.name or self.column
+
+
+@dataclass(frozen=True)
 class Contract:
     dataset: str
     title: str
@@ -109,22 +139,22 @@ class Contract:
     # one (the venue directory) is published as it stands on the day.
     date_column: str | None = None
     date_meaning: str = ""
-    # Title of the published figures when it differs from ``title`` (the guide's file title).
-    results_title: str = ""
-    # Column holding the commune's INSEE code, checked against the partner's communes.
+    # Column holding the commune's INSEE code, checked against the partner's communes and
+    # placing a row in a commune for the published figures ("": a dataset without one).
     commune_column: str = "commune"
     # Column holding the commune's name, used to fill a missing INSEE code (exact names only).
     commune_name_column: str | None = None
     # Words that, found in a file name, designate this dataset.
     file_words: tuple[str, ...] = ()
+    # The published tables of its figures by one of its columns (topic, service…).
+    breakdowns: tuple[Breakdown, ...] = ()
+    # The dataset whose rows this one completes, joined on this one's key (the refurbisher's
+    # sorting completes the pickups): it is counted and credited with that dataset.
+    completes: str | None = None
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
-
-    @property
-    def published_title(self) -> str:
-        return self.results_title or self.title
 
     @property
     def numeric_columns(self) -> tuple[str, ...]:

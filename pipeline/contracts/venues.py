@@ -9,7 +9,7 @@ says what was converted.
 
 from __future__ import annotations
 
-from pipeline.contracts.model import Choice, Column, Contract, CrossCheck
+from pipeline.contracts.model import Breakdown, Choice, Column, Contract, CrossCheck
 
 STANDARD_VERSION = "1.0.2"
 
@@ -66,6 +66,9 @@ VENUES = Contract(
     date_meaning="état de l'annuaire au jour de la publication",
     commune_column="code_insee",
     commune_name_column="commune",
+    breakdowns=(Breakdown("services", "Service", ("lieux_recenses",)),
+                Breakdown("dispositif_programmes_nationaux", "Label ou dispositif",
+                          ("lieux_recenses",), name="dispositif")),
     file_words=("lieux", "lieu", "structures", "mediation", "annuaire", "cartographie"),
     columns=(
         Column("id", "Identifiant unique local du lieu", "text",

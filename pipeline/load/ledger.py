@@ -17,7 +17,7 @@ from pipeline.load import warehouse
 STATUS_ACCEPTED = "accepte"
 STATUS_ACCEPTED_WITH_WARNINGS = "accepte_avec_avertissements"
 STATUS_REJECTED = "rejete"
-# A withdrawal file (``pipeline.receive.withdrawals``) is recorded under the dataset it withdraws
+# A withdrawal file (``pipeline.ingest.withdrawals``) is recorded under the dataset it withdraws
 # from, so that whatever is keyed on a dataset's files (the results memo) sees it; its status says
 # it carried identifiers to withdraw, not rows. ``rows_loaded`` is then the rows withdrawn.
 STATUS_WITHDRAWN = "retrait_enregistre"

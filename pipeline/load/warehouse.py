@@ -4,7 +4,7 @@ One table per dataset, built from its contract. Rows are never deleted: a file t
 with a key already present (``<partner, key>``) supersedes the previous version, which stays with
 ``current = 0`` and the file that replaced it. Every row knows the file it came from.
 
-A withdrawal file (``pipeline.receive.withdrawals``) makes a partner's current rows with the keys it
+A withdrawal file (``pipeline.ingest.withdrawals``) makes a partner's current rows with the keys it
 lists not current (``superseded_by`` = the withdrawal file), and is remembered in ``retraits``:
 of all the versions and withdrawals of a key, the most recently received one decides, whatever
 order the files are processed in.

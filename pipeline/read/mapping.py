@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
 
 from pipeline.contracts.partner_mapping import OSM_DAYS, Mapping, TermRule, Transform
+from pipeline.problems import Problem
 from pipeline.read.french_hours import read_week
 
 _SLOT = re.compile(r"(\d{1,2})\s*(?:h|:)\s*(\d{2})?\s*(?:-|–|à|a)\s*(\d{1,2})\s*(?:h|:)\s*(\d{2})?",
@@ -30,12 +30,13 @@ _CLOSED = {"", "ferme", "fermé", "fermée", "closed", "-", "non"}
 _HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-@dataclass
-class MappingNote:
-    line: int | None
-    column: str
-    value: str
-    message: str
+MAPPING_ADVICE = ("Signalez-le à l'équipe de l'agglomération, qui complétera la correspondance "
+                  "prévue pour vos fichiers.")
+
+
+def _note(line: int | None, column: str, value: str, message: str) -> Problem:
+    """What the mapping could not read: a warning, the team completes the mapping."""
+    return Problem(line, column, value, message, MAPPING_ADVICE, "avertissement")
 
 
 # --- applying a mapping -----------------------------------------------------------------------
@@ -76,7 +77,7 @@ def day_slots(text: object) -> str | None:
     return ",".join(slots)
 
 
-def _hours(cells: pd.DataFrame, days: dict[str, str], notes: list[MappingNote],
+def _hours(cells: pd.DataFrame, days: dict[str, str], notes: list[Problem],
            lines: list[int]) -> pd.Series:
     """One OpenStreetMap rule per day, whatever the number of columns for that day (morning
     and afternoon): OSM keeps only the last of two rules for the same day, so writing one
@@ -90,9 +91,9 @@ def _hours(cells: pd.DataFrame, days: dict[str, str], notes: list[MappingNote],
             slots = day_slots(row[column])
             if slots is None:
                 readable = False
-                notes.append(MappingNote(line, column, _text(row[column]),
-                                         "Horaires de ce jour illisibles : la fiche gardera les "
-                                         "horaires tels quels."))
+                notes.append(_note(line, column, _text(row[column]),
+                                   "Horaires de ce jour illisibles : la fiche gardera les "
+                                   "horaires tels quels."))
             elif slots:
                 by_day.setdefault(days[column], []).extend(slots.split(","))
         rules = [f"{day} {','.join(sorted(dict.fromkeys(by_day[day])))}"
@@ -118,7 +119,7 @@ def _terms(cells: pd.DataFrame, rules: tuple[TermRule, ...], separators: str) ->
 
 
 def _uncovered_terms(cells: pd.DataFrame, mapping: Mapping, lines: list[int],
-                     notes: list[MappingNote]) -> None:
+                     notes: list[Problem]) -> None:
     """Items of term columns that no rule knows: dropped from the row, so said in the report."""
     known: dict[str, set[str]] = {}
     for rules in mapping.terms.values():
@@ -139,9 +140,9 @@ def _uncovered_terms(cells: pd.DataFrame, mapping: Mapping, lines: list[int],
         for line, value in zip(lines, cells[column].tolist()):
             for item in _items(value, mapping.list_separators):
                 if _fold(item) not in terms:
-                    notes.append(MappingNote(line, column, item,
-                                             "Valeur absente de votre table de correspondance : "
-                                             "elle n'a pas été reprise."))
+                    notes.append(_note(line, column, item,
+                                       "Valeur absente de votre table de correspondance : "
+                                       "elle n'a pas été reprise."))
 
 
 def _join(cells: pd.DataFrame, sources: tuple[str, ...], as_list: bool) -> pd.Series:
@@ -181,22 +182,22 @@ def _transform_cell(value: object, transform: Transform | None, table: dict[str,
 
 def _check_values(out: pd.DataFrame, column: str, table: dict[str, str],
                   transform: Transform | None, separators: str | None, lines: list[int],
-                  notes: list[MappingNote]) -> None:
+                  notes: list[Problem]) -> None:
     known = set(table) | set(table.values())
     for line, value in zip(lines, out[column].tolist()):
         for part in _cell_items(value, transform, separators):
             if part not in known:
-                notes.append(MappingNote(line, column, part,
-                                         "Valeur absente de votre table de correspondance."))
+                notes.append(_note(line, column, part,
+                                   "Valeur absente de votre table de correspondance."))
 
 
-def _missing_sources(cells: pd.DataFrame, mapping: Mapping, notes: list[MappingNote]) -> None:
+def _missing_sources(cells: pd.DataFrame, mapping: Mapping, notes: list[Problem]) -> None:
     declared = (set(mapping.hours_by_day) | {c for s in mapping.join.values() for c in s}
                 | ({mapping.hours_text} if mapping.hours_text else set())
                 | {c for rules in mapping.terms.values() for r in rules for c in r.columns})
     for column in sorted(declared - set(cells.columns)):
-        notes.append(MappingNote(None, column, "", "Cette colonne prévue par la correspondance "
-                                                   "est absente du fichier."))
+        notes.append(_note(None, column, "", "Cette colonne prévue par la correspondance "
+                                             "est absente du fichier."))
 
 
 def _adopt(out: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -212,7 +213,7 @@ def _adopt(out: pd.DataFrame, column: str) -> pd.DataFrame:
 def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: set[str],
                   list_columns: set[str] = frozenset(), file_date: date | None = None,
                   closed_columns: set[str] | None = None,
-                  lines: list[int] | None = None) -> tuple[pd.DataFrame, list[MappingNote]]:
+                  lines: list[int] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """The partner's cells laid out as the contract's columns, and what the mapping could not
     cover. ``list_columns`` are the contract's multi-valued columns, ``closed_columns`` those
     with a closed list of values (labels missing from their value table are reported; None:
@@ -224,7 +225,7 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
     lines = lines if lines is not None else list(range(2, 2 + len(cells)))
     blank = cells.map(_text).eq("").all(axis=1) if len(cells.columns) else \
         pd.Series(True, index=cells.index)
-    notes: list[MappingNote] = []
+    notes: list[Problem] = []
     _missing_sources(cells, mapping, notes)
     produced = _produce(cells, mapping, list_columns, lines, notes)
     _uncovered_terms(cells, mapping, lines, notes)
@@ -245,7 +246,7 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
 
 
 def _produce(cells: pd.DataFrame, mapping: Mapping, list_columns: set[str], lines: list[int],
-             notes: list[MappingNote]) -> dict[str, pd.Series]:
+             notes: list[Problem]) -> dict[str, pd.Series]:
     """The contract columns made from the partner's columns: renamed, hours, joined, terms."""
     produced: dict[str, pd.Series] = {}
     for source, targets in mapping.columns.items():
@@ -267,7 +268,7 @@ def _produce(cells: pd.DataFrame, mapping: Mapping, list_columns: set[str], line
 
 
 def _translate(out: pd.DataFrame, mapping: Mapping, list_columns: set[str],
-               closed_columns: set[str], lines: list[int], notes: list[MappingNote]) -> None:
+               closed_columns: set[str], lines: list[int], notes: list[Problem]) -> None:
     """Value tables and transforms, item by item, on the contract columns (in place)."""
     for column in set(mapping.values) | set(mapping.transforms):
         if column not in out.columns:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline.config import Commune, Territory
 from pipeline.contracts.model import Contract
-from pipeline.read.reading import ReadingProblem
+from pipeline.problems import Problem
 
 POSTAL_CODE_COLUMN = "code_postal"
 INSEE_CODE = r"^(?:\d{5}|2[AB]\d{3})$"
@@ -91,7 +91,7 @@ class Gazetteer:
 
 
 def place_rows(frame: pd.DataFrame, contract: Contract,
-               territory: Territory) -> list[ReadingProblem]:
+               territory: Territory) -> list[Problem]:
     """Fill the missing INSEE codes of ``frame`` (in place) from commune names and postal
     codes; an error for every row that cannot be placed."""
     name_column, code_column = contract.commune_name_column, contract.commune_column
@@ -117,7 +117,7 @@ def place_rows(frame: pd.DataFrame, contract: Contract,
             frame.at[index, code_column] = placed.insee
             continue
         name = frame.at[index, name_column]
-        problems.append(ReadingProblem(
+        problems.append(Problem(
             int(frame.at[index, "_ligne"]), name_column,
             "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name),
             placed.reason, fix))

@@ -15,7 +15,15 @@ import re
 import pandas as pd
 
 from pipeline.contracts.datasets import contract_for
-from pipeline.read.reading import header_lookup, map_headers, normalize_header
+from pipeline.contracts.model import normalize_header
+from pipeline.problems import Problem
+from pipeline.read.reading import header_lookup, map_headers
+
+PRIVACY_ADVICE = ("N'envoyez que des nombres et des contacts publics : retirez les noms, "
+                  "adresses électroniques et numéros de téléphone des personnes, puis déposez "
+                  "à nouveau le fichier.")
+LEAK_RULE = ("Cette case semble contenir l'adresse électronique ou le numéro de portable d'une "
+             "personne. Le fichier a été refusé et mis à l'écart.")
 
 # Words that designate a person's identity wherever they appear.
 IDENTITY_WORDS = {"prenom", "prenoms", "naissance", "civilite", "nir", "secu", "securite_sociale",
@@ -86,8 +94,9 @@ def public_contact_columns(dataset: str) -> set[str]:
             if c.public_contact or c.type in ("phone", "email", "url")}
 
 
-def personal_values(frame: pd.DataFrame, dataset: str, text_columns: list[str]) -> list[tuple[int, str, str]]:
-    """(line, column, value) of cells holding an e-mail or a mobile number where none belongs."""
+def personal_values(frame: pd.DataFrame, dataset: str, text_columns: list[str]) -> list[Problem]:
+    """An error for each cell holding an e-mail or a mobile number where none belongs; the
+    value is masked: the report must not repeat the personal data it refuses."""
     allowed = public_contact_columns(dataset)
     found = []
     for column in text_columns:
@@ -95,6 +104,6 @@ def personal_values(frame: pd.DataFrame, dataset: str, text_columns: list[str]) 
             continue
         values = frame[column].astype("string")
         hits = values.str.contains(EMAIL, na=False) | values.str.contains(MOBILE, na=False)
-        for line, value in zip(frame.loc[hits, "_ligne"], values[hits]):
-            found.append((int(line), column, str(value)))
+        for line in frame.loc[hits, "_ligne"]:
+            found.append(Problem(int(line), column, "(masqué)", LEAK_RULE, PRIVACY_ADVICE))
     return found

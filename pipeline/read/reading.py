@@ -19,7 +19,6 @@ import difflib
 import io
 import math
 import re
-import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,8 @@ import pandas as pd
 from charset_normalizer import from_bytes
 
 from pipeline import settings
-from pipeline.contracts.model import Column, Contract
+from pipeline.contracts.model import Column, Contract, normalize_header
+from pipeline.problems import Problem
 from pipeline.read.json_reading import is_json_name, read_json_cells
 from pipeline.read.unreadable import UnreadableFile
 
@@ -39,19 +39,9 @@ FIRST_DATA_LINE = 2  # line 1 of a spreadsheet is the header
 
 
 @dataclass
-class ReadingProblem:
-    line: int | None  # None for the whole file or a whole column
-    column: str
-    value: str
-    rule: str
-    fix: str
-    severity: str = "erreur"
-
-
-@dataclass
 class ReadResult:
     frame: pd.DataFrame
-    problems: list[ReadingProblem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
     encoding: str | None = None
@@ -74,12 +64,6 @@ class ReadResult:
             return shown
         value = raw[position]
         return shown if pd.isna(value) else str(value)
-
-
-def normalize_header(name: object) -> str:
-    """``" Durée (minutes) "`` -> ``"duree_minutes"``: compare headers without accents or case."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 # Encoding detection looks at this much of a file that is not UTF-8 (charset-normalizer holds
@@ -791,7 +775,7 @@ def _plain_text(series: pd.Series) -> list:
 
 
 def _convert_column(col: Column, series: pd.Series, lines: list[int],
-                    communes_by_name: dict[str, str], problems: list[ReadingProblem]
+                    communes_by_name: dict[str, str], problems: list[Problem]
                     ) -> tuple[list, pd.Categorical | None]:
     """The converted values, and the cells as written where conversion changed them (None
     when it changed none), so that every problem can quote the partner's own writing."""
@@ -812,23 +796,23 @@ def _convert_column(col: Column, series: pd.Series, lines: list[int],
     return [converted[key].value for key in keys.tolist()], raw
 
 
-def _reading_problem(col: Column, line: int, value: object, converted: Converted) -> ReadingProblem:
+def _reading_problem(col: Column, line: int, value: object, converted: Converted) -> Problem:
     if converted.error:
-        return ReadingProblem(line, col.name, as_written(value), f"La valeur {converted.error}.",
-                              converted.fix or f"Écrivez un nombre, par exemple {col.example}.")
-    return ReadingProblem(line, col.name, as_written(value), f"La valeur {converted.warning}.",
+        return Problem(line, col.name, as_written(value), f"La valeur {converted.error}.",
+                       converted.fix or f"Écrivez un nombre, par exemple {col.example}.")
+    return Problem(line, col.name, as_written(value), f"La valeur {converted.warning}.",
                           converted.fix or AS_IS_FIX, "avertissement")
 
 
 def _header_problems(near: dict[str, str], short_rows: list[tuple[int, int]],
-                     width: int) -> list[ReadingProblem]:
+                     width: int) -> list[Problem]:
     """Warnings about the file's layout: headers read through a near-miss, short rows."""
-    problems = [ReadingProblem(
+    problems = [Problem(
         None, target, "", f"La colonne « {header} » a été lue comme « {target} », le nom prévu "
         "par le modèle de fichier.",
         f"Rien à faire pour cet envoi ; nommez la colonne « {target} » dans les prochains.",
         "avertissement") for header, target in near.items()]
-    problems += [ReadingProblem(
+    problems += [Problem(
         line, "", "", f"Cette ligne a {found} cases au lieu de {width} (les colonnes de "
         "l'en-tête) : les dernières ont été lues comme vides.",
         "Vérifiez qu'aucune valeur n'a glissé d'une colonne à l'autre ; si ces cases sont "

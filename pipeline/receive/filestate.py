@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.files import sha256_of
+
 PROC = Path("/proc")
 
 
@@ -105,3 +107,14 @@ def paths_open_for_writing(paths: list[Path]) -> set[Path]:
             continue
         keys[(seen.device, seen.inode)] = path
     return {keys[key] for key in files_open_for_writing(set(keys))}
+
+
+def fingerprint_complete(path: Path, busy: set[Path]) -> tuple[str, FileSignature]:
+    """The file's SHA-256 and its signature at that time; ``StillBeingWritten`` if it is held
+    open for writing (``busy``, from ``paths_open_for_writing``) or changed while read."""
+    if path in busy:
+        raise StillBeingWritten(f"{path.name} est encore ouvert en écriture")
+    seen = signature_of(path)
+    sha256 = sha256_of(path)
+    ensure_unchanged(path, seen)
+    return sha256, seen

@@ -1,23 +1,15 @@
-"""A received file's fate: its size screened, its dataset told from its name, its outcome, and
-once its verdict is committed, its report written beside it and the file filed away."""
+"""A received file's first screen: its size, its dataset told from its name; and the shape of
+its outcome (``pipeline.ingest`` decides it, the DAG reports it)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import settings
-from pipeline.config import DataPaths, Partner
+from pipeline.config import Partner
 from pipeline.contracts.datasets import CONTRACTS
-from pipeline.files import _file_away, stored_name, write_atomically
-from pipeline.load import ledger
-from pipeline.read.reading import normalize_header
-from pipeline.receive import safety_net
-from pipeline.receive.filestate import FileSignature, unchanged
-from pipeline.report.reports import report_path
-
-log = logging.getLogger(__name__)
+from pipeline.contracts.model import normalize_header
 
 SPLIT_ADVICE = "Découpez le fichier en plusieurs fichiers plus petits (par année, par exemple)."
 
@@ -57,31 +49,12 @@ def detect_dataset(partner: Partner, path: Path) -> tuple[str | None, str | None
         if named[0] in partner.datasets:
             return named[0], None
         if len(partner.datasets) != 1:
-            return None, _not_allowed(named[0])
+            return None, not_allowed(named[0])
     if len(partner.datasets) == 1:
         return partner.datasets[0], None
     return None, None
 
 
-def _not_allowed(dataset: str) -> str:
+def not_allowed(dataset: str) -> str:
     return (f"Ce fichier contient des données « {CONTRACTS[dataset].title} », que votre "
             "convention ne prévoit pas que vous envoyiez.")
-
-
-def _stored_path(paths: DataPaths, partner: Partner, sha256: str, name: str, accepted: bool) -> Path:
-    base = paths.archive if accepted else paths.quarantine
-    return base / partner.id / stored_name(sha256, name)
-
-
-def _finish(entry: ledger.LedgerEntry, partner: Partner, path: Path, paths: DataPaths,
-            seen: FileSignature | None = None) -> None:
-    """After the commit: the report beside the file, then the file out of the inbox. Not
-    moved if it changed since it was read: a writer still at work would write on into the
-    archived copy; left in place, its complete bytes are a new file for the next scan."""
-    write_atomically(report_path(path.parent, path.name), entry.report)
-    safety_net.forget(paths, partner, entry.sha256)
-    if seen is not None and not unchanged(path, seen):
-        log.warning("%s/%s : modifié après son enregistrement, laissé dans le dossier de "
-                    "dépôt (il sera traité à nouveau)", partner.id, path.name)
-        return
-    _file_away(path, paths.root / entry.stored_path)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pipeline import settings
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.files import write_atomically
-from pipeline.report.alerts import raise_alert
+from pipeline.alerts import raise_alert
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

@@ -6,10 +6,10 @@ from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.check.validation import MAX_DETAILS_PER_RULE, Problem
 from pipeline.files import report_name
 from pipeline.load.ledger import (STATUS_ACCEPTED, STATUS_ACCEPTED_WITH_WARNINGS, STATUS_LABELS,
                                   STATUS_REJECTED)
+from pipeline.problems import MAX_DETAILS_PER_RULE, Problem
 
 VERDICTS = {
     STATUS_ACCEPTED: "Toutes les lignes ont été enregistrées.",
@@ -35,7 +35,7 @@ def _location(problem: Problem) -> str:
     return text[:1].upper() + text[1:] if text else "Fichier entier"
 
 
-def _section(title: str, problems: list[Problem]) -> list[str]:
+def problem_section(title: str, problems: list[Problem]) -> list[str]:
     if not problems:
         return []
     lines = ["", title, "-" * len(title)]
@@ -81,9 +81,9 @@ def render_report(*, territory_name: str, partner_name: str, original_name: str,
     if duplicate_of:
         lines += ["", f"Ce fichier est identique à un fichier déjà reçu le {duplicate_of} : "
                       "il n'a rien changé."]
-    lines += _section("Erreurs à corriger (le fichier est refusé tant qu'elles restent)", errors)
+    lines += problem_section("Erreurs à corriger (le fichier est refusé tant qu'elles restent)", errors)
     # A refused file was not accepted: its warnings are only listed, under a neutral title.
-    lines += _section("Avertissements" if status == STATUS_REJECTED
+    lines += problem_section("Avertissements" if status == STATUS_REJECTED
                       else "Avertissements (le fichier est accepté)", warnings)
     if unknown_columns:
         lines += ["", "Colonnes non reconnues, ignorées : "

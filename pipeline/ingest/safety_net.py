@@ -25,11 +25,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline import settings
+from pipeline.alerts import raise_alert
 from pipeline.config import DataPaths, Partner, Territory
 from pipeline.files import _file_away, sha256_of, stored_name, write_atomically
 from pipeline.load import ledger
 from pipeline.receive.filestate import is_open_for_writing
-from pipeline.report.alerts import raise_alert
 from pipeline.report.reports import report_path
 
 log = logging.getLogger(__name__)

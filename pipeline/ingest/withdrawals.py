@@ -27,17 +27,19 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipeline.check.validation import MAX_DETAILS_PER_RULE, Problem
 from pipeline.config import DataPaths, Partner, Territory
 from pipeline.contracts.datasets import CONTRACTS, contract_for
+from pipeline.contracts.model import normalize_header
 from pipeline.faults import fault_point
 from pipeline.files import write_atomically
+from pipeline.ingest.record import Received, finish, outcome_of, stored_path
 from pipeline.load import ledger, warehouse
-from pipeline.read.reading import map_headers, normalize_header, read_cells
+from pipeline.problems import MAX_DETAILS_PER_RULE, Problem, file_problem
+from pipeline.read.reading import map_headers, read_cells
 from pipeline.read.unreadable import UnreadableFile
-from pipeline.receive.filestate import FileSignature, ensure_unchanged
-from pipeline.receive.filing import SPLIT_ADVICE, Outcome, _finish, _stored_path, oversize_reason
-from pipeline.report.reports import _section
+from pipeline.receive.filestate import ensure_unchanged
+from pipeline.receive.filing import SPLIT_ADVICE, Outcome, oversize_reason
+from pipeline.report.reports import problem_section
 
 WITHDRAWAL_WORDS = ("retrait", "retraits")
 REASON_COLUMN = "motif"
@@ -63,7 +65,7 @@ class Request:
 
 
 def _error(rule: str, fix: str = HOW_TO) -> Problem:
-    return Problem(None, "", "", rule, fix, "erreur")
+    return file_problem(rule, fix)
 
 
 def _dataset_of(partner: Partner, headers: list[str]) -> str | None:
@@ -197,8 +199,8 @@ def _render(territory: Territory, partner: Partner, path: Path, received_at: dat
              f"Identifiants lus : {len(request.keys)} — lignes retirées : "
              f"{count} — avertissements : {len(warnings)}"]
     lines += withdrawn
-    lines += _section("Erreurs à corriger (rien n'est retiré tant qu'elles restent)", errors)
-    lines += _section("Avertissements (le retrait est enregistré)", warnings)
+    lines += problem_section("Erreurs à corriger (rien n'est retiré tant qu'elles restent)", errors)
+    lines += problem_section("Avertissements (le retrait est enregistré)", warnings)
     if request.unknown_columns:
         lines += ["", "Colonnes ignorées : "
                   + ", ".join(f"« {c} »" for c in request.unknown_columns)]
@@ -206,11 +208,11 @@ def _render(territory: Territory, partner: Partner, path: Path, received_at: dat
     return "\n".join(lines) + "\n"
 
 
-def record(partner: Partner, path: Path, sha256: str, received_at: datetime,
-           territory: Territory, paths: DataPaths, seen: FileSignature | None = None):
+def record(file: Received, territory: Territory, paths: DataPaths) -> Outcome:
     """Read the withdrawal file, apply it and write its ledger row in one transaction, then
-    report and file it away like any file (not if it changed since ``seen``: still being
-    written). Returns the ingest ``Outcome``."""
+    report and file it away like any file (not if it changed since it was fingerprinted:
+    still being written)."""
+    partner, path, sha256, received_at = file.partner, file.path, file.sha256, file.received_at
     request = read_request(path, partner)
     received = received_at.isoformat(timespec="microseconds")
     with warehouse.engine().begin() as connection:
@@ -228,7 +230,7 @@ def record(partner: Partner, path: Path, sha256: str, received_at: datetime,
         status = (ledger.STATUS_REJECTED if errors else ledger.STATUS_WITHDRAWN_WITH_WARNINGS
                   if warnings else ledger.STATUS_WITHDRAWN)
         withdrawn = sum(state == "retire" for state, _sha in outcome.values())
-        stored = _stored_path(paths, partner, sha256, path.name, not errors)
+        stored = stored_path(paths, partner, sha256, path.name, not errors)
         entry = ledger.LedgerEntry(
             partner=partner.id, sha256=sha256, dataset=request.dataset or "retrait",
             original_name=path.name, received_at=received, status=status,
@@ -237,12 +239,11 @@ def record(partner: Partner, path: Path, sha256: str, received_at: datetime,
             report=_render(territory, partner, path, received_at, sha256, status, request,
                            withdrawn, _withdrawn_lines(request, outcome, files)))
         ledger.insert(connection, entry)
-        ensure_unchanged(path, seen)  # rolls back if it is still being written
+        ensure_unchanged(path, file.signature)  # rolls back if it is still being written
         fault_point("ingest-before-commit")
     fault_point("ingest-after-commit")
-    _finish(entry, partner, path, paths, seen)
-    return Outcome(partner.id, path.name, sha256, entry.dataset, status, withdrawn, errors,
-                   warnings, duplicate=False)
+    finish(entry, file, paths)
+    return outcome_of(entry, file)
 
 
 def request_file(territory: Territory, paths: DataPaths, partner_id: str, dataset: str,

@@ -1,0 +1,102 @@
+"""Typed rows per published dataset, as the indicators read them: numbers as numbers, the
+commune in ``COMMUNE`` whatever the contract calls it, the calendar year of the contract's date
+column in ``annee``, the rows of the datasets that complete it joined in (the refurbisher's
+sorting on its pickup), and the columns the catalogue derives once."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.contracts.datasets import CONTRACTS
+from pipeline.contracts.model import Contract
+from transforms.catalogue import DATASETS
+
+# The prepared frames' commune column (the code of the tables' rows).
+COMMUNE = "commune"
+# Datasets placed in calendar years by their date, and those published as they stand today.
+DATED = tuple(d for d, published in DATASETS.items() if published.date_column)
+SNAPSHOTS = tuple(d for d, published in DATASETS.items() if not published.date_column)
+
+
+def inputs_of(dataset: str) -> tuple[str, ...]:
+    """The tables a dataset's prepared rows come from: its own, then those completing it."""
+    return (dataset,) + tuple(c.dataset for c in CONTRACTS.values() if c.completes == dataset)
+
+
+def inputs_version(dataset: str, versions: dict[str, str]) -> str:
+    """The version of everything a dataset's prepared rows are made from ("-": no file)."""
+    return "+".join(versions.get(name, "-") for name in inputs_of(dataset))
+
+
+def _source(frames, name: str) -> pd.DataFrame:
+    try:
+        return frames[name]  # a lazy mapping reads the table here
+    except KeyError:
+        return pd.DataFrame()
+
+
+def _typed(frames, dataset: str) -> pd.DataFrame:
+    """The dataset's rows, its contract's integer and decimal columns as numbers."""
+    frame = _source(frames, dataset).copy()
+    for column in CONTRACTS[dataset].numeric_columns:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def _join(frame: pd.DataFrame, completing: Contract, rows: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the sums of ``completing``'s counts per key (empty when none arrived)."""
+    counts = list(completing.numeric_columns)
+    if rows.empty:
+        return frame.assign(**{column: float("nan") for column in counts})
+    sums = rows.groupby(completing.key, as_index=False)[counts].sum(min_count=1)
+    return frame.merge(sums, how="left", on=completing.key)
+
+
+def prepare(dataset: str, frames) -> pd.DataFrame:
+    frame = _typed(frames, dataset)
+    if frame.empty:
+        return frame
+    for other in inputs_of(dataset)[1:]:
+        frame = _join(frame, CONTRACTS[other], _typed(frames, other))
+    published = DATASETS[dataset]
+    if published.derived:
+        frame = frame.assign(**published.derived(frame))
+    commune = published.contract.commune_column
+    if commune and commune != COMMUNE:
+        frame[COMMUNE] = frame[commune]
+    if published.date_column:
+        frame["annee"] = frame[published.date_column].astype(str).str.slice(0, 4).astype(int)
+    return frame
+
+
+class Prepared(dict):
+    """Current rows per dataset -> prepared frames (``prepare``), each prepared (and its table
+    read) on first use only. With ``communes``, rows whose commune is unknown or outside the
+    territory are left out: they count in no commune, and the territory's totals stay the sum
+    of its communes."""
+
+    def __init__(self, frames, communes: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.frames = frames
+        self.communes = communes
+
+    def __missing__(self, dataset: str) -> pd.DataFrame:
+        frame = prepare(dataset, self.frames)
+        if self.communes is not None and not frame.empty:
+            frame = frame[frame[COMMUNE].isin(self.communes)]
+        self[dataset] = frame
+        return frame
+
+
+class WarehouseTables(dict):
+    """Each table's current rows, read from the warehouse on first use only (with only the
+    columns the catalogue uses when it says which)."""
+
+    def __missing__(self, name: str) -> pd.DataFrame:
+        from pipeline.load import warehouse
+
+        published = DATASETS.get(name)
+        frame = self[name] = warehouse.current_rows(
+            name, published.read_columns if published else None)
+        return frame
