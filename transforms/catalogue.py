@@ -47,9 +47,13 @@ class Dataset:
     # The columns its indicators use besides the commune and the date, when the table is read
     # with only those (the largest one); empty: every column.
     columns: tuple[str, ...] = ()
-    # Columns its indicators need that are computed once from its rows (``prepare``).
-    derived: Callable[[pd.DataFrame], dict[str, pd.Series]] | None = field(
-        default=None, repr=False, compare=False)
+    # Columns its indicators need that are computed once from its rows (``prepare``), given
+    # its rows and the distinct values of the columns named in ``also_reads``.
+    derived: Callable[[pd.DataFrame, dict[tuple[str, str], set]], dict[str, pd.Series]] | None = (
+        field(default=None, repr=False, compare=False))
+    # (dataset, column) of other datasets whose distinct values ``derived`` reads: those
+    # datasets' changes change this dataset's figures.
+    also_reads: tuple[tuple[str, str], ...] = ()
 
     @property
     def contract(self) -> Contract:
@@ -125,9 +129,12 @@ DATASETS: dict[str, Dataset] = {d.id: d for d in (
     Dataset("ateliers", "participants", people="participants"),
     Dataset("pass", "pass_distribues", people="carnets_distribues",
             columns=("numero_carnet", "date_utilisation", "valeur_euros", "lieu_utilisation"),
-            derived=lambda rows: {"delai_jours": delay_days(rows)}),
+            derived=lambda rows, _: {"delai_jours": delay_days(rows)}),
     Dataset("collecte", "telephones_collectes"),
-    Dataset("lieux", "lieux_recenses"),
+    # A venue accepts the pass when it says so or when a pass file names it (``lieux_pass``).
+    Dataset("lieux", "lieux_recenses", also_reads=(("pass", "lieu_utilisation"),),
+            derived=lambda rows, other: {"accepte_pass": accepts_pass(
+                rows, other[("pass", "lieu_utilisation")])}),
 )}
 
 
