@@ -83,7 +83,10 @@ def _breakdown_rows(table: dict) -> tuple[list[dict], list[dict]]:
 def _target_rows(targets: list[dict]) -> tuple[list[dict], list[dict]]:
     fields = [
         _field("programme", "Programme", "string", "Programme qui fixe l'objectif."),
-        _field("indicateur", "Indicateur", "string", "Identifiant de l'indicateur du catalogue."),
+        _field("unite", "Unité", "string", "Unité de l'objectif promis."),
+        _field("compte", "Ce qui est promis", "string", "Ce que compte une unité de l'objectif."),
+        _field("indicateur", "Indicateur", "string", "Identifiant de l'indicateur du catalogue "
+               "qui compte exactement ce qui est promis ; vide s'il n'y en a pas."),
         _field("libelle", "Libellé", "string", "Libellé de l'indicateur."),
         _field("debut", "Début de la période", "date", "Premier jour couvert par l'objectif."),
         _field("fin", "Fin de la période", "date", "Dernier jour couvert par l'objectif."),
@@ -91,6 +94,8 @@ def _target_rows(targets: list[dict]) -> tuple[list[dict], list[dict]]:
         _field("realise", "Réalisé", "number", "Valeur de l'indicateur sur la période, d'après "
                "les données reçues ; vide si aucune donnée ne couvre la période."),
         _field("progression", "Progression", "number", "Réalisé divisé par objectif."),
+        _field("manque", "Données manquantes", "string", "Pour un objectif non mesurable avec "
+               "les données reçues : les données qui permettraient de le mesurer."),
         _field("source", "Source de l'objectif", "string", "Document qui fixe l'objectif."),
     ]
     return fields, [{f["name"]: t[f["name"]] for f in fields} for t in targets]

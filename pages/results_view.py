@@ -44,19 +44,34 @@ def _word_row(row: dict, threshold: int) -> None:
     row["display"] = {i.id: _display(i, row["values"].get(i.id), secret, row["renseigne"],
                                      threshold, primary and i.id == primary_id)
                       for i in indicators}
+    row["display_per_1000"] = {
+        i: formatting.number(rate, 2) if rate is not None else formatting.NOT_REPORTED
+        for i, rate in row.get("per_1000", {}).items()}
     for ind_id, change in row.get("change", {}).items():
         if change is not None:
             change["text"] = _change_text(indicator(ind_id), change["delta"])
 
 
+NOT_MEASURABLE = "non mesurable avec les données reçues"
+
+
 def _word_target(target: dict) -> None:
+    """A target measured by its indicator; one that no data received can measure says so;
+    one misconfigured (unknown indicator, another unit) is « non renseigné »."""
+    if target["indicateur"] is None:
+        missing = NOT_MEASURABLE if target["mesurable"] is False and not target["probleme"] \
+            else formatting.NOT_REPORTED
+        target.update(objectif_texte=formatting.number(target["objectif"]) + " " + target["unite"]
+                      if target["unite"] != "nombre" else formatting.number(target["objectif"]),
+                      realise_texte=missing, progression_texte=missing)
+        return
     ind = indicator(target["indicateur"])
     reached = target["realise"]
     target.update(
         objectif_texte=_display(ind, target["objectif"], False, True, 0),
         realise_texte=_display(ind, reached, False, reached is not None, 0),
         progression_texte=(formatting.percent(target["progression"])
-                           if reached is not None else formatting.NOT_REPORTED))
+                           if target["progression"] is not None else formatting.NOT_REPORTED))
 
 
 def _chart(chart_id: str, title: str, table: dict, ind: Indicator, label: str) -> dict:

@@ -17,8 +17,8 @@ import pandas as pd
 from pipeline.contracts.model import normalize_header
 from pipeline.contracts.venues import VENUES
 from pipeline.read.hours import describe
+from transforms.catalogue import accepts_pass
 
-PASS_WORDS = ("pass numerique", "pass numérique", "aptic")
 # The venue's INSEE code (its commune's name is in « commune »).
 INSEE = VENUES.commune_column
 
@@ -105,6 +105,7 @@ def venue_key(commune: str, name: str) -> tuple[str, str]:
 
 def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str, str]) -> list[dict]:
     views = []
+    venues = venues.assign(accepte_pass=accepts_pass(venues, redeemed_at))
     venues = venues.astype(object).where(venues.notna(), None)  # NaN would render as "nan"
     rows = venues.sort_values([INSEE, "nom"]).to_dict(orient="records")
     slugs = unique_slugs([slugify(row["id"]) for row in rows],
@@ -112,8 +113,6 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
     for row, slug in zip(rows, slugs):
         hours, readable = hours_lines(row.get("horaires"))
         labels = split(row.get("formations_labels")) + split(row.get("dispositif_programmes_nationaux"))
-        other = str(row.get("autres_formations_labels") or "")
-        accepts_pass = row["id"] in redeemed_at or any(w in other.lower() for w in PASS_WORDS)
         lat, lon = row.get("latitude"), row.get("longitude")
         osm = (f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=18/{lat:.5f}/{lon:.5f}"
                if isinstance(lat, float) and isinstance(lon, float) and not pd.isna(lat) else None)
@@ -127,7 +126,8 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
             "horaires_lisibles": readable, "services": split(row.get("services")),
             "publics": split(row.get("publics_specifiquement_adresses")),
             "prise_en_charge": support, "frais": split(row.get("frais_a_charge")),
-            "labels": labels + ([other] if other else []),
+            "labels": labels + ([other] if (other := str(row.get("autres_formations_labels")
+                                                             or "")) else []),
             "modalites_acces": split(row.get("modalites_acces")),
             "accompagnement": split(row.get("modalites_accompagnement")),
             "telephone": display_phone(row.get("telephone")),
@@ -137,7 +137,7 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
             "acces_libre": safe_url(row.get("fiche_acces_libre")),
             "prise_rdv": safe_url(row.get("prise_rdv")),
             "osm": osm, "presentation": row.get("presentation_resume"),
-            "date_maj": row.get("date_maj"), "accepte_pass": accepts_pass,
+            "date_maj": row.get("date_maj"), "accepte_pass": bool(row["accepte_pass"]),
             "accessible": bool(support) or bool(safe_url(row.get("fiche_acces_libre"))),
             "ateliers": [],
         })

@@ -30,6 +30,8 @@ class Commune:
     # postal code and a commune name but no INSEE code (pipeline.read.places).
     postal_codes: tuple[str, ...] = ()
     former_names: tuple[str, ...] = ()
+    # INSEE legal population of [territory] population_year, for per-1,000 rates; None: unknown.
+    population: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,13 @@ class Territory:
     site_url: str
     communes: tuple[Commune, ...]
     partners: tuple[Partner, ...]
+    population_year: int | None = None
+    population_source: str = ""
+
+    @cached_property
+    def populations(self) -> dict[str, int]:
+        """INSEE code -> legal population, for the communes whose population is known."""
+        return {c.insee: c.population for c in self.communes if c.population}
 
     @cached_property
     def commune_names(self) -> dict[str, str]:
@@ -83,13 +92,15 @@ class ConfigError(ValueError):
 TOP_KEYS = {"territory", "communes", "partners", "results"}
 TERRITORY_KEYS = {"name": True, "short_name": False, "site_title": False,
                   "contact_email": False, "contact_phone": False, "site_url": False,
-                  "timezone": False}
-COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_names": False}
+                  "timezone": False, "population_year": False, "population_source": False}
+COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_names": False,
+                "population": False}
 PARTNER_KEYS = {"id": True, "name": True, "inbox": False, "communes": False, "datasets": True,
                 "source_url": False, "source_name": False, "mapping": False}
 RESULTS_KEYS = {"suppression_threshold": False, "targets": False}
-TARGET_KEYS = {"id": True, "programme": True, "indicator": True, "value": True, "start": True,
-               "end": True, "source": False}
+TARGET_KEYS = {"id": True, "programme": True, "indicator": False, "unit": True, "counts": True,
+               "value": True, "start": True, "end": True, "source": False,
+               "measurable_with": False}
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _POSTAL = re.compile(r"^\d{5}$")
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -122,8 +133,14 @@ def _load_commune(raw: dict, where: str, fail) -> Commune:
     bad = [code for code in postal if not _POSTAL.match(code)]
     if bad:
         fail(f"{where}, key postal_codes", f"{bad[0]!r} is not a 5-digit postal code")
+    population = raw.get("population")
+    if population is not None and (not isinstance(population, int) or isinstance(population, bool)
+                                   or population <= 0):
+        fail(f"{where}, key population", f"{population!r} is not a positive whole number of "
+                                          "inhabitants (leave the key out when it is unknown)")
     return Commune(insee, str(raw["name"]), postal,
-                   _string_list(raw.get("former_names", []), f"{where}, key former_names", fail))
+                   _string_list(raw.get("former_names", []), f"{where}, key former_names", fail),
+                   population)
 
 
 def _load_partner(raw: dict, known_communes: set[str], fail) -> Partner:
@@ -168,6 +185,17 @@ def _check_results(raw: object, fail) -> None:
         _check_keys(target, TARGET_KEYS, f"[[results.targets]] number {number}", fail)
 
 
+def _population_year(info: dict, communes: tuple[Commune, ...], fail) -> int | None:
+    """Populations without their vintage could not be cited next to the rates."""
+    year = info.get("population_year")
+    if year is not None and not (isinstance(year, int) and 1800 < year < 2200):
+        fail("[territory], key population_year", f"{year!r} is not a year")
+    if year is None and any(c.population for c in communes):
+        fail("[territory], key population_year",
+             "is required when communes give their population (the INSEE vintage)")
+    return year
+
+
 def load_territory(path: Path | None = None) -> Territory:
     """The territory configuration, checked whole: ``ConfigError`` names the file, the table
     (partner, commune) and the key of the first problem."""
@@ -208,6 +236,8 @@ def load_territory(path: Path | None = None) -> Territory:
         site_url=info.get("site_url", "").rstrip("/"),
         communes=communes,
         partners=partners,
+        population_year=_population_year(info, communes, fail),
+        population_source=str(info.get("population_source", "")),
     )
 
 

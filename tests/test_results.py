@@ -79,8 +79,10 @@ VENUES = pd.DataFrame([("L1", "Médiathèque", "91477", "Aide aux démarches adm
                         "Maîtrise des outils numériques du quotidien", None, None)],
                       columns=["id", "nom", "code_insee", "services",
                                "dispositif_programmes_nationaux", "formations_labels"])
-TARGETS = [Target("t-ateliers", "Convention", "seances_realisees", 12, "2026-02-04", "2027-12-31"),
-           Target("t-pass", "MGP", "pass_distribues", 155000, "2021-01-01", "2021-12-31")]
+TARGETS = [Target("t-ateliers", "Convention", "seances_realisees", 12, "2026-02-04", "2027-12-31",
+                  unit="nombre", counts="séances d'atelier réalisées"),
+           Target("t-pass", "MGP", "pass_distribues", 155000, "2021-01-01", "2021-12-31",
+                  unit="nombre", counts="pass numériques remis")]
 
 
 def _load_workshops() -> pd.DataFrame:
@@ -178,11 +180,12 @@ def test_phones_and_venues(results):
                                           "telephones_recycles": 15, "taux_reemploi": 0.4}
     assert rows["91477"]["display"]["telephones_collectes"] == "non renseigné"
     venues, venue_total = section(results, 2026, "lieux")
+    # L1 and L2 accept the pass: passes were used there.
     assert venues["91477"]["published"] == {"lieux_recenses": 2, "lieux_labellises": 1,
-                                            "communes_avec_lieu": 1}
+                                            "lieux_pass": 2, "communes_avec_lieu": 1}
     # The directory covers every commune: no venue in Gif is a real zero.
     assert venues["91272"]["published"] == {"lieux_recenses": 0, "lieux_labellises": 0,
-                                            "communes_avec_lieu": 0}
+                                            "lieux_pass": 0, "communes_avec_lieu": 0}
     assert venue_total["published"]["communes_avec_lieu"] == 1
     assert venue_total["change"]["lieux_recenses"] is None  # a snapshot has no yearly change
     services = next(b for b in results["by_year"][2026]["breakdowns"] if b["id"] == "lieux-services")
@@ -296,7 +299,7 @@ def test_a_kept_target_on_pickups_follows_a_new_sorting_file(data_dir, tmp_path)
     from transforms.memo import ResultsMemo
 
     target = Target("t-reemploi", "Emmaüs", "telephones_reconditionnes", 100, "2026-01-01",
-                    "2026-12-31")
+                    "2026-12-31", unit="nombre", counts="téléphones reconditionnés")
 
     def reached(sorting: pd.DataFrame, tri_version: str) -> float:
         frames = {"collecte": PICKUPS, "tri": sorting}
@@ -326,7 +329,7 @@ def test_venues_with_an_unknown_or_outside_commune_count_in_no_commune(data_dir)
                               venues_covered=set(COMMUNES))
     venues, total = section(results, 2026, "lieux")
     assert venues["91477"]["published"]["lieux_recenses"] == 2
-    assert total["published"] == {"lieux_recenses": 2, "lieux_labellises": 1,
+    assert total["published"] == {"lieux_recenses": 2, "lieux_labellises": 1, "lieux_pass": 2,
                                   "communes_avec_lieu": 1}
     assert sum(r["published"]["lieux_recenses"] for r in venues.values()) == 2
     services = next(b for b in results["by_year"][2026]["breakdowns"]

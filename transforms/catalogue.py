@@ -47,9 +47,13 @@ class Dataset:
     # The columns its indicators use besides the commune and the date, when the table is read
     # with only those (the largest one); empty: every column.
     columns: tuple[str, ...] = ()
-    # Columns its indicators need that are computed once from its rows (``prepare``).
-    derived: Callable[[pd.DataFrame], dict[str, pd.Series]] | None = field(
-        default=None, repr=False, compare=False)
+    # Columns its indicators need that are computed once from its rows (``prepare``), given
+    # its rows and the distinct values of the columns named in ``also_reads``.
+    derived: Callable[[pd.DataFrame, dict[tuple[str, str], set]], dict[str, pd.Series]] | None = (
+        field(default=None, repr=False, compare=False))
+    # (dataset, column) of other datasets whose distinct values ``derived`` reads: those
+    # datasets' changes change this dataset's figures.
+    also_reads: tuple[tuple[str, str], ...] = ()
 
     @property
     def contract(self) -> Contract:
@@ -94,6 +98,12 @@ class Indicator:
     additive: bool = True
     # Withheld together with the dataset's people count (it would reveal it).
     reveals_people: bool = False
+    # What one unit of the value is, in words (« pass remis »): a programme target compares
+    # with an indicator only when it promises the same unit of the same thing.
+    counts: str = ""
+    # Also published per 1,000 inhabitants of the commune (counts of people or places that
+    # residents of any commune could use; never rates or medians).
+    per_inhabitants: bool = False
 
     def compute(self, rows: pd.DataFrame) -> float:
         """The indicator for all ``rows`` taken as one group."""
@@ -119,9 +129,12 @@ DATASETS: dict[str, Dataset] = {d.id: d for d in (
     Dataset("ateliers", "participants", people="participants"),
     Dataset("pass", "pass_distribues", people="carnets_distribues",
             columns=("numero_carnet", "date_utilisation", "valeur_euros", "lieu_utilisation"),
-            derived=lambda rows: {"delai_jours": delay_days(rows)}),
+            derived=lambda rows, _: {"delai_jours": delay_days(rows)}),
     Dataset("collecte", "telephones_collectes"),
-    Dataset("lieux", "lieux_recenses"),
+    # A venue accepts the pass when it says so or when a pass file names it (``lieux_pass``).
+    Dataset("lieux", "lieux_recenses", also_reads=(("pass", "lieu_utilisation"),),
+            derived=lambda rows, other: {"accepte_pass": accepts_pass(
+                rows, other[("pass", "lieu_utilisation")])}),
 )}
 
 
@@ -217,6 +230,22 @@ def _filled(rows: pd.DataFrame, column: str) -> pd.Series:
     return rows[column].fillna("").astype(str).str.strip().ne("")
 
 
+# Words of the « autres_formations_labels » column that say a venue accepts the pass (the
+# APTIC cheque is the pass numérique's national name).
+PASS_WORDS = ("pass numerique", "pass numérique", "aptic")
+
+
+def accepts_pass(venues: pd.DataFrame, redeemed_at: set[str]) -> pd.Series:
+    """Venues that accept the pass: they say so in their labels, or a pass file names them as
+    the venue where a pass was used."""
+    if venues.empty:
+        return pd.Series(False, index=venues.index, dtype=bool)
+    other = (venues["autres_formations_labels"].fillna("").astype(str).str.lower()
+             if "autres_formations_labels" in venues else pd.Series("", index=venues.index))
+    said = other.apply(lambda text: any(word in text for word in PASS_WORDS))
+    return venues["id"].isin(redeemed_at) | said
+
+
 def _labelled(g: Groups) -> pd.Series:
     flags = _filled(g.rows, "dispositif_programmes_nationaux") | _filled(g.rows, "formations_labels")
     return g.sum(flags.to_numpy(dtype=float))
@@ -226,89 +255,107 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("seances_realisees", "Ateliers réalisés",
               "Séances d'atelier qui ont eu lieu.", "nombre",
               "nombre de séances dont le statut est « Réalisée »", "ateliers",
-              lambda g: g.count(g.held), ("annee", "commune", "thematique", "public")),
+              lambda g: g.count(g.held), ("annee", "commune", "thematique", "public"),
+              counts="séances d'atelier réalisées"),
     Indicator("seances_annulees", "Ateliers annulés",
               "Séances prévues puis annulées ; elles ne comptent dans aucun autre indicateur.",
               "nombre", "nombre de séances dont le statut est « Annulée »", "ateliers",
-              lambda g: g.count(g.equals(STATUS, CANCELLED))),
+              lambda g: g.count(g.equals(STATUS, CANCELLED)),
+              counts="séances d'atelier annulées"),
     Indicator("participants", "Participations",
               "Personnes présentes aux ateliers réalisés ; une personne venue à deux séances "
               "compte deux fois.", "nombre",
               "somme des présents sur les séances réalisées", "ateliers",
               lambda g: g.sum("presents", g.held), ("annee", "commune", "thematique", "public"),
-              reveals_people=True),
+              reveals_people=True,
+              counts="participations à des ateliers réalisés", per_inhabitants=True),
     Indicator("thematiques_distinctes", "Thématiques abordées",
               "Nombre de thématiques différentes parmi les ateliers réalisés.", "nombre",
               "nombre de thématiques distinctes des séances réalisées", "ateliers",
-              lambda g: g.nunique("thematique", g.held), additive=False),
+              lambda g: g.nunique("thematique", g.held), additive=False,
+              counts="thématiques d'atelier distinctes"),
     Indicator("heures_apprenants", "Heures d'apprentissage",
               "Temps passé en atelier par l'ensemble des participants.", "heures",
               "somme, sur les séances réalisées, des présents multipliés par la durée en heures",
               "ateliers",
               lambda g: g.sum(g.col("presents") * g.col("duree_minutes"), g.held) / 60,
-              reveals_people=True),
+              reveals_people=True,
+              counts="heures passées en atelier par les participants"),
     Indicator("taux_remplissage", "Taux de remplissage",
               "Part des places ouvertes qui ont trouvé un inscrit.", "taux",
               "inscrits divisés par les places, sur les séances réalisées", "ateliers",
               lambda g: _ratio(g.sum("inscrits", g.held), g.sum("places", g.held)),
-              decimals=3, additive=False, reveals_people=True),
+              decimals=3, additive=False, reveals_people=True,
+              counts="part des places d'atelier prises"),
     Indicator("taux_presence", "Taux de présence",
               "Part des inscrits qui sont venus.", "taux",
               "présents divisés par les inscrits, sur les séances réalisées", "ateliers",
               lambda g: _ratio(g.sum("presents", g.held), g.sum("inscrits", g.held)),
-              decimals=3, additive=False, reveals_people=True),
+              decimals=3, additive=False, reveals_people=True,
+              counts="part des inscrits venus en atelier"),
     # --- vouchers ----------------------------------------------------------------------------
     Indicator("carnets_distribues", "Carnets remis",
               "Carnets (chéquiers) de pass remis à des habitants ; un carnet correspond à un "
               "bénéficiaire.", "nombre",
               "nombre de numéros de carnet distincts parmi les pass remis dans l'année", "pass",
-              lambda g: g.nunique("numero_carnet"), reveals_people=True),
+              lambda g: g.nunique("numero_carnet"), reveals_people=True,
+              counts="carnets de pass remis (un par bénéficiaire)"),
     Indicator("pass_distribues", "Pass remis",
               "Pass numériques remis à des habitants par les prescripteurs.", "nombre",
               "nombre de pass dont la date de remise tombe dans l'année", "pass",
-              lambda g: g.count(), reveals_people=True),
+              lambda g: g.count(), reveals_people=True,
+              counts="pass numériques remis", per_inhabitants=True),
     Indicator("pass_utilises", "Pass utilisés",
               "Pass remis dans l'année et utilisés dans un lieu agréé (à la date de publication, "
               "quelle que soit l'année d'utilisation).", "nombre",
               "nombre de pass remis dans l'année qui ont une date d'utilisation", "pass",
-              lambda g: g.count(g.used), reveals_people=True),
+              lambda g: g.count(g.used), reveals_people=True,
+              counts="pass numériques utilisés"),
     Indicator("taux_utilisation", "Taux d'utilisation des pass",
               "Part des pass remis qui ont été utilisés.", "taux",
               "pass utilisés divisés par pass remis (année de remise)", "pass",
               lambda g: _ratio(g.count(g.used), g.count()), decimals=3, additive=False,
-              reveals_people=True),
+              reveals_people=True,
+              counts="part des pass remis utilisés"),
     Indicator("valeur_utilisee_euros", "Valeur des pass utilisés",
               "Montant des séances de médiation payées avec des pass.", "euros",
               "somme des valeurs faciales des pass utilisés", "pass",
-              lambda g: g.sum("valeur_euros", g.used), reveals_people=True),
+              lambda g: g.sum("valeur_euros", g.used), reveals_people=True,
+              counts="euros de pass utilisés"),
     Indicator("delai_median_jours", "Délai médian d'utilisation (jours)",
               "Temps qui sépare, pour la moitié des pass utilisés, la remise de l'utilisation.",
               "jours", "médiane du nombre de jours entre la date de remise et la date "
               "d'utilisation, sur les pass utilisés", "pass", _delay_days, decimals=1,
-              additive=False, reveals_people=True),
+              additive=False, reveals_people=True,
+              counts="jours entre remise et utilisation d'un pass (médiane)"),
     Indicator("lieux_utilisation", "Lieux où des pass ont été utilisés",
               "Lieux agréés différents où des pass remis dans l'année ont été utilisés.",
               "nombre", "nombre de lieux d'utilisation distincts", "pass",
               lambda g: g.nunique("lieu_utilisation", g.used), additive=False,
-              reveals_people=True),
+              reveals_people=True,
+              counts="lieux où des pass ont été utilisés"),
     # --- phone collection --------------------------------------------------------------------
     Indicator("points_collecte_actifs", "Points de collecte actifs",
               "Collecteurs relevés au moins une fois dans l'année.", "nombre",
               "nombre de points de collecte distincts ayant au moins une relève", "collecte",
-              lambda g: g.nunique("point_collecte"), additive=False),
+              lambda g: g.nunique("point_collecte"), additive=False,
+              counts="points de collecte relevés"),
     Indicator("telephones_collectes", "Téléphones collectés",
               "Téléphones usagés trouvés dans les collecteurs.", "nombre",
               "somme des téléphones collectés lors des relèves de l'année", "collecte",
-              lambda g: g.sum("telephones_collectes")),
+              lambda g: g.sum("telephones_collectes"),
+              counts="téléphones collectés"),
     Indicator("telephones_reconditionnes", "Téléphones reconditionnés",
               "Téléphones effacés, testés et remis en vente au profit d'Emmaüs International.",
               "nombre", "somme des téléphones reconditionnés d'après le fichier de tri du "
               "reconditionneur, rattachés à l'année de la relève", "collecte",
-              lambda g: g.sum("telephones_reconditionnes")),
+              lambda g: g.sum("telephones_reconditionnes"),
+              counts="téléphones reconditionnés"),
     Indicator("telephones_recycles", "Téléphones recyclés",
               "Téléphones hors d'usage envoyés au recyclage.", "nombre",
               "somme des téléphones recyclés d'après le fichier de tri, année de la relève",
-              "collecte", lambda g: g.sum("telephones_recycles")),
+              "collecte", lambda g: g.sum("telephones_recycles"),
+              counts="téléphones recyclés"),
     Indicator("taux_reemploi", "Taux de réemploi",
               "Part des téléphones triés qui ont été reconditionnés plutôt que recyclés.", "taux",
               "reconditionnés divisés par (reconditionnés + recyclés), sur les relèves triées",
@@ -316,23 +363,35 @@ CATALOGUE: tuple[Indicator, ...] = (
               lambda g: _ratio(g.sum("telephones_reconditionnes", g.sorted),
                                g.sum("telephones_reconditionnes", g.sorted)
                                + g.sum("telephones_recycles", g.sorted)),
-              decimals=3, additive=False),
+              decimals=3, additive=False,
+              counts="part des téléphones triés reconditionnés"),
     # --- venues ------------------------------------------------------------------------------
     Indicator("lieux_recenses", "Lieux recensés",
               "Lieux de médiation numérique de l'annuaire (état au jour de la publication).",
               "nombre", "nombre de lieux de l'annuaire, selon le code INSEE de leur adresse",
-              "lieux", lambda g: g.count(), ("commune", "service", "label")),
+              "lieux", lambda g: g.count(), ("commune", "service", "label"),
+              counts="lieux de médiation numérique de l'annuaire", per_inhabitants=True),
     Indicator("lieux_labellises", "Lieux labellisés",
               "Lieux qui déclarent au moins un label ou dispositif national (France Services, "
               "Conseillers numériques, Aidants Connect…).", "nombre",
               "nombre de lieux dont le champ « dispositif_programmes_nationaux » ou "
               "« formations_labels » est rempli", "lieux",
               _labelled,
-              ("commune", "label")),
+              ("commune", "label"),
+              counts="lieux de l'annuaire portant un label ou dispositif national"),
+    Indicator("lieux_pass", "Lieux engagés dans le pass numérique",
+              "Lieux de l'annuaire qui acceptent le pass numérique : ils le déclarent dans leurs "
+              "labels (« Pass numérique », « APTIC »), ou un fichier de pass les nomme comme lieu "
+              "où un pass a été utilisé (état au jour de la publication).", "nombre",
+              "nombre de lieux de l'annuaire qui déclarent le pass ou dont l'identifiant figure "
+              "comme lieu d'utilisation d'au moins un pass", "lieux",
+              lambda g: g.sum(g.rows["accepte_pass"].to_numpy(dtype=float)), ("commune",),
+              counts="lieux acceptant ou encaissant le pass numérique"),
     Indicator("communes_avec_lieu", "Communes avec au moins un lieu",
               "Communes du territoire où l'annuaire recense au moins un lieu.", "nombre",
               "nombre de codes INSEE distincts parmi les lieux de l'annuaire", "lieux",
-              lambda g: g.nunique("code_insee"), ("commune",), additive=False),
+              lambda g: g.nunique("code_insee"), ("commune",), additive=False,
+              counts="communes ayant au moins un lieu"),
 )
 
 BY_ID: dict[str, Indicator] = {i.id: i for i in CATALOGUE}

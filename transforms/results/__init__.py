@@ -22,7 +22,7 @@ from datetime import datetime
 
 from transforms.catalogue import BREAKDOWN_LABELS, CATALOGUE, DATASETS, indicator
 from transforms.memo import ResultsMemo, dataset_versions
-from transforms.results.config import Target, load_results_config
+from transforms.results.config import Target, load_results_config, measuring_indicator
 from transforms.results.prepare import DATED, Prepared, WarehouseTables, inputs_version
 from transforms.results.sources import reporting, sources
 from transforms.results.tables import dataset_tables
@@ -38,10 +38,12 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
                     threshold: int = DEFAULT_THRESHOLD, targets: list[Target] | None = None,
                     source_list: dict[str, list[dict]] | None = None,
                     venues_covered: set[str] | None = None, memo: ResultsMemo | None = None,
-                    versions: dict[str, str] | None = None) -> dict:
+                    versions: dict[str, str] | None = None,
+                    populations: dict[str, int] | None = None) -> dict:
     """``frames``: current rows per dataset (a mapping, possibly lazy). With a ``memo`` and the
     datasets' ``versions``, what one dataset alone determines (yearly tables, targets) is read
-    back from an earlier build when that dataset has not changed, without reading it."""
+    back from an earlier build when that dataset has not changed, without reading it.
+    ``populations`` (INSEE code -> inhabitants) gives the per-1,000-inhabitant rates."""
     data = Prepared(frames, communes)
     memo = memo or ResultsMemo(None)
     versions = versions or {}  # with a memo, the ledger's (``memo.dataset_versions``)
@@ -52,20 +54,24 @@ def compute_results(frames, communes: dict[str, str], now: datetime,
     years = sorted({year for d in DATED for year in yearly[d]["years"] if year <= now.year})
     by_year = {year: {"annee": year,
                       "sections": commune_sections(year, yearly, data, communes, threshold,
-                                                   venues_covered, source_list),
+                                                   venues_covered, source_list,
+                                                   populations or {}),
                       "breakdowns": breakdowns(year, data, threshold)}
                for year in years}
     add_changes(by_year)
     return {
         "threshold": threshold,
         "years": years, "by_year": by_year, "series": territory_series(by_year, years),
-        "targets": [memo.get(("target", repr(target),
-                              inputs_version(indicator(target.indicator).dataset, versions)),
-                             lambda target=target: target_row(target, data))
-                    for target in targets or []],
+        "targets": [_target(target, data, memo, versions) for target in targets or []],
         "sources": source_list,
         "catalogue": CATALOGUE, "datasets": DATASETS, "breakdown_labels": BREAKDOWN_LABELS,
     }
+
+
+def _target(target: Target, data: Prepared, memo: ResultsMemo, versions: dict[str, str]) -> dict:
+    ind = measuring_indicator(target)
+    version = inputs_version(ind.dataset, versions) if ind else "-"
+    return memo.get(("target", repr(target), version), lambda: target_row(target, data))
 
 
 def build_results(territory, now: datetime) -> dict:
@@ -77,9 +83,12 @@ def build_results(territory, now: datetime) -> dict:
     entries = ledger.entries()
     who = reporting(entries, territory)
     memo = ResultsMemo(data_paths().root / "cache" / "resultats",
-                       f"{sorted(territory.commune_names.items())!r}|{threshold}")
+                       f"{sorted(territory.commune_names.items())!r}|{threshold}|"
+                       f"{sorted(territory.populations.items())!r}")
     results = compute_results(WarehouseTables(), territory.commune_names, now, threshold,
                               targets, who.sources, who.covered, memo,
-                              dataset_versions(entries))
+                              dataset_versions(entries), territory.populations)
     memo.prune()
+    results["population"] = {"annee": territory.population_year,
+                             "source": territory.population_source}
     return results

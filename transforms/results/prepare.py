@@ -25,7 +25,8 @@ def inputs_of(dataset: str) -> tuple[str, ...]:
 
 def inputs_version(dataset: str, versions: dict[str, str]) -> str:
     """The version of everything a dataset's prepared rows are made from ("-": no file)."""
-    return "+".join(versions.get(name, "-") for name in inputs_of(dataset))
+    names = inputs_of(dataset) + tuple(name for name, _ in DATASETS[dataset].also_reads)
+    return "+".join(versions.get(name, "-") for name in names)
 
 
 def _source(frames, name: str) -> pd.DataFrame:
@@ -33,6 +34,15 @@ def _source(frames, name: str) -> pd.DataFrame:
         return frames[name]  # a lazy mapping reads the table here
     except KeyError:
         return pd.DataFrame()
+
+
+def _distinct(frames, name: str, column: str) -> set:
+    """The distinct values of another table's column: one query when the frames come from the
+    warehouse, so the largest table is not read for a few values."""
+    if hasattr(frames, "distinct"):
+        return frames.distinct(name, column)
+    rows = _source(frames, name)
+    return set(rows[column].dropna()) if column in rows else set()
 
 
 def _typed(frames, dataset: str) -> pd.DataFrame:
@@ -61,7 +71,9 @@ def prepare(dataset: str, frames) -> pd.DataFrame:
         frame = _join(frame, CONTRACTS[other], _typed(frames, other))
     published = DATASETS[dataset]
     if published.derived:
-        frame = frame.assign(**published.derived(frame))
+        other = {(name, column): _distinct(frames, name, column)
+                 for name, column in published.also_reads}
+        frame = frame.assign(**published.derived(frame, other))
     commune = published.contract.commune_column
     if commune and commune != COMMUNE:
         frame[COMMUNE] = frame[commune]
@@ -100,3 +112,9 @@ class WarehouseTables(dict):
         frame = self[name] = warehouse.current_rows(
             name, published.read_columns if published else None)
         return frame
+
+    @staticmethod
+    def distinct(name: str, column: str) -> set:
+        from pipeline.load import warehouse
+
+        return warehouse.distinct_current(name, column)

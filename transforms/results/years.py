@@ -6,14 +6,17 @@ from __future__ import annotations
 from pipeline.contracts.datasets import CONTRACTS
 from transforms.catalogue import DATASETS, Indicator, indicator, indicators_of
 from transforms.results.prepare import DATED, SNAPSHOTS, Prepared
+from transforms.results.rates import add_rates
 from transforms.results.tables import breakdown_table, commune_table, with_indicators
 
 
 def commune_sections(year: int, yearly: dict[str, dict], data: Prepared,
                      communes: dict[str, str], threshold: int, covered: set[str] | None,
-                     source_list: dict[str, list[dict]]) -> list[dict]:
+                     source_list: dict[str, list[dict]],
+                     populations: dict[str, int]) -> list[dict]:
     """Every dataset's commune table for ``year``: the dated ones from their yearly tables,
-    then the snapshots (the venue directory) as they stand today."""
+    then the snapshots (the venue directory) as they stand today, with their rates per 1,000
+    inhabitants."""
     sections = [with_indicators(yearly[d]["years"].get(year, yearly[d]["empty"])) for d in DATED]
     sections += [commune_table(d, data[d], communes, threshold, covered=covered)
                  for d in SNAPSHOTS]
@@ -23,6 +26,7 @@ def commune_sections(year: int, yearly: dict[str, dict], data: Prepared,
                      title=f"{published.title} en {year}, par commune",
                      source=source_list.get(table["dataset"], []),
                      date_meaning=published.date_meaning)
+        add_rates(table, populations, communes)
     return sections
 
 
