@@ -35,7 +35,16 @@ def indicator_field(ind: Indicator) -> dict:
                   f"publiée (commune non renseignée ou secret statistique).")
 
 
+def rate_field(ind: Indicator) -> dict:
+    """The data dictionary entry of an indicator's rate per 1,000 inhabitants."""
+    return _field(f"{ind.id}_pour_1000_habitants", f"{ind.label} pour 1 000 habitants",
+                  "number", f"{ind.label} divisé par la population légale de la commune (ou du "
+                  "territoire) et multiplié par 1 000, arrondi à deux décimales. Vide : valeur "
+                  "non publiée ou population inconnue.")
+
+
 def _commune_rows(table: dict) -> tuple[list[dict], list[dict]]:
+    rated = [i for i in table["indicators"] if i.per_inhabitants]
     fields = [
         _field("niveau", "Niveau", "string", "« commune » ou « territoire » (total)."),
         _field("code_insee", "Code INSEE", "string", "Code INSEE de la commune ; vide pour le "
@@ -48,7 +57,7 @@ def _commune_rows(table: dict) -> tuple[list[dict], list[dict]]:
                "« oui » : les valeurs qui compteraient moins de personnes que le seuil, ou qui "
                "permettraient de les retrouver, ne sont pas publiées.",
                constraints={"enum": ["oui", "non"]}),
-    ] + [indicator_field(i) for i in table["indicators"]]
+    ] + [indicator_field(i) for i in table["indicators"]] + [rate_field(i) for i in rated]
     records = []
     rows = [(r, "commune") for r in table["rows"]]
     if table["total"]["renseigne"]:  # as on the page: no total row when nothing was received
@@ -57,7 +66,9 @@ def _commune_rows(table: dict) -> tuple[list[dict], list[dict]]:
         records.append({"niveau": level, "code_insee": row["commune"],
                         "commune": row["nom_commune"], "donnees_recues": BOOL[row["renseigne"]],
                         "secret_statistique": BOOL[bool(row.get("secret"))],
-                        **{i.id: row["published"].get(i.id) for i in table["indicators"]}})
+                        **{i.id: row["published"].get(i.id) for i in table["indicators"]},
+                        **{rate_field(i)["name"]: row.get("per_1000", {}).get(i.id)
+                           for i in rated}})
     return fields, records
 
 
