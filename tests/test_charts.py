@@ -1,66 +1,56 @@
-"""pages/charts.py: the static SVG bar charts state every number in their text alternative,
-scale bars to the largest shown value, and escape whatever text they are given."""
+"""pages/charts.py and its template macro: bars scaled to the largest shown value, every value
+stated as text (withheld ones included, with no bar), hostile labels escaped."""
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 
-from pages.charts import BAR_HEIGHT, CHART_WIDTH, GAP, LABEL_WIDTH, VALUE_WIDTH, bar_chart
+import runpy
 
-SVG = "{http://www.w3.org/2000/svg}"
-PLOT = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH  # 320 px for the longest bar
+from jinja2 import Environment, FileSystemLoader
 
+from pages.charts import MIN_PERCENT, bar_chart
+from pipeline import settings
 
-def bar_widths(svg: str) -> list[float]:
-    return [float(w) for w in re.findall(r'<rect class="chart-bar"[^>]* width="([\d.]+)"', svg)]
-
-
-def test_alt_text_states_every_bar_in_order_including_withheld_ones():
-    chart = bar_chart("participants-2026", "Participants en 2026", [
-        ("Orsay", 120, "120"), ("Massy", None, "moins de 5"), ("Palaiseau", 60, "60")])
-    assert chart["alt"] == ("Participants en 2026 : Orsay : 120 ; Massy : moins de 5 ; "
-                            "Palaiseau : 60.")
-    root = ET.fromstring(chart["svg"])
-    assert root.find(f"{SVG}title").text == "Participants en 2026"
-    assert root.find(f"{SVG}desc").text == chart["alt"]
-    assert root.get("aria-labelledby") == "participants-2026-titre participants-2026-desc"
-    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "chart-label"]
-    values = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "chart-value"]
-    assert labels == ["Orsay", "Massy", "Palaiseau"]
-    assert values == ["120", "moins de 5", "60"]
+THEME = settings.REPO_ROOT / "site" / "theme" / "templates"
+CONF = runpy.run_path(str(settings.REPO_ROOT / "pelican.conf.py"))
 
 
-def test_bars_scale_to_the_largest_value_and_withheld_or_zero_values_draw_none():
-    chart = bar_chart("c", "Séances", [("A", 200, "200"), ("B", None, "secret"), ("C", 50, "50"),
-                                       ("D", 0, "0")])
-    assert bar_widths(chart["svg"]) == [PLOT, PLOT / 4]
-    assert f'viewBox="0 0 {CHART_WIDTH} {4 * (BAR_HEIGHT + GAP) + GAP}"' in chart["svg"]
-    # The value's text sits after the bar, or at the axis when there is no bar.
-    xs = re.findall(r'<text class="chart-value" x="([\d.]+)"', chart["svg"])
-    assert xs == [f"{LABEL_WIDTH + PLOT + 6:.1f}", f"{LABEL_WIDTH + 6:.1f}",
-                  f"{LABEL_WIDTH + PLOT / 4 + 6:.1f}", f"{LABEL_WIDTH + 6:.1f}"]
+def render(chart: dict) -> str:
+    """The macro rendered as Pelican renders it (its Jinja settings and filters)."""
+    env = Environment(loader=FileSystemLoader(THEME), **CONF["JINJA_ENVIRONMENT"])
+    env.filters.update(CONF["JINJA_FILTERS"])
+    return env.from_string('{% import "_results.html" as m %}{{ m.bar_chart(chart) }}').render(
+        chart=chart)
 
 
-def test_a_tiny_non_zero_value_still_shows_a_one_pixel_bar():
-    chart = bar_chart("c", "Pass", [("Grand", 100_000, "100 000"), ("Petit", 3, "3")])
-    assert bar_widths(chart["svg"]) == [PLOT, 1.0]
+def test_bars_are_shares_of_the_largest_value_and_withheld_values_get_no_bar():
+    chart = bar_chart("participants-2026", "Participations en 2026", [
+        ("Orsay", 120, "120"), ("Massy", None, "< 5"), ("Palaiseau", 60, "60"),
+        ("Igny", 0, "0"), ("Saclay", 0.1, "0,1")])
+    assert chart["id"] == "participants-2026" and chart["title"] == "Participations en 2026"
+    assert [(b["label"], b["text"], b["percent"]) for b in chart["bars"]] == [
+        ("Orsay", "120", 100.0), ("Massy", "< 5", None), ("Palaiseau", "60", 50.0),
+        ("Igny", "0", None), ("Saclay", "0,1", MIN_PERCENT)]  # tiny but still visible
 
 
-def test_hostile_labels_and_titles_are_escaped_and_the_svg_stays_well_formed():
-    hostile = '<script>alert("x")</script> & Cie'
-    chart = bar_chart("c", "Ateliers <b>2026</b>", [(hostile, 12, "12 <img src=x>")])
-    assert "<script>" not in chart["svg"] and "<img" not in chart["svg"] and "<b>" not in chart["svg"]
-    assert "&lt;script&gt;" in chart["svg"] and "&amp; Cie" in chart["svg"]
-    root = ET.fromstring(chart["svg"])  # would raise on a raw "&" or "<"
-    assert [t.text for t in root.iter(f"{SVG}text")] == [hostile, "12 <img src=x>"]
-    assert root.find(f"{SVG}title").text == "Ateliers <b>2026</b>"
+def test_a_chart_with_nothing_shown_draws_no_bar():
+    chart = bar_chart("vide", "Rien", [("Orsay", None, "non renseigné")])
+    assert chart["bars"] == [{"label": "Orsay", "text": "non renseigné", "percent": None}]
+    assert bar_chart("aucun", "Aucun", [])["bars"] == []
 
 
-def test_no_bars_and_all_withheld_give_an_empty_plot_without_dividing_by_zero():
-    empty = bar_chart("vide", "Aucun atelier", [])
-    assert bar_widths(empty["svg"]) == []
-    assert f'viewBox="0 0 {CHART_WIDTH} {GAP}"' in empty["svg"]
-    withheld = bar_chart("c", "Pass", [("Orsay", None, "secret"), ("Massy", 0, "0")])
-    assert bar_widths(withheld["svg"]) == []
-    assert withheld["alt"] == "Pass : Orsay : secret ; Massy : 0."
+def test_the_macro_states_every_value_as_text_and_hides_the_bars_from_screen_readers():
+    html = render(bar_chart("c", "Pass remis", [("Orsay", 30, "30"), ("Massy", None, "secret")]))
+    items = re.findall(r"<li>(.*?)</li>", html, re.S)
+    assert len(items) == 2
+    assert '<span class="bar-value">30</span>' in items[0] and 'width="100.0%"' in items[0]
+    assert '<span class="bar-value">secret</span>' in items[1] and "<svg" not in items[1]
+    assert html.count('aria-hidden="true"') == 1
+    assert 'aria-labelledby="c"' in html and '<figcaption id="c">Pass remis</figcaption>' in html
+
+
+def test_hostile_labels_are_escaped():
+    html = render(bar_chart("c", "<b>titre</b>", [('<script>alert("x")</script>', 1, "1 & 2")]))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;titre&lt;/b&gt;" in html and "1 &amp; 2" in html
