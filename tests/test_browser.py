@@ -79,6 +79,15 @@ def _screenshot_folder():
     return REPO / "build" / "screenshots"
 
 
+def save_screenshot(page, name: str, width: int) -> None:
+    """The top of the page (at most 2,400 px) into the screenshot folder."""
+    folder = _screenshot_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    height = min(page.evaluate("document.documentElement.scrollHeight"), 2400)
+    page.screenshot(path=str(folder / name), full_page=True,
+                    clip={"x": 0, "y": 0, "width": width, "height": height})
+
+
 @pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("template", list(TEMPLATES))
 def test_template_has_no_axe_violation_and_stays_on_the_site(browser, base_url, template, width):
@@ -95,11 +104,7 @@ def test_template_has_no_axe_violation_and_stays_on_the_site(browser, base_url, 
     assert dialogs == []
     assert context.cookies() == []
     if template in SCREENSHOTS:
-        folder = _screenshot_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        height = min(page.evaluate("document.documentElement.scrollHeight"), 2400)
-        page.screenshot(path=str(folder / f"{template}-{width}.png"), full_page=True,
-                        clip={"x": 0, "y": 0, "width": width, "height": height})
+        save_screenshot(page, f"{template}-{width}.png", width)
     context.close()
 
 
@@ -118,7 +123,7 @@ def test_venue_filters_work_with_javascript(browser, base_url):
     context, page, *_ = open_page(browser, f"{base_url}/lieux/", 1280)
     total = page.locator(".venue-card:visible").count()
     page.check("#f-pass")
-    page.select_option("#f-commune", "91477")
+    page.check("#f-samedi")
     shown = page.locator(".venue-card:visible").count()
     assert 0 < shown < total
     assert "correspond" in page.locator("#f-resultat").inner_text()
