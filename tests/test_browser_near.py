@@ -188,6 +188,8 @@ def test_filter_state_lives_in_the_address(browser, base_url):  # noqa: F811
     context, page, _requests = new_page(browser)
     page.goto(f"{base_url}/lieux/")
     total = page.locator(".venue-card:visible").count()
+    assert not page.locator("#f-plus").evaluate("d => d.open")
+    page.click("#f-plus summary")
     page.check("#f-gratuit")
     page.check("#f-samedi")
     first = page.locator(".venue-card:visible").count()
@@ -199,6 +201,7 @@ def test_filter_state_lives_in_the_address(browser, base_url):  # noqa: F811
     assert page.locator("#f-resultat").get_attribute("aria-live") == "polite"
     assert page.locator("#f-resultat").inner_text().startswith(f"{shown} ")
     page.reload()
+    assert page.locator("#f-plus").evaluate("d => d.open")  # opened for the criteria in use
     assert page.is_checked("#f-gratuit") and page.is_checked("#f-samedi")
     assert page.input_value("#f-texte") == "Médiathèque"
     assert page.locator(".venue-card:visible").count() == shown

@@ -221,6 +221,12 @@
           field.value = params.get(field.name) || "";
         }
       });
+      /* Criteria folded away are shown when the address uses one of them. */
+      Array.prototype.forEach.call(form.querySelectorAll("details"), function (more) {
+        if (more.querySelector("input:checked, option:checked:not([value=''])")) {
+          more.open = true;
+        }
+      });
     }
 
     function remember(push) {
