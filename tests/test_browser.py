@@ -147,7 +147,7 @@ def test_workshop_filters_work_with_javascript(browser, base_url):
 def test_home_page_is_light(browser, base_url):
     context, page, requests, _dialogs, _ = open_page(browser, f"{base_url}/", 375)
     total = sum(len(page.request.get(url).body()) for url in set(requests))
-    assert 0 < total <= 100_000, f"home page weighs {total} bytes"
+    assert 0 < total <= 50_000, f"home page weighs {total} bytes"  # issue 16: under 50 KB
     context.close()
 
 
