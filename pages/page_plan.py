@@ -117,9 +117,19 @@ def _commune_index(entries: list[tuple[str, str, int]], section: str,
             for code, communes in sorted(departments.items())]
 
 
-def _venue_filters(venues: list[dict]) -> dict:
+def _venue_filters(venues: list[dict], site: dict) -> dict:
+    """What the filters of a venue list offer; also what its script reads (communes to sort
+    from, public holidays, the territory's timezone), so a reused page stays right."""
     return {"services": sorted({s for v in venues for s in v["services"]}),
-            "publics": sorted({p for v in venues for p in v["publics"]})}
+            "publics": sorted({p for v in venues for p in v["publics"]}),
+            "dispositifs": sorted({d for v in venues for d in v["dispositifs"]}),
+            **_distance_context(site)}
+
+
+def _distance_context(site: dict) -> dict:
+    return {"places": site.get("venue_communes", []),
+            "feries": " ".join(site.get("public_holidays", [])),
+            "timezone": site["territory"]["timezone"]}
 
 
 def _venues(site: dict) -> Iterator[Item]:
@@ -128,7 +138,7 @@ def _venues(site: dict) -> Iterator[Item]:
     if len(venues) <= settings.get("INCLUSION_LIST_LIMIT"):
         yield Page("lieux/index.html", "venues", [HOME],
                    {"title": title, "groups": groups, "count": len(venues),
-                    **_venue_filters(venues)})
+                    **_venue_filters(venues, site)})
     else:
         yield Page("lieux/index.html", "communes", [HOME], {
             "title": title, "section": "lieux", "count": len(venues), "nouns": ("lieu", "lieux"),
@@ -138,7 +148,8 @@ def _venues(site: dict) -> Iterator[Item]:
             yield Page(f"lieux/commune/{group['commune']}/index.html", "venues",
                        [HOME, ("Lieux d'aide", "/lieux/")],
                        {"title": f"{title} à {group['nom_commune']}", "groups": [group],
-                        "count": len(group["lieux"]), **_venue_filters(group["lieux"])},
+                        "count": len(group["lieux"]), "split": True,
+                        **_venue_filters(group["lieux"], site)},
                        reusable=True)
     crumb = ("Lieux d'aide", "/lieux/")
     for venue in venues:
@@ -169,7 +180,8 @@ def _workshop_lists(site: dict) -> Iterator[Item]:
     title = "Prochains ateliers numériques"
     if len(upcoming) <= settings.get("INCLUSION_LIST_LIMIT"):
         yield Page("ateliers/index.html", "workshops", [HOME],
-                   {"title": title, "sessions": upcoming, **_workshop_filters(upcoming)})
+                   {"title": title, "sessions": upcoming, **_workshop_filters(upcoming),
+                    **_distance_context(site)})
         return
     by_commune = _by_commune(upcoming)
     yield Page("ateliers/index.html", "communes", [HOME], {
@@ -181,7 +193,7 @@ def _workshop_lists(site: dict) -> Iterator[Item]:
         yield Page(f"ateliers/commune/{code}/index.html", "workshops",
                    [HOME, ("Ateliers", "/ateliers/")],
                    {"title": f"{title} à {sessions[0]['nom_commune']}", "sessions": sessions,
-                    **_workshop_filters(sessions)}, reusable=True)
+                    **_workshop_filters(sessions), **_distance_context(site)}, reusable=True)
 
 
 def _workshops(site: dict, cache=None) -> Iterator[Item]:

@@ -15,7 +15,8 @@ from datetime import datetime
 import pandas as pd
 
 from pages import exports, phones
-from pages.venues import unique_slugs, venue_key, venue_views
+from pages.venues import (commune_points, nearest_communes, public_holiday_dates, unique_slugs,
+                          venue_key, venue_views)
 from pipeline.config import Territory
 from pipeline.contracts.datasets import COLLECTION, VENUES, VOUCHERS, WORKSHOPS
 from pipeline.load import warehouse
@@ -94,23 +95,35 @@ def _in_territory(venues: pd.DataFrame, communes: dict[str, str]) -> pd.DataFram
 
 
 def _venue_data(territory: Territory, venues: pd.DataFrame,
-                upcoming: list[dict]) -> tuple[list[dict], list[dict]]:
+                upcoming: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Venue views, the venues grouped by commune (each group with its nearest neighbouring
+    communes), and the communes residents can sort by distance from (with their point)."""
     redeemed_at = warehouse.distinct_current(VOUCHERS.dataset, "lieu_utilisation")
     venues = _in_territory(venues, territory.commune_names)
     views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
+    points = commune_points(territory.communes, views)
     by_key = {venue_key(v["commune"], v["nom"]): v for v in views}
     for session in upcoming:
         venue = by_key.get(venue_key(session["commune"], session["lieu"]))
         if venue:
             session["lieu_slug"] = venue["slug"]
             venue["ateliers"].append(session)
+        # Where a session is, for the distance sort: its venue, else its commune's point.
+        lat, lon = ((venue["latitude"], venue["longitude"]) if venue and venue["latitude"]
+                    is not None else points.get(session["commune"], (None, None)))
+        session["latitude"], session["longitude"] = lat, lon
     by_commune: dict[str, list[dict]] = {}
     for view in views:
         by_commune.setdefault(view["commune"], []).append(view)
-    groups = [{"commune": code, "nom_commune": name, "lieux": by_commune[code]}
-              for code, name in sorted(territory.commune_names.items(), key=lambda item: item[1])
+    listed = [(code, name) for code, name in sorted(territory.commune_names.items(),
+                                                    key=lambda item: item[1])
               if code in by_commune]
-    return views, groups
+    groups = [{"commune": code, "nom_commune": name, "lieux": by_commune[code],
+               "voisines": nearest_communes(code, listed, points)} for code, name in listed]
+    places = [{"commune": c.insee, "nom_commune": c.name, "codes_postaux": list(c.postal_codes),
+               "latitude": round(points[c.insee][0], 5), "longitude": round(points[c.insee][1], 5)}
+              for c in sorted(territory.communes, key=lambda c: c.name) if c.insee in points]
+    return views, groups, places
 
 
 def _phone_points(communes: dict[str, str]) -> list[dict]:
@@ -128,7 +141,7 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
     communes = territory.commune_names
     upcoming = _session_views(_records(upcoming_sessions(rows, now)), communes)
     venue_rows = warehouse.current_rows(VENUES.dataset)
-    venues, venue_groups = _venue_data(territory, venue_rows, upcoming)
+    venues, venue_groups, venue_communes = _venue_data(territory, venue_rows, upcoming)
     # Yearly figures and results pages come from transforms.results (the indicator catalogue).
     return {
         "territory": {"name": territory.name, "short_name": territory.short_name,
@@ -145,6 +158,9 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
         "workshop_communes": sorted({(s["commune"], s["nom_commune"]) for s in upcoming},
                                     key=lambda item: item[1]),
         "venue_groups": venue_groups,
+        # Communes to sort the lists by distance from, and the public holidays ahead (« PH »).
+        "venue_communes": venue_communes,
+        "public_holidays": public_holiday_dates(now.date()),
         "phone_points": _phone_points(communes),
         "exports": exports.venue_downloads(venue_rows),
     }

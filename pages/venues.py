@@ -1,4 +1,6 @@
-"""The venue directory as residents see it: humanised hours, safe links, workshops held there.
+"""The venue directory as residents see it: humanised hours, safe links, workshops held there,
+what residents filter on (hours facets, free of charge, programmes, mobile venues, booking),
+and distances between communes.
 
 Links coming from partner data are kept only with an http(s) scheme; everything else is text,
 escaped by the templates.
@@ -7,8 +9,10 @@ escaped by the templates.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections import Counter
+from datetime import date, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -16,7 +20,7 @@ import pandas as pd
 
 from pipeline.contracts.model import normalize_header
 from pipeline.contracts.venues import VENUES
-from pipeline.read.hours import describe
+from pipeline.read.hours import describe, facets, public_holidays, week_intervals
 from transforms.catalogue import accepts_pass
 
 # The venue's INSEE code (its commune's name is in « commune »).
@@ -61,6 +65,103 @@ def _described(value: str) -> tuple[tuple[str, ...], bool]:
         return tuple(describe(value)), True
     except Exception:  # opening_hours raises its own parser errors; show the value as given
         return (value,), False
+
+
+@lru_cache(maxsize=16384)
+def hours_facets(value: object) -> tuple[str, tuple[str, ...], str | None]:
+    """From OSM hours: the usual week as ``"540-720 840-1050"`` (minutes from Monday 00:00,
+    read by the browser for « ouvert maintenant »), the facets that hold (``samedi``,
+    ``soir``, ``midi``, ``semaine``) and what they say of public holidays. Unreadable or
+    missing hours give nothing."""
+    if not isinstance(value, str) or not value.strip():
+        return "", (), None
+    try:
+        spans = week_intervals(value)
+    except Exception:  # opening_hours raises its own parser errors
+        return "", (), None
+    held = tuple(name for name, holds in facets(spans).items() if holds)
+    return " ".join(f"{a}-{b}" for a, b in spans), held, public_holidays(value)
+
+
+def search_text(*values: object) -> str:
+    """Words a resident may type, without case, accents or punctuation: the browser
+    normalises the query the same way (``filtres.js``)."""
+    return " ".join(filter(None, (normalize_header(str(v).replace("’", " ")).replace("_", " ")
+                                  for v in values if v)))
+
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (the same formula as ``filtres.js``)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def distance_text(metres: float) -> str:
+    """``850`` -> ``"850 m"``, ``3240`` -> ``"3,2 km"``, ``12400`` -> ``"12 km"``."""
+    if metres < 1000:
+        return f"{max(10, round(metres / 10) * 10)} m"
+    if metres < 10_000:
+        return f"{metres / 1000:.1f} km".replace(".", ",")
+    return f"{round(metres / 1000)} km"
+
+
+def commune_points(communes, views: list[dict]) -> dict[str, tuple[float, float]]:
+    """Each commune's reference point: its town hall from territory.toml, else the centre
+    of its venues that have coordinates; communes with neither are left out."""
+    points: dict[str, tuple[float, float]] = {}
+    for commune in communes:
+        if commune.latitude is not None:
+            points[commune.insee] = (commune.latitude, commune.longitude)
+            continue
+        placed = [(v["latitude"], v["longitude"]) for v in views
+                  if v["commune"] == commune.insee and v["latitude"] is not None]
+        if placed:
+            points[commune.insee] = (sum(p[0] for p in placed) / len(placed),
+                                     sum(p[1] for p in placed) / len(placed))
+    return points
+
+
+def nearest_communes(code: str, candidates: list[tuple[str, str]],
+                     points: dict[str, tuple[float, float]], limit: int = 3) -> list[dict]:
+    """The ``limit`` communes of ``candidates`` (code, name) nearest to ``code``, nearest
+    first, with their distance told in French; none when ``code`` has no point."""
+    if code not in points:
+        return []
+    here = points[code]
+    found = sorted((haversine_m(*here, *points[other]), name, other)
+                   for other, name in candidates if other != code and other in points)
+    return [{"commune": other, "nom_commune": name, "distance": distance_text(metres)}
+            for metres, name, other in found[:limit]]
+
+
+def public_holiday_dates(start: date, days: int = 400) -> list[str]:
+    """Public holidays of metropolitan France from ``start`` on, as ISO dates: what the
+    browser needs to tell a venue closed on public holidays (« PH off ») is closed today."""
+    found = []
+    for year in (start.year, start.year + 1, start.year + 2):
+        easter = _easter(year)
+        fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)]
+        found += [date(year, m, d) for m, d in fixed]
+        found += [easter + timedelta(days=n) for n in (1, 39, 50)]
+    return sorted(d.isoformat() for d in found if start <= d < start + timedelta(days=days))
+
+
+def _easter(year: int) -> date:
+    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * l) // 433
+    month = (h + l - 7 * m + 90) // 25
+    return date(year, month, (h + l - 7 * m + 33 * month + 19) % 32)
 
 
 def slugify(value: object) -> str:
@@ -114,13 +215,19 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
         hours, readable = hours_lines(row.get("horaires"))
         labels = split(row.get("formations_labels")) + split(row.get("dispositif_programmes_nationaux"))
         lat, lon = row.get("latitude"), row.get("longitude")
+        placed = isinstance(lat, float) and isinstance(lon, float) and not (
+            pd.isna(lat) or pd.isna(lon))
         osm = (f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=18/{lat:.5f}/{lon:.5f}"
-               if isinstance(lat, float) and isinstance(lon, float) and not pd.isna(lat) else None)
+               if placed else None)
         support = split(row.get("prise_en_charge_specifique"))
+        week, held, holidays = hours_facets(row.get("horaires"))
+        programmes = split(row.get("dispositif_programmes_nationaux"))
+        fees = split(row.get("frais_a_charge"))
+        name_commune = communes.get(row.get(INSEE), row.get(VENUES.commune_name_column))
         views.append({
             "id": row["id"], "slug": slug,
             "nom": row["nom"], "commune": row.get(INSEE),
-            "nom_commune": communes.get(row.get(INSEE), row.get(VENUES.commune_name_column)),
+            "nom_commune": name_commune,
             "adresse": row.get("adresse"), "complement_adresse": row.get("complement_adresse"),
             "code_postal": row.get("code_postal"), "horaires": hours,
             "horaires_lisibles": readable, "services": split(row.get("services")),
@@ -140,5 +247,15 @@ def venue_views(venues: pd.DataFrame, redeemed_at: set[str], communes: dict[str,
             "date_maj": row.get("date_maj"), "accepte_pass": bool(row["accepte_pass"]),
             "accessible": bool(support) or bool(safe_url(row.get("fiche_acces_libre"))),
             "ateliers": [],
+            "latitude": round(lat, 6) if placed else None,
+            "longitude": round(lon, 6) if placed else None,
+            "semaine_horaires": week, "facettes": held, "feries": holidays,
+            "gratuit": next((fee for fee in fees if fee.startswith("Gratuit")), None),
+            "dispositifs": programmes,
+            "itinerant": "Itinérant" in split(row.get("itinerance")),
+            "presentation_detail": row.get("presentation_detail"),
+            "texte": search_text(row["nom"], row.get("adresse"), row.get("complement_adresse"),
+                                 row.get("code_postal"), name_commune,
+                                 " ".join(split(row.get("services"))), " ".join(labels)),
         })
     return views

@@ -32,6 +32,10 @@ class Commune:
     former_names: tuple[str, ...] = ()
     # INSEE legal population of [territory] population_year, for per-1,000 rates; None: unknown.
     population: int | None = None
+    # The town hall's WGS84 position, from which the directory measures « près de <commune> »;
+    # None when territory.toml gives none (the centre of the commune's venues is used then).
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ TERRITORY_KEYS = {"name": True, "short_name": False, "site_title": False,
                   "contact_email": False, "contact_phone": False, "site_url": False,
                   "timezone": False, "population_year": False, "population_source": False}
 COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_names": False,
-                "population": False}
+                "population": False, "latitude": False, "longitude": False}
 PARTNER_KEYS = {"id": True, "name": True, "inbox": False, "communes": False, "datasets": True,
                 "source_url": False, "source_name": False, "mapping": False}
 RESULTS_KEYS = {"suppression_threshold": False, "targets": False}
@@ -138,9 +142,28 @@ def _load_commune(raw: dict, where: str, fail) -> Commune:
                                    or population <= 0):
         fail(f"{where}, key population", f"{population!r} is not a positive whole number of "
                                           "inhabitants (leave the key out when it is unknown)")
+    latitude, longitude = _position(raw, where, fail)
     return Commune(insee, str(raw["name"]), postal,
                    _string_list(raw.get("former_names", []), f"{where}, key former_names", fail),
-                   population)
+                   population, latitude, longitude)
+
+
+def _position(raw: dict, where: str, fail) -> tuple[float | None, float | None]:
+    """A commune's optional town-hall position: both keys or neither, decimal degrees."""
+    if ("latitude" in raw) != ("longitude" in raw):
+        missing = "longitude" if "latitude" in raw else "latitude"
+        fail(f"{where}, key {missing}", "latitude and longitude go together: give both or neither")
+    if "latitude" not in raw:
+        return None, None
+    position = []
+    for key, bound in (("latitude", 90), ("longitude", 180)):
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
+            fail(f"{where}, key {key}",
+                 f"{value!r} is not a number of decimal degrees between -{bound} and {bound} "
+                 "(write 48.7144, not \"48° 42′ 52″\")")
+        position.append(float(value))
+    return position[0], position[1]
 
 
 def _load_partner(raw: dict, known_communes: set[str], fail) -> Partner:

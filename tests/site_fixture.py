@@ -35,6 +35,20 @@ HOSTILE_WORKSHOP = (
     "01/12/2026;10h;60;Prise en main du smartphone;Seniors;10;2;;Prévue;"
     "<a href=javascript:alert(6)>Mairie</a> **01 69 31 00 00**\n")
 
+# Edge cases of the directory in Igny, which has no other venue: a mobile venue without
+# coordinates whose hours are words (listed, never sorted by distance, no hours facet), and a
+# venue closed on public holidays, free under conditions, bookable online.
+EDGE_VENUES = (
+    "id,pivot,nom,commune,code_postal,code_insee,adresse,latitude,longitude,horaires,date_maj,services,"
+    "itinerance,frais_a_charge,prise_rdv,dispositif_programmes_nationaux,presentation_detail\n"
+    "lieu-igny-bus,21910312700011,Bus numérique,Igny,91430,91312,Place de la Ferme,,,"
+    "le mardi matin sur le marché,2026-01-15,Aide aux démarches administratives,Itinérant,"
+    "Gratuit,,France Services,Passe le mardi matin sur la place du marché.\n"
+    "lieu-igny-ccas,21910312700029,CCAS d'Igny,Igny,91430,91312,23 avenue de la Division Leclerc,48.7410,2.2280,"
+    '"Mo-Fr 09:00-12:00,14:00-18:00; Sa 10:00-12:00; PH off",2026-01-15,'
+    "Aide aux démarches administratives,Fixe,Gratuit sous condition,"
+    "https://www.rdv-solidarites.fr/,Conseillers numériques,\n")
+
 
 # Partner files are received (modified) an hour before the run, the hostile ones a minute later.
 RECEIVED = REFERENCE_RUN.timestamp() - 3600
@@ -44,7 +58,8 @@ def build_demo_site(data_dir: Path) -> Path:
     for path in write_samples(data_dir / "inbox", REFERENCE_DAY):
         os.utime(path, (RECEIVED, RECEIVED))
     hostile = {data_dir / "inbox" / "agglo-lieux" / "lieux_hostiles.csv": HOSTILE_VENUE,
-               data_dir / "inbox" / "ville-palaiseau" / "ateliers_hostiles.csv": HOSTILE_WORKSHOP}
+               data_dir / "inbox" / "ville-palaiseau" / "ateliers_hostiles.csv": HOSTILE_WORKSHOP,
+               data_dir / "inbox" / "agglo-lieux" / "lieux_igny.csv": EDGE_VENUES}
     for path, text in hostile.items():
         path.write_text(text, encoding="utf-8")
         os.utime(path, (RECEIVED + 60, RECEIVED + 60))

@@ -36,7 +36,8 @@ def test_venue_page_shows_humanised_hours_links_and_workshops(site):
 
 def test_directory_lists_every_venue_by_commune_without_javascript(site):
     html = read(site, "lieux/index.html")
-    assert html.count("<li class=\"venue-card\"") == 17  # 14 + 2 from Orsay's export + 1 hostile
+    # 14 + 2 from Orsay's export + 1 hostile + 2 in Igny (one mobile, without coordinates)
+    assert html.count("<li class=\"venue-card\"") == 19
     assert '<h2 id="commune-91477">Palaiseau</h2>' in html
     assert 'id="filtres-lieux" hidden' in html  # the filter form only appears with JS
 
@@ -57,11 +58,11 @@ def test_hostile_partner_text_is_escaped_everywhere(site):
 
 def test_venue_export_follows_the_national_schema_and_is_formula_safe(site):
     rows = list(csv.DictReader(io.StringIO(read(site, "donnees/lieux.csv"))))
-    assert len(rows) == 17
+    assert len(rows) == 19  # with the two edge-case venues of Igny
     assert list(rows[0])[:6] == ["id", "pivot", "nom", "commune", "code_postal", "code_insee"]
     assert list(rows[0])[-2:] == ["fiche_acces_libre", "prise_rdv"]
     exported = json.loads(read(site, "donnees/lieux.json"))
-    assert exported["version"] == "1.0.2" and len(exported["lieux"]) == 17
+    assert exported["version"] == "1.0.2" and len(exported["lieux"]) == 19
     assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and neutralise(12.5) == 12.5
     assert_follows_the_venue_contract(rows)
     phones = {row["id"]: row["telephone"] for row in rows}
