@@ -253,6 +253,8 @@ def results_plan(results: dict) -> Iterator[Item]:
     for relative, text in results.get("files", {}).items():
         yield File(relative, text.encode)
     yield Page("resultats/index.html", "results_index", [HOME], {"title": "Résultats par année"})
+    yield Page("resultats/objectifs/index.html", "results_targets", [HOME, crumb],
+               {"title": "Objectifs des programmes"})
     yield Page("resultats/methodologie/index.html", "methodology", [HOME, crumb],
                {"title": "Méthodologie des indicateurs"})
     # The definitions of each dataset on a page of their own: the whole catalogue on one page
