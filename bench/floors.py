@@ -203,6 +203,7 @@ def site_ratios(folder: Path) -> dict:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from pages.data_package import add_open_data
     from pages.results_view import present
     from pages.site_data import build_site_data
     from pipeline.config import load_territory
@@ -214,7 +215,8 @@ def site_ratios(folder: Path) -> dict:
     now = datetime.now(ZoneInfo(territory.timezone))
     with warehouse.snapshot():
         site_data = build_site_data(territory, now)
-        results = present(build_results(territory, now), territory.name)
+        results = add_open_data(present(build_results(territory, now), territory.name),
+                                site_data, now)
     out = {}
     timings = {}
     for name, build in (

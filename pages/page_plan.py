@@ -249,9 +249,9 @@ def results_plan(results: dict) -> Iterator[Item]:
     crumb = ("Résultats", "/resultats/")
     # What a commune's page reads of the whole results besides its year (labels, threshold).
     shared = ({k: results.get(k) for k in ("threshold", "secret_text", "datasets", "catalogue",
-                                           "breakdown_labels")},)
-    for relative, text in results.get("files", {}).items():
-        yield File(relative, text.encode)
+                                           "breakdown_labels", "citation")},)
+    for relative, content in results.get("files", {}).items():  # text, or bytes (workbooks)
+        yield File(relative, content.encode if isinstance(content, str) else lambda c=content: c)
     yield Page("resultats/index.html", "results_index", [HOME], {"title": "Résultats par année"})
     yield Page("resultats/objectifs/index.html", "results_targets", [HOME, crumb],
                {"title": "Objectifs des programmes"})
@@ -264,7 +264,8 @@ def results_plan(results: dict) -> Iterator[Item]:
                    [HOME, crumb, ("Méthodologie", "/resultats/methodologie/")],
                    {"title": f"Méthodologie : {dataset.title.lower()}", "dataset": dataset})
     yield Page("donnees/index.html", "opendata", [HOME],
-               {"title": "Données ouvertes", "opendata_tables": results.get("tables", [])})
+               {"title": "Données ouvertes", "opendata_tables": results.get("tables", []),
+                "open_data": results.get("open_data", {})})
     for year in results["years"]:
         result = results["by_year"][year]
         yield Page(f"resultats/{year}/index.html", "results_year", [HOME, crumb],

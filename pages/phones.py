@@ -19,3 +19,17 @@ def collection_points(rows: pd.DataFrame) -> pd.DataFrame:
                  telephones_collectes=("telephones_collectes", "sum"))
             .sort_values([COMMUNE, "point_collecte"]).reset_index(drop=True)
             .rename(columns={COMMUNE: "commune"}))
+
+
+def pickups_by_month(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per collection point and month (``AAAA-MM`` of the pickup date): pickups and
+    phones collected, by commune then point then month."""
+    columns = ["commune", "point_collecte", "mois", "releves", "telephones_collectes"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    return (rows.assign(mois=rows[DATE].astype(str).str[:7])
+            .groupby([COMMUNE, "point_collecte", "mois"], as_index=False)
+            .agg(releves=(DATE, "size"), telephones_collectes=("telephones_collectes", "sum"))
+            .rename(columns={COMMUNE: "commune"})
+            .sort_values(["commune", "point_collecte", "mois"]).reset_index(drop=True)[columns]
+            .astype({"releves": "int64", "telephones_collectes": "int64"}))

@@ -126,8 +126,8 @@ def _venue_data(territory: Territory, venues: pd.DataFrame,
     return views, groups, places
 
 
-def _phone_points(communes: dict[str, str]) -> list[dict]:
-    points = phones.collection_points(warehouse.current_rows(COLLECTION.dataset))
+def _phone_points(communes: dict[str, str], rows: pd.DataFrame) -> list[dict]:
+    points = phones.collection_points(rows)
     by_commune: dict[str, list[dict]] = {}
     for record in (_records(points) if not points.empty else []):
         by_commune.setdefault(record["commune"], []).append(record)
@@ -142,6 +142,7 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
     upcoming = _session_views(_records(upcoming_sessions(rows, now)), communes)
     venue_rows = warehouse.current_rows(VENUES.dataset)
     venues, venue_groups, venue_communes = _venue_data(territory, venue_rows, upcoming)
+    pickups = warehouse.current_rows(COLLECTION.dataset)
     # Yearly figures and results pages come from transforms.results (the indicator catalogue).
     return {
         "territory": {"name": territory.name, "short_name": territory.short_name,
@@ -161,6 +162,8 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
         # Communes to sort the lists by distance from, and the public holidays ahead (« PH »).
         "venue_communes": venue_communes,
         "public_holidays": public_holiday_dates(now.date()),
-        "phone_points": _phone_points(communes),
+        "phone_points": _phone_points(communes, pickups),
+        # Pickups per collection point and month, for the open data (pages.public_tables).
+        "phone_pickups": _records(phones.pickups_by_month(pickups)),
         "exports": exports.venue_downloads(venue_rows),
     }

@@ -151,6 +151,7 @@ def _prune(paths: DataPaths, keep: int) -> None:
 
 def publish(now: datetime, territory: Territory | None = None,
             paths: DataPaths | None = None) -> Published:
+    from pages.data_package import add_open_data
     from pages.results_view import present
     from pages.site_data import build_site_data
     from transforms.results import build_results
@@ -164,8 +165,9 @@ def publish(now: datetime, territory: Territory | None = None,
     partial.parent.mkdir(parents=True, exist_ok=True)
     try:
         with failing_step("calcul des indicateurs"), stage("indicators"), warehouse.snapshot():
-            site_data = {**build_site_data(territory, now),
-                         RESULTS_KEY: present(build_results(territory, now), territory.name)}
+            site_data = build_site_data(territory, now)
+            site_data[RESULTS_KEY] = add_open_data(
+                present(build_results(territory, now), territory.name), site_data, now)
         with failing_step("construction du site (Pelican)"), stage("site build") as measured:
             live = paths.site_current.resolve() if paths.site_current.exists() else None
             cache = BuildCache(live, site_wide_values(site_data))

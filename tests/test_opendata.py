@@ -85,7 +85,7 @@ def csv_rows(site: Path, relative: str) -> list[dict]:
 
 
 def test_every_csv_equals_its_html_table(site):
-    package = json.loads((site / "donnees/resultats/datapackage.json").read_text(encoding="utf-8"))
+    package = json.loads((site / "donnees/datapackage.json").read_text(encoding="utf-8"))
     compared = 0
     root = site / "donnees/resultats"
     # A year's tables are on the page of their dataset (resultats/<année>/<données>/).
@@ -99,7 +99,7 @@ def test_every_csv_equals_its_html_table(site):
         html_rows = html_tables(page)[table_id][1:]  # without the header row
         rows = csv_rows(site, relative)
         fields = next(r for r in package["resources"]
-                      if r["path"] == relative)["schema"]["fields"]
+                      if r["path"] == f"resultats/{relative}")["schema"]["fields"]
         values = [f["name"] for f in fields if f["type"] in ("integer", "number")]
         assert len(html_rows) == len(rows) > 0
         for html_row, row in zip(html_rows, rows):
@@ -123,22 +123,27 @@ def test_commune_page_shows_the_same_numbers(site):
 def test_datapackage_validates_with_frictionless(site):
     from frictionless import validate
 
-    report = validate(str(site / "donnees/resultats/datapackage.json"))
+    report = validate(str(site / "donnees/datapackage.json"))
     assert report.valid, report.flatten(["resource", "type", "note"])[:10]
-    package = json.loads((site / "donnees/resultats/datapackage.json").read_text(encoding="utf-8"))
+    package = json.loads((site / "donnees/datapackage.json").read_text(encoding="utf-8"))
     assert package["licenses"][0]["title"] == "Licence Ouverte 2.0"
+    # One package for the whole folder: results, workbooks, workshops, collection, venues.
     described = {r["path"] for r in package["resources"]}
-    on_disk = {p.relative_to(site / "donnees/resultats").as_posix()
-               for p in (site / "donnees/resultats").rglob("*") if p.suffix in (".csv", ".json")
+    on_disk = {p.relative_to(site / "donnees").as_posix()
+               for p in (site / "donnees").rglob("*") if p.suffix in (".csv", ".json", ".xlsx")
                and p.name != "datapackage.json"}
     assert described == on_disk
+    assert {"ateliers-a-venir.csv", "ateliers-a-venir.json", "collecte-telephones-points.csv",
+            "collecte-telephones-points.json", "lieux.csv", "lieux.json",
+            "resultats/2026/resultats-2026.xlsx"} <= described
+    assert not (site / "donnees/resultats/datapackage.json").exists()
 
 
 def test_results_pages_link_the_downloads_and_draw_accessible_charts(site):
     year = (site / "resultats/2026/index.html").read_text(encoding="utf-8")
     datasets = re.findall(r'<a href="/resultats/2026/([a-z]+)/">', year)
     assert datasets == ["ateliers", "pass", "collecte", "lieux"]
-    assert 'href="/donnees/resultats/datapackage.json"' in year
+    assert 'href="/donnees/datapackage.json"' in year
     page = (site / "resultats/2026/ateliers/index.html").read_text(encoding="utf-8")
     assert 'href="/donnees/resultats/2026/ateliers-communes.csv"' in page
     # A chart is a figure whose caption names it and whose list says each value as text.
