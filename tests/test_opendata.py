@@ -154,7 +154,10 @@ def test_results_pages_link_the_downloads_and_draw_accessible_charts(site):
                      r'</span></span> <span class="bar-value">[^<]+</span><svg class="bar" '
                      r'aria-hidden="true"', page)
     index = (site / "resultats/index.html").read_text(encoding="utf-8")
-    assert "Objectifs des programmes et progression" in index
+    assert 'href="/resultats/objectifs/">les objectifs' in index
+    targets = (site / "resultats/objectifs/index.html").read_text(encoding="utf-8")
+    assert "Objectifs des programmes et progression" in targets
+    assert 'href="/donnees/resultats/objectifs.csv"' in targets
     small = re.findall(r'<figure class="bar-chart bar-chart-small" aria-labelledby="'
                        r'graphique-([a-z]+)-annees-', index)
     series = [t for t in CATALOGUE if t.dataset in ("ateliers", "pass", "collecte")]
