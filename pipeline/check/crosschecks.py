@@ -162,6 +162,13 @@ def _unreadable_hours(frame: pd.DataFrame, _partner: str, check: CrossCheck) -> 
             for _, r in rows.iterrows() if not is_valid(r["horaires"])]
 
 
+def _no_position(frame: pd.DataFrame, _partner: str, check: CrossCheck) -> list[Problem]:
+    """Venues that cannot be sorted by distance (they are still listed)."""
+    missing = frame[frame["latitude"].isna() | frame["longitude"].isna()] \
+        if {"latitude", "longitude"} <= set(frame.columns) else frame
+    return [_found(check, r[LINE_COLUMN], "latitude", "") for _, r in missing.iterrows()]
+
+
 CHECKS: dict[str, Check] = {
     "pass_utilise_deux_fois": _pass_redeemed_twice,
     "lieu_inconnu": _unknown_venue,
@@ -169,6 +176,7 @@ CHECKS: dict[str, Check] = {
     "releve_inconnue": _unknown_pickup,
     "collecte_inferieure_au_tri": _collection_below_sorting,
     "horaires_illisibles": _unreadable_hours,
+    "sans_coordonnees": _no_position,
 }
 
 

@@ -179,5 +179,11 @@ VENUES = Contract(
                    "tels quels.",
                    "Écrivez-les comme « Mo-Fr 09:00-12:00,14:00-18:00; Sa 09:00-12:00 » "
                    "(l'outil YoHours aide à les écrire).", "avertissement"),
+        CrossCheck("sans_coordonnees",
+                   "Ce lieu n'a pas de coordonnées : il figure dans l'annuaire, mais ne peut pas "
+                   "être classé par distance (« Autour de moi », « près de ma commune »).",
+                   "Ajoutez sa latitude et sa longitude en degrés décimaux WGS84 (par exemple "
+                   "48.7145 et 2.2457) ; la Base Adresse Nationale (adresse.data.gouv.fr) les "
+                   "donne pour une adresse.", "avertissement"),
     ),
 )
