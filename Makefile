@@ -113,9 +113,9 @@ rollback: install
 status: install
 	@$(PYTHON) -m pipeline.cli status
 
-# The metadata database up to date with both DAGs in it and active, also when an earlier
+# The metadata database up to date with the DAGs in it and active, also when an earlier
 # `make pipeline` (or an older version of this Makefile) created them paused.
-AIRFLOW_DAGS := reception_fichiers publication_site
+AIRFLOW_DAGS := reception_fichiers publication_site relance_partenaires
 airflow-db: install
 	@mkdir -p "$(INCLUSION_DATA)/inbox"
 	@$(VENV)/bin/airflow db migrate > "$(INCLUSION_DATA)/airflow-migrate.log" 2>&1

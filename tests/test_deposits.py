@@ -88,6 +88,33 @@ def _territory(extra: str) -> str:
             f'\n[[partners]]\nid = "essai"\nname = "Essai"\ndatasets = ["ateliers"]\n{extra}\n')
 
 
+def test_a_late_partner_is_reminded_once_per_overdue_period(data_dir):
+    from pipeline.config import data_paths
+    from pipeline.reminders import remind_late_partners
+
+    territory, paths = load_territory(DEFAULT_TERRITORY_FILE), data_paths()
+    fresh = [_entry(p.id, NOW - timedelta(days=1), sha=f"{n:064x}")
+             for n, p in enumerate(territory.partners) if p.id != "operateur-pass"]
+    weekly = _entry("operateur-pass", NOW - timedelta(days=8), original_name="pass.csv")
+    entries = [*fresh, weekly, _entry("agglo-lieux", NOW - timedelta(days=999), "f" * 64)]
+
+    def remind(days_later: float, items=entries) -> list[str]:
+        now = NOW + timedelta(days=days_later)
+        return [r.partner for r in remind_late_partners(territory, paths, items, now)]
+
+    assert remind(0) == ["operateur-pass"]  # 8 days, weekly: late; agglo-lieux has no cadence
+    alert = next((data_dir / "alertes").glob("*.txt")).read_text(encoding="utf-8")
+    assert alert.startswith("Partenaire en retard : Opérateur du pass numérique")
+    assert "« pass.csv »" in alert and "il y a 8 jours (1 jour de retard)" in alert
+    assert remind(0) == [] and remind(6) == []  # the same period: 8 to 14 days
+    assert remind(7) == ["operateur-pass"]  # 15 days: a second period without a file
+    assert remind(8) == []
+    newer = [*entries, _entry("operateur-pass", NOW + timedelta(days=1), "9" * 64)]
+    assert remind(8, newer) == []  # a new file: on time again
+    assert remind(9, newer) == ["operateur-pass"]  # 8 days after it
+    assert len(list((data_dir / "alertes").glob("*.txt"))) == 3
+
+
 # --- The plugin's pages, through Airflow's authentication ------------------------------------
 
 def _plugin_module():
@@ -236,3 +263,59 @@ def test_path_traversal_is_refused(client, path):
     answer = client.get(path, headers=_token(client))
     assert answer.status_code in (400, 404)
     assert "SQLite" not in answer.text and "<pre>" not in answer.text
+
+
+API_SERVER_PROBE = """
+import json
+from airflow.api_fastapi.app import create_app
+from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+from fastapi.testclient import TestClient
+
+app = create_app("core")
+with TestClient(app) as client:
+    token = app.state.auth_manager.generate_jwt(SimpleAuthManagerUser(username="admin",
+                                                                       role="admin"))
+    signed_in = {"Authorization": "Bearer " + token}
+    anonymous = client.get("/depots/")
+    page = client.get("/depots/", headers=signed_in)
+    plugins = client.get("/api/v2/plugins", headers=signed_in).json()["plugins"]
+print(json.dumps({"anonymous": [anonymous.status_code, anonymous.text],
+                  "page": [page.status_code, page.text],
+                  "views": [v for p in plugins for v in p["external_views"]]}))
+"""
+
+
+@pytest.mark.airflow
+def test_airflow_api_server_mounts_the_plugin_behind_its_login(airflow_db, loaded_samples):
+    """The API server as ``make airflow`` starts it (create_app, plugins folder of the
+    Makefile), in a process of its own: Airflow caches the plugins it loaded."""
+    import json
+    import os
+
+    env = {**os.environ, "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+           "AIRFLOW__API_AUTH__JWT_SECRET": "secret-des-tests-de-depots-" * 3,
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE":
+               str(loaded_samples / "mots-de-passe.json")}
+    done = subprocess.run([sys.executable, "-c", API_SERVER_PROBE], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["anonymous"][0] == 401 and "Palaiseau" not in found["anonymous"][1]
+    assert found["page"][0] == 200 and "Ville de Palaiseau" in found["page"][1]
+    assert {"name": "Dépôts des partenaires", "href": "depots/"}.items() <= \
+        found["views"][0].items()
+
+
+@pytest.mark.airflow
+def test_the_daily_dag_reminds_a_late_partner_once(dagbag, loaded_samples):
+    """``relance_partenaires`` through Airflow (dag.test), twice on the same day."""
+    with sqlite3.connect(loaded_samples / "warehouse" / "warehouse.sqlite") as db:
+        db.execute("UPDATE ledger SET received_at = ? WHERE partner = 'ville-palaiseau'",
+                   ((NOW - timedelta(days=100)).isoformat(),))
+    dag = dagbag.get_dag("relance_partenaires")
+    for minutes in (0, 5):
+        assert dag.test(run_after=NOW + timedelta(minutes=minutes)).state == "success"
+    alerts = list((loaded_samples / "alertes").glob("*.txt"))
+    assert len(alerts) == 1
+    assert "Ville de Palaiseau" in alerts[0].read_text(encoding="utf-8")

@@ -127,13 +127,18 @@ def _when(entry: LedgerEntry, territory: Territory) -> str:
     return f"{_received(entry).astimezone(ZoneInfo(territory.timezone)):%d/%m/%Y à %H:%M}"
 
 
+def days_text(days: int) -> str:
+    """« 1 jour », « 0 jour », « 8 jours »."""
+    return f"{days} jour{'s' if days > 1 else ''}"
+
+
 def _delay(deposit: PartnerDeposit) -> str:
     cadence = deposit.partner.cadence_days
     expected = ("aucun rythme attendu" if cadence is None
-                else f"attendu tous les {cadence} jour{'s' if cadence > 1 else ''}")
+                else "attendu tous les " + ("jours" if cadence == 1 else days_text(cadence)))
     if deposit.age_days is None:
         return f"aucun fichier reçu ; {expected}"
-    since = f"{deposit.age_days} jour{'s' if deposit.age_days > 1 else ''}"
+    since = days_text(deposit.age_days)
     if deposit.late:
         return f"en retard de {deposit.overdue} j : dernier fichier il y a {since} ({expected})"
     return f"il y a {since} ({expected})"
