@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import START, TIMEZONE, default_args
+from _shared import TIMEZONE, dag_settings
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 DOC = """
@@ -21,16 +21,9 @@ corrigez, relancez ; les rappels déjà écrits ne sont pas répétés.
 """
 
 
-@dag(
-    dag_id="relance_partenaires",
-    schedule=CronTriggerTimetable("0 8 * * *", timezone=TIMEZONE),
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    tags=["inclusion-numerique", "suivi"],
-    doc_md=DOC,
-    default_args=default_args(2, timedelta(minutes=5), timedelta(minutes=10)),
-)
+@dag(**dag_settings("relance_partenaires",
+                    CronTriggerTimetable("0 8 * * *", timezone=TIMEZONE),
+                    "suivi", DOC, 2, timedelta(minutes=5), timedelta(minutes=10)))
 def relance_partenaires():
     @task(doc_md="Écrit un rappel pour chaque partenaire en retard sur son rythme de dépôt, "
                  "une fois par période de retard.")

@@ -125,12 +125,15 @@ def _plugin_module():
     return module
 
 
+SIMPLE_AUTH_MANAGER = ("airflow.api_fastapi.auth.managers.simple.simple_auth_manager."
+                       "SimpleAuthManager")
+
+
 @pytest.fixture
 def client(airflow_db, loaded_samples: Path, monkeypatch: pytest.MonkeyPatch):
     """The plugin's app as Airflow's API server mounts it, with the SimpleAuthManager (its
     tokens are checked against the metadata database's revoked tokens)."""
-    monkeypatch.setenv("AIRFLOW__CORE__AUTH_MANAGER", "airflow.api_fastapi.auth.managers."
-                                                      "simple.simple_auth_manager.SimpleAuthManager")
+    monkeypatch.setenv("AIRFLOW__CORE__AUTH_MANAGER", SIMPLE_AUTH_MANAGER)
     monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "secret-des-tests-de-depots-" * 3)
     monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin")
     monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
