@@ -231,10 +231,10 @@ def validation_page(entry: LedgerEntry, result: ValidationResult | None,
              f" ; statut : {_e(STATUS_LABELS.get(entry.status, entry.status))}.</p>")
     if result is None:
         return page("Contrôle Great Expectations", back + about + (
-            "<p>La suite Great Expectations n'a pas été exécutée sur ce fichier : il a été "
-            "refusé avant le contrôle (taille, type, lecture impossible, données personnelles, "
-            "aucune ligne) ou reçu avant que les résultats soient conservés. Son rapport "
-            "donne la raison.</p>"))
+            "<p>La suite Great Expectations n'a pas été exécutée sur ce fichier : fichier de "
+            "retrait de lignes, fichier refusé avant le contrôle (taille, type, lecture "
+            "impossible, données personnelles, aucune ligne), ou reçu avant que les résultats "
+            "soient conservés. Son rapport donne la raison.</p>"))
     verdict = ('<p class="ok">Suite réussie : aucune attente en erreur.</p>' if result.success
                else '<p class="echec">Suite en échec : au moins une attente en erreur.</p>')
     failed = len(result.failed)
