@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1s
 export INCLUSION_DATA ?= $(CURDIR)/data
 export AIRFLOW_HOME := $(INCLUSION_DATA)/airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+# plugins/partner_deposits.py: the « Dépôts des partenaires » view of the Airflow UI.
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__PARALLELISM := 4
 # The territory's time zone (territory.toml), repeated because make cannot read TOML;
@@ -111,9 +113,9 @@ rollback: install
 status: install
 	@$(PYTHON) -m pipeline.cli status
 
-# The metadata database up to date with both DAGs in it and active, also when an earlier
+# The metadata database up to date with the DAGs in it and active, also when an earlier
 # `make pipeline` (or an older version of this Makefile) created them paused.
-AIRFLOW_DAGS := reception_fichiers publication_site
+AIRFLOW_DAGS := reception_fichiers publication_site relance_partenaires
 airflow-db: install
 	@mkdir -p "$(INCLUSION_DATA)/inbox"
 	@$(VENV)/bin/airflow db migrate > "$(INCLUSION_DATA)/airflow-migrate.log" 2>&1
@@ -130,7 +132,8 @@ airflow-db: install
 airflow: airflow-db
 	@echo "==> Airflow : http://127.0.0.1:$(AIRFLOW_PORT) — utilisateur « admin », mot de passe dans"
 	@echo "    $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (créé au premier démarrage)"
-	@echo "    Dépôts des partenaires : $(INCLUSION_DATA)/inbox/<partenaire>/ ; Ctrl-C pour arrêter."
+	@echo "    Dépôts des partenaires : $(INCLUSION_DATA)/inbox/<partenaire>/ ; leur suivi dans l'interface :"
+	@echo "    menu Parcourir > Dépôts des partenaires (http://127.0.0.1:$(AIRFLOW_PORT)/depots/) ; Ctrl-C pour arrêter."
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__CORE__EXECUTOR=LocalExecutor \
 	  AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
 	  exec $(VENV)/bin/airflow standalone

@@ -23,6 +23,15 @@ def alert_stewards(context: dict) -> None:
     task_failure_alert(context)
 
 
+def dag_settings(dag_id: str, schedule, kind: str, doc: str, retries: int,
+                 retry_delay: timedelta, timeout: timedelta) -> dict:
+    """The ``@dag`` arguments every DAG of the project shares (tests/test_dag_integrity.py):
+    no catch-up, one run at a time, the project's tag, a French doc, retried tasks."""
+    return {"dag_id": dag_id, "schedule": schedule, "start_date": START, "catchup": False,
+            "max_active_runs": 1, "tags": ["inclusion-numerique", kind], "doc_md": doc,
+            "default_args": default_args(retries, retry_delay, timeout)}
+
+
 def default_args(retries: int, retry_delay: timedelta, timeout: timedelta) -> dict:
     return {
         "owner": OWNER,

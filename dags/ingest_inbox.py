@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import START, WAREHOUSE, default_args
+from _shared import WAREHOUSE, dag_settings
 from airflow.sdk import dag, task
 
 DOC = """
@@ -25,16 +25,8 @@ déjà enregistré n'est jamais compté deux fois.
 """
 
 
-@dag(
-    dag_id="reception_fichiers",
-    schedule="*/5 * * * *",
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    tags=["inclusion-numerique", "ingestion"],
-    doc_md=DOC,
-    default_args=default_args(2, timedelta(seconds=30), timedelta(minutes=30)),
-)
+@dag(**dag_settings("reception_fichiers", "*/5 * * * *", "ingestion", DOC,
+                    2, timedelta(seconds=30), timedelta(minutes=30)))
 def reception_fichiers():
     @task(retries=3, doc_md="Récupère les fichiers que certains partenaires publient à une "
                             "adresse web (requêtes conditionnelles). Une source injoignable "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import START, TIMEZONE, WAREHOUSE, default_args
+from _shared import TIMEZONE, WAREHOUSE, dag_settings
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 DOC = """
@@ -21,18 +21,11 @@ correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version
 """
 
 
-@dag(
-    dag_id="publication_site",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("0 5 * * *", timezone=TIMEZONE),
-        assets=[WAREHOUSE]),
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    tags=["inclusion-numerique", "publication"],
-    doc_md=DOC,
-    default_args=default_args(1, timedelta(minutes=1), timedelta(minutes=30)),
-)
+@dag(**dag_settings("publication_site",
+                    AssetOrTimeSchedule(
+                        timetable=CronTriggerTimetable("0 5 * * *", timezone=TIMEZONE),
+                        assets=[WAREHOUSE]),
+                    "publication", DOC, 1, timedelta(minutes=1), timedelta(minutes=30)))
 def publication_site():
     @task(doc_md="Calcule les indicateurs et construit puis met en ligne le site.")
     def construire_et_publier(dag_run=None) -> dict:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.check import results
 from pipeline.check.crosschecks import run_cross_checks
 from pipeline.check.validation import (LINE_COLUMN, file_problems, quote_as_written, rule_order,
                                        uniqueness_rule, validate_chunk)
@@ -189,6 +191,9 @@ class LargeFile:
     place: Callable[[pd.DataFrame], list[Problem]]
     rows: int = 0
     unknown_columns: list[str] = field(default_factory=list)
+    # The suite's result on the whole file, once every chunk was validated (None before, and
+    # when personal data stopped the validation).
+    validation: results.ValidationResult | None = None
     _spill: tempfile.TemporaryDirectory | None = None
     _spilled: list[Path] = field(default_factory=list)
 
@@ -197,6 +202,7 @@ class LargeFile:
         contract, tally, leaks = self.contract, _Tally(), _Tally()
         keys = _SeenKeys(uniqueness_rule(contract.dataset), contract.key)
         self.rows, self._spilled = 0, []
+        self.validation, suite_counts = None, Counter()
         missing: list[str] = []
         for number, read, notes in self._reads():
             self.rows += len(read.frame)
@@ -209,7 +215,7 @@ class LargeFile:
                 for problem in found:
                     leaks.add(PERSONAL, self._text_columns().index(problem.column), [problem])
                 continue
-            self._check(read, notes, missing, tally, keys)
+            suite_counts.update(self._check(read, notes, missing, tally, keys))
             if not tally.errors():
                 self._keep(read.frame)
         if leaks.groups:
@@ -218,6 +224,8 @@ class LargeFile:
         if not self.rows:
             tally.add(FILE, 1, [p for p in file_problems(ReadResult(pd.DataFrame()))
                                 if not p.column])
+        else:
+            self.validation = results.summarise(contract.dataset, suite_counts)
         if tally.errors():
             self.close()
         return tally.problems()
@@ -235,7 +243,8 @@ class LargeFile:
         return [c.name for c in self.contract.columns if c.type == "text"]
 
     def _check(self, read: ReadResult, notes: list[Problem], missing: list[str],
-               tally: _Tally, keys: _SeenKeys) -> None:
+               tally: _Tally, keys: _SeenKeys) -> Counter[results.RuleKey]:
+        """Tallies the chunk's problems; returns the suite's, counted by rule."""
         contract = self.contract
         columns = {name: number for number, name in enumerate(contract.column_names)}
         hours = set(self.mapping.hours_by_day) if self.mapping else set()
@@ -258,6 +267,7 @@ class LargeFile:
             for problem in quote_as_written(read, run_cross_checks(contract, read.frame,
                                                                    self.partner)):
                 tally.add(CROSS, checks.get(problem.rule, len(checks)), [problem])
+        return results.tally(suite)
 
     def _keep(self, frame: pd.DataFrame) -> None:
         if frame.empty:

@@ -50,6 +50,9 @@ class Partner:
     # Where the partner publishes its export, if it is pulled rather than dropped.
     source_url: str | None = None
     source_name: str | None = None
+    # How many days may pass between two of its files (key ``cadence``); None: no expectation,
+    # the partner is never reported late.
+    cadence_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ TERRITORY_KEYS = {"name": True, "short_name": False, "site_title": False,
 COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_names": False,
                 "population": False, "latitude": False, "longitude": False}
 PARTNER_KEYS = {"id": True, "name": True, "inbox": False, "communes": False, "datasets": True,
-                "source_url": False, "source_name": False, "mapping": False}
+                "source_url": False, "source_name": False, "mapping": False,
+                "cadence": False}
 RESULTS_KEYS = {"suppression_threshold": False, "targets": False}
 TARGET_KEYS = {"id": True, "programme": True, "indicator": False, "unit": True, "counts": True,
                "value": True, "start": True, "end": True, "source": False,
@@ -108,6 +112,10 @@ TARGET_KEYS = {"id": True, "programme": True, "indicator": False, "unit": True, 
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _POSTAL = re.compile(r"^\d{5}$")
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# The words a partner's ``cadence`` may use, and the days each allows between two files: the
+# longest such period (a month of 31 days, a quarter of 92, a leap year).
+CADENCES = {"quotidien": 1, "hebdomadaire": 7, "mensuel": 31, "trimestriel": 92,
+            "semestriel": 184, "annuel": 366}
 
 
 def _check_keys(table: object, schema: dict[str, bool], where: str, fail) -> dict:
@@ -191,7 +199,21 @@ def _load_partner(raw: dict, known_communes: set[str], fail) -> Partner:
         fail(f"{where}, key {exc.key}", exc.problem)
     return Partner(id=raw["id"], name=str(raw["name"]), inbox=str(raw.get("inbox", raw["id"])),
                    communes=communes, datasets=datasets, mapping=mapping,
-                   source_url=source_url, source_name=raw.get("source_name"))
+                   source_url=source_url, source_name=raw.get("source_name"),
+                   cadence_days=_cadence(raw.get("cadence"), f"{where}, key cadence", fail))
+
+
+def _cadence(value: object, where: str, fail) -> int | None:
+    """Days allowed between two files: a word of ``CADENCES`` or a whole number of days."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in CADENCES:
+        return CADENCES[value.strip().lower()]
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 3660:
+        return value
+    fail(where, f"{value!r} is not a cadence: use one of {', '.join(CADENCES)} or a whole "
+                "number of days between 1 and 3660 (leave the key out when the partner has no "
+                "expected rhythm)")
 
 
 def _check_unique(items: list, key, what: str, fail) -> None:

@@ -16,10 +16,12 @@ HEAVY_MODULES = ("pandas", "great_expectations", "pelican", "openpyxl", "babel",
 
 def test_dagbag_has_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"reception_fichiers", "publication_site"}
+    assert set(dagbag.dag_ids) == {"reception_fichiers", "publication_site",
+                                   "relance_partenaires"}
 
 
-@pytest.mark.parametrize("dag_id", ["reception_fichiers", "publication_site"])
+@pytest.mark.parametrize("dag_id", ["reception_fichiers", "publication_site",
+                                    "relance_partenaires"])
 def test_dag_is_documented_owned_and_retried(dagbag, dag_id):
     dag = dagbag.get_dag(dag_id)
     assert "inclusion-numerique" in dag.tags

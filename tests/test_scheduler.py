@@ -177,7 +177,8 @@ def test_make_airflow_after_make_pipeline_picks_up_a_dropped_file(tmp_path):
                    timeout=300)
     # The DAG test exactly as `make pipeline` runs it (its macro, with the Makefile's variables).
     make(env, "--eval", "dag-test-only: ; @$(call dag_test,reception_fichiers)", "dag-test-only")
-    both_active = {"reception_fichiers": False, "publication_site": False}
+    both_active = {"reception_fichiers": False, "publication_site": False,
+                   "relance_partenaires": False}
     assert dag_pause_states(home) == both_active
 
     # A data folder from before the fix: the DAG test had left both DAGs paused.

@@ -225,6 +225,13 @@ def validate_many(files: list[tuple[ReadResult, Contract, str, list[str]]]
                   ) -> list[list[Problem]]:
     """Each file's problems, from (read file, contract, partner id, the partner's communes);
     the suite runs once per dataset on all the files that have rows."""
+    return [problems for problems, _suite in validate_files(files)]
+
+
+def validate_files(files: list[tuple[ReadResult, Contract, str, list[str]]]
+                   ) -> list[tuple[list[Problem], list[Problem] | None]]:
+    """``validate_many``, with each file's share of the suite's findings as GX reported them
+    (None for a file without rows, on which the suite did not run)."""
     by_dataset: dict[str, list[int]] = {}
     for number, (read, contract, _partner, _communes) in enumerate(files):
         if not read.frame.empty:
@@ -233,5 +240,6 @@ def validate_many(files: list[tuple[ReadResult, Contract, str, list[str]]]
     for dataset, numbers in by_dataset.items():
         submissions = [Submission(files[n][0].frame, files[n][2], files[n][3]) for n in numbers]
         suite_problems.update(zip(numbers, run_suite_on_batch(dataset, submissions)))
-    return [_merge(read, suite_problems.get(number, []))
+    return [(_merge(read, [replace(p) for p in suite_problems.get(number, [])]),
+             suite_problems.get(number))
             for number, (read, *_rest) in enumerate(files)]

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pipeline.check import results
 from pipeline.config import DataPaths, Partner, Territory
 from pipeline.contracts.datasets import CONTRACTS, contract_for
 from pipeline.faults import fault_point
@@ -71,6 +72,8 @@ def record(file: Received, exam: Examination, territory: Territory,
     fault_point("ingest-after-commit")
     if exam.large is not None:
         exam.large.close()
+    if exam.validation is not None:
+        results.save(paths.root, file.partner.id, file.sha256, exam.validation)
     finish(entry, file, paths)
     log.info("%s/%s: %s (%d lignes, %d erreurs)", file.partner.id, file.path.name, entry.status,
              entry.rows_loaded, entry.errors)

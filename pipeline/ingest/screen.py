@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline.check.results import ValidationResult
 from pipeline.chunks import FirstLook, LargeFile, first_look, mapped
 from pipeline.config import Partner, Territory
 from pipeline.contracts.datasets import CONTRACTS, contract_for
@@ -43,6 +44,8 @@ class Examination:
     # Set instead of ``read`` for a file of more than one chunk: validated on its own,
     # a chunk at a time, just before its load (pipeline.chunks).
     large: LargeFile | None = None
+    # The Great Expectations suite's result on this file, once it ran (kept for stewards).
+    validation: ValidationResult | None = None
 
     @property
     def rows(self) -> int:

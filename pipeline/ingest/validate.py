@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.check.crosschecks import run_cross_checks
-from pipeline.check.validation import quote_as_written, validate_many
+from pipeline.check import results
+from pipeline.check.validation import quote_as_written, validate_files
 from pipeline.config import Partner, Territory
 from pipeline.ingest.screen import RETRY, Examination
 from pipeline.problems import file_problem
@@ -17,18 +18,21 @@ from pipeline.stages import stage
 def validate_screened(screened: list[tuple[Examination, Partner]], territory: Territory) -> None:
     """The GX suites on every screened file that got that far, one run per dataset (GX costs a
     fixed price per expectation and run); each examination's ``problems`` then holds its
-    partner-mapping notes and the suite's findings."""
+    partner-mapping notes and the suite's findings, and its ``validation`` the suite's result
+    kept for stewards."""
     ready = [(exam, partner) for exam, partner in screened
              if exam.read is not None and exam.contract is not None]
     if not ready:
         return
     rows = sum(len(exam.read.frame) for exam, _ in ready)
     with stage("validate", files=len(ready), rows=rows):
-        found = validate_many([(exam.read, exam.contract, partner.id,
-                                territory.partner_communes(partner))
-                               for exam, partner in ready])
-    for (exam, _partner), problems in zip(ready, found):
+        found = validate_files([(exam.read, exam.contract, partner.id,
+                                 territory.partner_communes(partner))
+                                for exam, partner in ready])
+    for (exam, _partner), (problems, suite) in zip(ready, found):
         exam.problems = exam.notes + problems
+        if suite is not None:
+            exam.validation = results.summarise(exam.contract.dataset, results.tally(suite))
 
 
 def cross_check(exam: Examination, partner: Partner, path: Path) -> None:
@@ -55,4 +59,5 @@ def _validate_large(exam: Examination, path: Path) -> None:
             exam.large.close()
             exam.problems = [file_problem(str(exc), RETRY)]
         exam.unknown_columns = exam.large.unknown_columns
+        exam.validation = exam.large.validation
         measured["rows"] = exam.rows
