@@ -168,3 +168,22 @@ def test_hostile_file_names_are_escaped_on_the_page_and_neutralised_in_the_csv(d
         io.StringIO(_read(build, "donnees/resultats/provenance.csv")))}
     assert set(cells) == {"'" + formula, script}
     assert all(r["lignes_utilisees"] == "1" for r in cells.values())
+
+
+def test_a_new_file_is_traced_even_when_its_dataset_was_kept(loaded_samples):
+    from test_results import _drop_and_load, _recomputed
+
+    from pipeline.config import load_territory
+    from transforms.results import build_results
+
+    territory = load_territory()
+    build_results(territory, REFERENCE_RUN)  # fills the memo
+    _drop_and_load(loaded_samples, "operateur-pass", "complement.csv", (
+        "numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
+        "date_utilisation;lieu_utilisation\n"
+        "PN-2027-990001;C-2027-9900;10;02/03/2026;CCAS;91477;;\n"
+        "PN-2027-990002;C-2027-9900;10;02/03/2026;CCAS;91477;;\n"))
+    results = build_results(territory, REFERENCE_RUN)
+    (group,) = results["by_year"][2026]["origins"]["pass"]
+    assert _used([group])["complement.csv"] == 2
+    assert results["provenance"] == _recomputed(territory)["provenance"]
