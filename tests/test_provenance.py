@@ -105,8 +105,9 @@ def _read(site: Path, relative: str) -> str:
     return (site / relative).read_text(encoding="utf-8")
 
 
-ROW = re.compile(r'<tr><th scope="row">([^<]*)</th><td class="file-name">([^<]*)</td>'
-                 r'<td>[^<]*</td><td class="rows-used">([^<]*)</td></tr>')
+ROW = re.compile(r'<tr><th scope="row"><span class="file-name">([^<]*)</span> <span '
+                 r'class="received">[^<]*</span></th><td class="partner">([^<]*)</td>'
+                 r'<td class="rows-used">([^<]*)</td></tr>')
 
 
 def test_headline_figures_link_to_the_files_they_come_from(demo_site):
@@ -131,7 +132,7 @@ def test_headline_figures_link_to_the_files_they_come_from(demo_site):
             f"1, 4) = '2026' and commune in ({','.join('?' * len(territory))}) "
             "group by source_sha256", territory).fetchall()
     html = _read(site, "resultats/2026/ateliers/origine/index.html")
-    listed = {name: int(rows.replace("\u202f", "")) for _partner, name, rows in ROW.findall(html)}
+    listed = {name: int(rows.replace("\u202f", "")) for name, _partner, rows in ROW.findall(html)}
     assert len(listed) >= 3 and listed == {names[sha]: n for sha, n in counts}
     for record in csv.DictReader(io.StringIO(_read(site, "donnees/resultats/provenance.csv"))):
         assert record["fichier"] in names.values()
