@@ -126,6 +126,39 @@ def _source_rows(source_list: dict[str, list[dict]]) -> tuple[list[dict], list[d
     return fields, records
 
 
+# The provenance table's columns: name, title, type, description.
+PROVENANCE_FIELDS = (
+    ("jeu_de_donnees", "Jeu de données", "string", "ateliers, pass, collecte, lieux."),
+    ("annee", "Année", "integer",
+     "Année des chiffres ; vide pour l'annuaire des lieux (état au jour de la publication)."),
+    ("donnees_du_fichier", "Données du fichier", "string",
+     "Ce que contient le fichier : le jeu de données lui-même, ou « tri » (le fichier de tri "
+     "du reconditionneur, qui complète la collecte)."),
+    ("partenaire", "Partenaire", "string", "Identifiant du partenaire."),
+    ("nom", "Nom du partenaire", "string", "Nom du partenaire."),
+    ("fichier", "Fichier reçu", "string", "Nom du fichier tel que le partenaire l'a envoyé."),
+    ("recu_le", "Reçu le", "date", "Date de réception du fichier."),
+    ("lignes_utilisees", "Lignes utilisées", "integer",
+     "Lignes actuelles du fichier rattachées à l'année et à une commune du territoire (une "
+     "ligne corrigée compte pour le fichier qui en porte la version actuelle)."),
+)
+
+
+def _provenance_rows(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The files each figure was computed from (``transforms.results.provenance``): partner,
+    file name as received, reception date and rows used, per dataset and year."""
+    fields = [_field(*spec) for spec in PROVENANCE_FIELDS]
+    return fields, [{**{f["name"]: r.get(f["name"]) for f in fields},
+                     "lignes_utilisees": r["lignes"]} for r in records]
+
+
+def provenance_table(results: dict) -> dict:
+    fields, records = _provenance_rows(results.get("provenance", []))
+    return {"name": "provenance", "path": "provenance",
+            "title": "Provenance des chiffres : fichiers utilisés", "fields": fields,
+            "records": records, "page": "/resultats/"}
+
+
 def _csv(fields: list[dict], records: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -160,6 +193,7 @@ def published_tables(results: dict) -> list[dict]:
     tables.append({"name": "sources", "path": "sources",
                    "title": "Sources et fraîcheur des données", "fields": fields,
                    "records": records, "page": "/resultats/"})
+    tables.append(provenance_table(results))
     return tables
 
 

@@ -294,6 +294,21 @@ def _dataset_pages(results: dict, result: dict, breadcrumb: list) -> Iterator[It
                     "breakdowns": [b for b in result["breakdowns"] if b["dataset"] == dataset],
                     "series": next((s for s in results["series"] if s["dataset"] == dataset),
                                    None)})
+        yield from _origin_page(results, result, table, breadcrumb)
+
+
+def _origin_page(results: dict, result: dict, table: dict, breadcrumb: list) -> Iterator[Item]:
+    """« D'où vient ce chiffre ? » (``resultats/<année>/<données>/origine/``): each indicator of
+    a dataset (anchored by its id) with its definition and formula, and the files of that year
+    it was computed from, as the ledger knows them."""
+    dataset, year = table["dataset"], result["annee"]
+    title = results["datasets"][dataset].title
+    yield Page(f"resultats/{year}/{dataset}/origine/index.html", "results_origin",
+               breadcrumb + [(f"{title} en {year}", f"/resultats/{year}/{dataset}/")],
+               {"title": f"D'où viennent les chiffres : {title.lower()} en {year}",
+                "dataset": dataset, "year": year,
+                "indicators": [i for i in results["catalogue"] if i.dataset == dataset],
+                "origins": result["origins"][dataset]})
 
 
 def _covering(sources: list[dict], commune: str) -> list[dict]:

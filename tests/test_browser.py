@@ -31,6 +31,7 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "results_dataset": ("resultats/2026/ateliers/", "Participations en 2026, par commune"),
     "results_commune": ("resultats/2026/91477/", "Palaiseau"),
     "results_targets": ("resultats/objectifs/", "non mesurable avec les données reçues"),
+    "results_origin": ("resultats/2026/ateliers/origine/", "Les fichiers utilisés"),
     "methodology": ("resultats/methodologie/", "Secret statistique"),
     "opendata": ("donnees/", "datapackage.json"),
     "phones": ("telephones/", "Emmaüs International"),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, event, select, text, update)
+                        create_engine, event, func, select, text, update)
 
 from pipeline.config import warehouse_url
 from pipeline.contracts.datasets import CONTRACTS
@@ -327,6 +327,22 @@ def distinct_current(dataset: str, column: str) -> set:
     frame = _frame(select(table.c[column]).distinct()
                    .where(table.c.current == 1, table.c[column].is_not(None)))
     return set(frame[column])
+
+
+def current_counts(dataset: str, columns: tuple[str, ...], year_of: str | None = None
+                   ) -> pd.DataFrame:
+    """The number of current rows (``lignes``) per source file (``partner``, ``source_sha256``)
+    and value of ``columns`` (and calendar year of the ``year_of`` date column, ``annee``),
+    counted by the database: what each received file still gives, without reading the rows."""
+    table = DATASET_TABLES[dataset]
+    keys = [table.c.partner, table.c.source_sha256] + [table.c[c] for c in columns]
+    if year_of:
+        keys.append(func.substr(table.c[year_of], 1, 4).label("annee"))
+    frame = _frame(select(*keys, func.count().label("lignes"))
+                   .where(table.c.current == 1).group_by(*keys))
+    if year_of:
+        frame["annee"] = pd.to_numeric(frame["annee"], errors="coerce")
+    return frame
 
 
 def current_matching(dataset: str, column: str, values: Iterable[str],

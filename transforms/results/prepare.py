@@ -45,6 +45,25 @@ def _distinct(frames, name: str, column: str) -> set:
     return set(rows[column].dropna()) if column in rows else set()
 
 
+def file_counts(frames, name: str, columns: tuple[str, ...],
+                year_of: str | None = None) -> pd.DataFrame:
+    """Current rows per source file (``partner``, ``source_sha256``) and value of ``columns``
+    (and calendar year of ``year_of``, ``annee``), in ``lignes``: counted by the database when
+    the frames come from the warehouse, so the largest table is not read for it; grouped here
+    otherwise (frames without their source columns give none)."""
+    if hasattr(frames, "file_counts"):
+        return frames.file_counts(name, columns, year_of)
+    rows = _source(frames, name)
+    keys = ["partner", "source_sha256", *columns]
+    if rows.empty or not set(keys) <= set(rows.columns):
+        return pd.DataFrame(columns=keys + (["annee"] if year_of else []) + ["lignes"])
+    if year_of:
+        rows = rows.assign(annee=pd.to_numeric(rows[year_of].astype(str).str.slice(0, 4),
+                                               errors="coerce"))
+        keys.append("annee")
+    return rows.groupby(keys, sort=False).size().reset_index(name="lignes")
+
+
 def _typed(frames, dataset: str) -> pd.DataFrame:
     """The dataset's rows, its contract's integer and decimal columns as numbers."""
     frame = _source(frames, dataset).copy()
@@ -118,3 +137,9 @@ class WarehouseTables(dict):
         from pipeline.load import warehouse
 
         return warehouse.distinct_current(name, column)
+
+    @staticmethod
+    def file_counts(name: str, columns: tuple[str, ...], year_of: str | None) -> pd.DataFrame:
+        from pipeline.load import warehouse
+
+        return warehouse.current_counts(name, columns, year_of)

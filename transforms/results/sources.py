@@ -17,6 +17,9 @@ class Reporting:
     # Communes covered by a partner that sent an accepted snapshot file (the venue directory):
     # a commune without a venue there reports zero rather than nothing.
     covered: set[str]
+    # Every accepted file by ``(partner, sha256)``: partner, file name as received, reception
+    # date (``received_files``), for the provenance of the figures.
+    files: dict[tuple[str, str], dict]
 
 
 def sources(entries: list, partners: dict[str, str],
@@ -39,6 +42,15 @@ def sources(entries: list, partners: dict[str, str],
     return {d: sorted(p.values(), key=lambda i: i["nom"]) for d, p in out.items()}
 
 
+def received_files(entries: list, partners: dict[str, str]) -> dict[tuple[str, str], dict]:
+    """``(partner, sha256)`` -> the partner's id and name, the file's name as received and its
+    reception date (the ledger's, as in ``sources``), for every file not rejected."""
+    return {(e.partner, e.sha256): {"partenaire": e.partner,
+                                    "nom": partners.get(e.partner, e.partner),
+                                    "fichier": e.original_name, "recu_le": e.received_at[:10]}
+            for e in entries if e.status != "rejete"}
+
+
 def reporting(entries: list, territory) -> Reporting:
     partners = {p.id: p.name for p in territory.partners}
     coverage = {p.id: list(p.communes) for p in territory.partners}
@@ -46,4 +58,5 @@ def reporting(entries: list, territory) -> Reporting:
                          if e.dataset in SNAPSHOTS and e.status != "rejete"}
     covered = {c for p in territory.partners if p.id in snapshot_partners
                for c in territory.partner_communes(p)}
-    return Reporting(sources(entries, partners, coverage), covered)
+    return Reporting(sources(entries, partners, coverage), covered,
+                     received_files(entries, partners))
