@@ -106,7 +106,8 @@ STYLE = """
 body{font-family:system-ui,sans-serif;margin:1rem 2rem;line-height:1.45;color:#1e1e1e}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #bbb;padding:.3rem .5rem;
 text-align:left;vertical-align:top}th{background:#eef}td.n{text-align:right}
-tr.retard td{background:#fde2e1}tr.retard td.delai{font-weight:bold;color:#8a0000}
+td.delai{min-width:13rem}tr.retard td{background:#fde2e1}
+tr.retard td.delai{font-weight:bold;color:#8a0000}
 .echec{color:#8a0000;font-weight:bold}.ok{color:#075e07;font-weight:bold}
 pre{white-space:pre-wrap;background:#f6f6f6;padding:1rem;border:1px solid #ddd}
 """
