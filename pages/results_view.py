@@ -80,11 +80,30 @@ def _chart(chart_id: str, title: str, table: dict, ind: Indicator, label: str) -
     return charts.bar_chart(chart_id, title, bars)
 
 
+def _titles(results: dict) -> None:
+    """Each table's caption (also its title in the open data)."""
+    for year in results["years"]:
+        for table in results["by_year"][year]["sections"]:
+            table["title"] = f"{DATASETS[table['dataset']].title} en {year}, par commune"
+        for table in results["by_year"][year]["breakdowns"]:
+            title = DATASETS[table["dataset"]].title
+            if table["annee"] is None:  # a snapshot: the same on every year's page
+                subject = table["indicators"][0].label
+            elif table["held_only"]:
+                subject = f"{title} réalisés en {year}"
+            else:
+                subject = f"{title} en {year}"
+            table["title"] = f"{subject}, par {table['dimension_label'].lower()}"
+    for table in results["series"]:
+        table["title"] = f"{DATASETS[table['dataset']].title} : le territoire année par année"
+
+
 def add_texts(results: dict) -> dict:
     """``results`` (from ``transforms.results.compute_results``) with its French texts and
     charts, in place."""
     threshold = results["threshold"]
     results["secret_text"] = SECRET.format(threshold=threshold)
+    _titles(results)
     tables = [t for year in results["years"] for key in ("sections", "breakdowns")
               for t in results["by_year"][year][key]] + results["series"]
     for table in tables:

@@ -17,6 +17,7 @@ import pytest
 from markupsafe import escape
 
 from pages import opendata
+from pages.results_view import add_texts
 from transforms.catalogue import CATALOGUE
 from transforms.results import compute_results
 
@@ -186,7 +187,7 @@ def test_no_csv_cell_can_start_a_formula():
     communes = {"91477": "=HYPERLINK(\"http://x\")", "91377": "+1", "91272": "-2", "91471": "@A1",
                 "91122": "\tTab", "91161": "\rCR"}
     results = compute_results(frames, communes, datetime(2026, 11, 25))
-    files = opendata.files(results, "=territoire")
+    files = opendata.files(add_texts(results), "=territoire")
     for name, text in files.items():
         if name.endswith(".csv"):
             for row in csv.reader(io.StringIO(text)):

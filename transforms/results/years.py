@@ -22,8 +22,7 @@ def commune_sections(year: int, yearly: dict[str, dict], data: Prepared,
                  for d in SNAPSHOTS]
     for table in sections:
         published = DATASETS[table["dataset"]]
-        table.update(id=f"{table['dataset']}-communes",
-                     title=f"{published.title} en {year}, par commune",
+        table.update(id=f"{table['dataset']}-communes", annee=year,
                      source=source_list.get(table["dataset"], []),
                      date_meaning=published.date_meaning)
         add_rates(table, populations, communes)
@@ -44,14 +43,9 @@ def breakdowns(year: int, data: Prepared, threshold: int) -> list[dict]:
                 rows = rows[rows[contract.status_column] == contract.held_status]
             table = breakdown_table(dataset, breakdown, contract.column(breakdown.column), rows,
                                     threshold)
-            if contract.date_column is None:  # the same on every year's page
-                subject = indicator(breakdown.indicators[0]).label
-            elif contract.held_status:
-                subject = f"{contract.title} réalisés en {year}"
-            else:
-                subject = f"{contract.title} en {year}"
             table.update(id=f"{dataset}-{breakdown.id}", dimension_label=breakdown.label,
-                         title=f"{subject}, par {breakdown.label.lower()}")
+                         annee=year if contract.date_column else None,
+                         held_only=bool(contract.held_status))
             tables.append(table)
     return tables
 
@@ -93,6 +87,5 @@ def territory_series(by_year: dict[int, dict], years: list[int]) -> list[dict]:
         series.append({"dataset": dataset, "dimension": "annee", "dimension_label": "Année",
                        "indicators": by_year[years[0]]["sections"][index]["indicators"]
                        if years else indicators_of(dataset),
-                       "rows": rows, "total": None, "id": f"{dataset}-annees",
-                       "title": f"{DATASETS[dataset].title} : le territoire année par année"})
+                       "rows": rows, "total": None, "id": f"{dataset}-annees"})
     return series
