@@ -147,8 +147,8 @@ def _load_commune(raw: dict, where: str, fail) -> Commune:
         fail(f"{where}, key postal_codes", f"{bad[0]!r} is not a 5-digit postal code")
     population = raw.get("population")
     if population is not None and (not isinstance(population, int) or isinstance(population, bool)
-                                   or population <= 0):
-        fail(f"{where}, key population", f"{population!r} is not a positive whole number of "
+                                   or population < 0):
+        fail(f"{where}, key population", f"{population!r} is not a whole number of "
                                           "inhabitants (leave the key out when it is unknown)")
     latitude, longitude = _position(raw, where, fail)
     return Commune(insee, str(raw["name"]), postal,

@@ -82,8 +82,8 @@ def test_a_year_without_data_is_not_reported_rather_than_zero():
 
 
 @pytest.mark.parametrize(("population", "message"), [
-    (0, "positive whole number"), (-5, "positive whole number"), ("35590", "positive whole"),
-    (True, "positive whole")])
+    (-5, "not a whole number"), ("35590", "not a whole number"), (True, "not a whole number"),
+    (35590.5, "not a whole number")])
 def test_a_bad_population_stops_the_configuration(tmp_path, population, message):
     text = (REPO / "territory.toml").read_text(encoding="utf-8").replace(
         "population = 35590", f"population = {population!r}".replace("'", '"').replace(
@@ -117,3 +117,26 @@ def test_the_shipped_territory_gives_every_commune_its_population():
     assert territory.population_year == 2018 and "Insee" in territory.population_source
     assert set(territory.populations) == {c.insee for c in territory.communes}
     assert territory.populations["91477"] == 35590
+
+
+def test_a_commune_without_population_is_named_at_build_and_its_rates_not_reported(
+        loaded_samples, tmp_path, monkeypatch, caplog):
+    """A zero (or missing) population is not a typo to stop on: the build says which commune,
+    and its rates are « non renseigné », never a division by zero."""
+    from pages.results_view import add_texts
+    from transforms.results import build_results
+
+    text = (REPO / "territory.toml").read_text(encoding="utf-8").replace(
+        "population = 35590", "population = 0")
+    path = tmp_path / "territory.toml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("INCLUSION_TERRITORY", str(path))
+    with caplog.at_level(logging.WARNING):
+        results = add_texts(build_results(load_territory(path), REFERENCE_RUN))
+    assert any("Palaiseau" in r.getMessage() and "Population inconnue" in r.getMessage()
+               for r in caplog.records)
+    table = next(t for t in results["by_year"][2026]["sections"] if t["dataset"] == "ateliers")
+    palaiseau = next(r for r in table["rows"] if r["commune"] == "91477")
+    assert palaiseau["per_1000"] == {"participants": None}
+    assert palaiseau["display_per_1000"] == {"participants": "non renseigné"}
+    assert table["total"]["per_1000"] == {"participants": None}  # no partial territory rate

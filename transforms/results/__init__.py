@@ -18,6 +18,7 @@ downloads write it, so both carry the same numbers.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from transforms.catalogue import BREAKDOWN_LABELS, CATALOGUE, DATASETS, indicator
@@ -32,6 +33,8 @@ from transforms.results.targets import target_row
 from transforms.results.years import (add_changes, breakdowns, commune_sections,
                                       territory_series)
 from transforms.suppression import DEFAULT_THRESHOLD
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Target", "build_results", "compute_results", "load_results_config", "sources"]
 
@@ -94,6 +97,11 @@ def build_results(territory, now: datetime) -> dict:
     from pipeline.load import ledger
 
     threshold, targets = load_results_config()
+    for commune in territory.communes:
+        if not commune.population:
+            log.warning("Population inconnue ou nulle pour %s (%s) dans territory.toml : ses "
+                        "taux pour 1 000 habitants, et ceux du territoire, sont « non "
+                        "renseigné ».", commune.name, commune.insee)
     entries = ledger.entries()
     who = reporting(entries, territory)
     memo = ResultsMemo(data_paths().root / "cache" / "resultats",
