@@ -37,9 +37,21 @@ def raise_alert(subject: str, body: str, now: datetime | None = None) -> Path:
 
 
 def _send_mail(subject: str, body: str) -> None:
-    host, recipients = settings.get("INCLUSION_SMTP_HOST"), settings.get("INCLUSION_SMTP_TO")
-    if not host or not recipients:
-        return
+    recipients = settings.get("INCLUSION_SMTP_TO")
+    if recipients:
+        send_mail(recipients, subject, body)
+
+
+def smtp_configured() -> bool:
+    return bool(settings.get("INCLUSION_SMTP_HOST"))
+
+
+def send_mail(recipients: str, subject: str, body: str) -> bool:
+    """One plain-text French e-mail through the configured SMTP server; False (and a log line)
+    when it could not be sent or no server is configured."""
+    host = settings.get("INCLUSION_SMTP_HOST")
+    if not host:
+        return False
     message = EmailMessage()
     message["Subject"] = f"[Numérique pour tous] {subject}"
     message["From"] = settings.get("INCLUSION_SMTP_FROM")
@@ -49,7 +61,9 @@ def _send_mail(subject: str, body: str) -> None:
         with smtplib.SMTP(host, settings.get("INCLUSION_SMTP_PORT"), timeout=10) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        log.warning("alerte non envoyée par courriel : %s", exc)
+        log.warning("courriel non envoyé à %s : %s", recipients, exc)
+        return False
+    return True
 
 
 @contextmanager

@@ -53,6 +53,8 @@ class Partner:
     # How many days may pass between two of its files (key ``cadence``); None: no expectation,
     # the partner is never reported late.
     cadence_days: int | None = None
+    # The partner organisation's address for reminders (key ``email``); None: stewards only.
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,14 @@ COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_name
                 "population": False, "latitude": False, "longitude": False}
 PARTNER_KEYS = {"id": True, "name": True, "inbox": False, "communes": False, "datasets": True,
                 "source_url": False, "source_name": False, "mapping": False,
-                "cadence": False}
+                "cadence": False, "email": False}
 RESULTS_KEYS = {"suppression_threshold": False, "targets": False}
 TARGET_KEYS = {"id": True, "programme": True, "indicator": False, "unit": True, "counts": True,
                "value": True, "start": True, "end": True, "source": False,
                "measurable_with": False}
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _POSTAL = re.compile(r"^\d{5}$")
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[a-z]{2,}$", re.IGNORECASE)
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # The words a partner's ``cadence`` may use, and the days each allows between two files: the
 # longest such period (a month of 31 days, a quarter of 92, a leap year).
@@ -200,7 +203,16 @@ def _load_partner(raw: dict, known_communes: set[str], fail) -> Partner:
     return Partner(id=raw["id"], name=str(raw["name"]), inbox=str(raw.get("inbox", raw["id"])),
                    communes=communes, datasets=datasets, mapping=mapping,
                    source_url=source_url, source_name=raw.get("source_name"),
-                   cadence_days=_cadence(raw.get("cadence"), f"{where}, key cadence", fail))
+                   cadence_days=_cadence(raw.get("cadence"), f"{where}, key cadence", fail),
+                   email=_email(raw.get("email"), f"{where}, key email", fail))
+
+
+def _email(value: object, where: str, fail) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        fail(where, f"{value!r} is not an e-mail address (name@domain.fr)")
+    return value
 
 
 def _cadence(value: object, where: str, fail) -> int | None:

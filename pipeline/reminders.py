@@ -6,6 +6,9 @@ A period is one cadence: a weekly partner whose last file is 8 to 14 days old is
 overdue period, 15 to 21 days in its second, and gets one reminder in each; a new file starts
 over. What was already reminded is kept in ``<data folder>/etat/relances.json``, written after
 each alert, so a re-run of the day's task or a crash between two partners reminds nobody twice.
+
+A partner with an ``email`` in territory.toml also gets the reminder itself, by e-mail, when
+SMTP is configured: what to send and where, in the same once-per-period rhythm.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.alerts import raise_alert
+from pipeline.alerts import raise_alert, send_mail, smtp_configured
 from pipeline.config import DataPaths, Territory
 from pipeline.files import write_atomically
 from pipeline.load.ledger import LedgerEntry
@@ -29,6 +32,9 @@ class Reminder:
     period: str  # the last file's fingerprint and the overdue period's number
     subject: str
     body: str
+    # To the partner itself (None when it has no address in territory.toml).
+    partner_email: str | None = None
+    partner_body: str = ""
 
 
 def period_of(deposit: PartnerDeposit) -> str:
@@ -60,6 +66,31 @@ def _body(deposit: PartnerDeposit, territory: Territory) -> str:
             "retard ; il revient si une nouvelle période passe sans fichier.")
 
 
+DATASET_WORDS = {"ateliers": "les séances d'ateliers numériques (prévues, réalisées, annulées)",
+                 "pass": "les pass numériques remis et utilisés",
+                 "collecte": "les relèves des collecteurs de téléphones",
+                 "tri": "le tri des téléphones collectés",
+                 "lieux": "l'annuaire de vos lieux de médiation numérique"}
+
+
+def _partner_body(deposit: PartnerDeposit, territory: Territory) -> str:
+    """What the partner reads: what is expected, what to send, where, and who to ask."""
+    partner = deposit.partner
+    sends = " ; ".join(DATASET_WORDS.get(d, d) for d in partner.datasets)
+    last = ("Nous n'avons encore reçu aucun fichier de votre part."
+            if deposit.last is None else
+            f"Votre dernier fichier, « {deposit.last.original_name} », a été reçu il y a "
+            f"{days_text(deposit.age_days)}.")
+    guide = f"{territory.site_url}/partenaires/" if territory.site_url else "le site, rubrique « Partenaires »"
+    return (f"Bonjour,\n\n{last} La convention prévoit un envoi tous les "
+            f"{'jours' if partner.cadence_days == 1 else days_text(partner.cadence_days)}.\n\n"
+            f"Merci de déposer votre prochain fichier ({sends}) dans votre dossier de dépôt "
+            f"« {partner.inbox} ». Le guide des partenaires et les modèles de fichiers sont sur "
+            f"{guide}. Un rapport apparaîtra à côté du fichier quelques minutes après le dépôt."
+            f"\n\nUne question ? Écrivez à {territory.contact_email or 'l’équipe de l’agglomération'}."
+            f"\n\nCe rappel n'est envoyé qu'une fois par période de retard.\n{territory.name}")
+
+
 def due_reminders(territory: Territory, entries: list[LedgerEntry], now: datetime,
                   sent: dict[str, str]) -> list[Reminder]:
     """The reminders to send now: late partners whose current overdue period was not reminded
@@ -70,7 +101,8 @@ def due_reminders(territory: Territory, entries: list[LedgerEntry], now: datetim
             continue
         due.append(Reminder(deposit.partner.id, period_of(deposit),
                             f"Partenaire en retard : {deposit.partner.name}",
-                            _body(deposit, territory)))
+                            _body(deposit, territory), deposit.partner.email,
+                            _partner_body(deposit, territory)))
     return due
 
 
@@ -86,6 +118,9 @@ def remind_late_partners(territory: Territory, paths: DataPaths, entries: list[L
     due = due_reminders(territory, entries, now, sent)
     for reminder in due:
         raise_alert(reminder.subject, reminder.body, now)
+        if reminder.partner_email and smtp_configured():
+            send_mail(reminder.partner_email, "Rappel : votre prochain fichier est attendu",
+                      reminder.partner_body)
         sent[reminder.partner] = reminder.period
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, json.dumps(sent, ensure_ascii=False, indent=1, sort_keys=True))

@@ -7,6 +7,7 @@ import importlib.util
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -322,3 +323,77 @@ def test_the_daily_dag_reminds_a_late_partner_once(dagbag, loaded_samples):
     alerts = list((loaded_samples / "alertes").glob("*.txt"))
     assert len(alerts) == 1
     assert "Ville de Palaiseau" in alerts[0].read_text(encoding="utf-8")
+
+
+class _Mailbox:
+    """A real SMTP server on 127.0.0.1 (the standard library's, in a thread) keeping what it
+    receives: reminders go through smtplib exactly as in production."""
+
+    def __init__(self) -> None:
+        import asyncore
+        import smtpd
+        import threading
+        import warnings
+
+        self.received: list[tuple[list[str], str]] = []
+        mailbox = self
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+
+            class Server(smtpd.SMTPServer):
+                def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+                    mailbox.received.append((rcpttos, data.decode("utf-8", "replace")))
+
+            self.server = Server(("127.0.0.1", 0), None)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1},
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+def test_a_late_partner_with_an_address_gets_one_e_mail_per_overdue_period(data_dir, tmp_path,
+                                                                          monkeypatch):
+    import email
+
+    from pipeline.config import data_paths
+    from pipeline.reminders import remind_late_partners
+
+    text = DEFAULT_TERRITORY_FILE.read_text(encoding="utf-8").replace(
+        'id = "operateur-pass"', 'id = "operateur-pass"\nemail = "pass@operateur.example.fr"', 1)
+    path = tmp_path / "territory.toml"
+    path.write_text(text, encoding="utf-8")
+    territory, paths = load_territory(path), data_paths()
+    mailbox = _Mailbox()
+    try:
+        monkeypatch.setenv("INCLUSION_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("INCLUSION_SMTP_PORT", str(mailbox.port))
+        monkeypatch.setenv("INCLUSION_SMTP_TO", "equipe@agglo.example.fr")
+        entries = [_entry("operateur-pass", NOW - timedelta(days=8), original_name="pass.csv")]
+        for days_later in (0, 1, 3):  # the same overdue period: one reminder only
+            remind_late_partners(territory, paths, entries, NOW + timedelta(days=days_later))
+        deadline = time.monotonic() + 10
+        while len(mailbox.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        mailbox.close()
+    to_partner = [m for rcpt, m in mailbox.received if rcpt == ["pass@operateur.example.fr"]]
+    to_stewards = [m for rcpt, m in mailbox.received if rcpt == ["equipe@agglo.example.fr"]]
+    assert len(to_partner) == 1 and len(to_stewards) >= 1
+    body = email.message_from_string(to_partner[0]).get_payload(decode=True).decode("utf-8")
+    assert "« pass.csv », a été reçu il y a 8 jours" in body
+    assert "tous les 7 jours" in body and "dossier de dépôt « operateur-pass »" in body
+    assert "pass numériques remis et utilisés" in body and "/partenaires/" in body
+
+
+def test_a_partner_address_is_checked_when_the_territory_is_loaded(tmp_path):
+    text = DEFAULT_TERRITORY_FILE.read_text(encoding="utf-8").replace(
+        'id = "operateur-pass"', 'id = "operateur-pass"\nemail = "Jean <jean@x.fr>"', 1)
+    path = tmp_path / "territory.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="operateur-pass.*email.*not an e-mail address"):
+        load_territory(path)
