@@ -12,11 +12,14 @@ each venue's page.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from pipeline.contracts.datasets import WORKSHOP_TOPICS
 from pipeline.contracts.venues import SERVICES
-from pages.venues import distance_text, haversine_m
+from pages.venues import EARTH_RADIUS_M, distance_text
 
 NEAREST_VENUES = 5
 SHEET_VENUES = 8
@@ -70,35 +73,96 @@ def offered_needs(venues: list[dict], sessions: list[dict]) -> list[Need]:
     return [n for n in NEEDS if services.intersection(n.services) or topics.intersection(n.topics)]
 
 
+class Nearby:
+    """The venues, ready to be searched from many points: coordinates as arrays and which
+    venues answer each need, computed once. At national scale (30,000 venues, 1,000 communes,
+    a dozen lists per commune) a list costs one vectorised pass, not 30,000 Python calls."""
+
+    def __init__(self, venues: list[dict]) -> None:
+        self.venues = venues
+        self.lat, self.lon = _coordinates(venues)
+        self.placed = ~np.isnan(self.lat)
+        self._masks: dict[str | None, np.ndarray] = {}
+        self._unplaced: dict[str, list[dict]] = {}
+        for venue in venues:
+            if venue["latitude"] is None:
+                self._unplaced.setdefault(venue["commune"], []).append(venue)
+
+    def distances(self, point: tuple[float, float]) -> np.ndarray:
+        """Metres from ``point`` to every venue (NaN without coordinates)."""
+        return _haversine(point, self.lat, self.lon)
+
+    def _mask(self, need: Need | None) -> np.ndarray:
+        key = need.slug if need else None
+        if key not in self._masks:
+            self._masks[key] = self.placed & np.array(
+                [matches(need, v) for v in self.venues], dtype=bool)
+        return self._masks[key]
+
+    def nearest(self, need: Need | None, commune: str, distances: np.ndarray,
+                limit: int) -> list[dict]:
+        """The ``limit`` matching venues nearest (``distances`` from ``self.distances``),
+        nearest first, each as ``{"lieu": view, "distance": "à 850 m"}``; venues of the
+        commune itself without coordinates (a mobile venue) follow, as « dans la commune »."""
+        candidates = np.flatnonzero(self._mask(need))
+        if len(candidates) > limit:
+            candidates = candidates[np.argpartition(distances[candidates], limit - 1)[:limit]]
+        ordered = sorted(candidates, key=lambda i: (distances[i], self.venues[i]["nom"]))
+        found = [{"lieu": self.venues[i], "distance": f"à {distance_text(float(distances[i]))}"}
+                 for i in ordered]
+        found += [{"lieu": v, "distance": "dans la commune, emplacement variable"}
+                  for v in self._unplaced.get(commune, []) if matches(need, v)]
+        return found
+
+
 def nearest_venues(need: Need | None, commune: str, point: tuple[float, float],
                    venues: list[dict], limit: int) -> list[dict]:
-    """The ``limit`` matching venues nearest to ``point``, nearest first, each as
-    ``{"lieu": view, "distance": "à 850 m"}``; venues of the commune itself without
-    coordinates (a mobile venue) follow, as « dans la commune »."""
-    placed = sorted(((haversine_m(*point, v["latitude"], v["longitude"]), v["nom"], i)
-                     for i, v in enumerate(venues)
-                     if v["latitude"] is not None and matches(need, v)))
-    found = [{"lieu": venues[i], "distance": f"à {distance_text(metres)}"}
-             for metres, _name, i in placed[:limit]]
-    found += [{"lieu": v, "distance": "dans la commune, emplacement variable"} for v in venues
-              if v["latitude"] is None and v["commune"] == commune and matches(need, v)]
-    return found
+    """``Nearby.nearest`` for one point (the plan keeps one ``Nearby`` for every page)."""
+    nearby = Nearby(venues)
+    return nearby.nearest(need, commune, nearby.distances(point), limit)
+
+
+class NearbySessions:
+    """The upcoming sessions (soonest first), ready to be searched from many points."""
+
+    def __init__(self, sessions: list[dict]) -> None:
+        self.sessions = sessions
+        self.lat, self.lon = _coordinates(sessions)
+        self.topics = np.array([s["thematique"] for s in sessions], dtype=object)
+
+    def distances(self, point: tuple[float, float]) -> np.ndarray:
+        return _haversine(point, self.lat, self.lon)
+
+    def next(self, need: Need, distances: np.ndarray, limit: int = NEXT_WORKSHOPS) -> list[dict]:
+        """The soonest sessions on the need's topics within ``WORKSHOP_RADIUS_M``."""
+        if not need.topics or not self.sessions:
+            return []
+        near = np.isin(self.topics, need.topics) & (distances <= WORKSHOP_RADIUS_M)
+        return [{"seance": self.sessions[i], "distance": f"à {distance_text(float(distances[i]))}"}
+                for i in np.flatnonzero(near)[:limit]]
 
 
 def next_workshops(need: Need, point: tuple[float, float], sessions: list[dict],
                    limit: int = NEXT_WORKSHOPS) -> list[dict]:
-    """The soonest upcoming sessions on the need's topics within ``WORKSHOP_RADIUS_M`` (the
-    sessions are already soonest first), each with its distance."""
-    found = []
-    for session in sessions:
-        if session["thematique"] not in need.topics or session.get("latitude") is None:
-            continue
-        metres = haversine_m(*point, session["latitude"], session["longitude"])
-        if metres <= WORKSHOP_RADIUS_M:
-            found.append({"seance": session, "distance": f"à {distance_text(metres)}"})
-            if len(found) == limit:
-                break
-    return found
+    """``NearbySessions.next`` for one point."""
+    nearby = NearbySessions(sessions)
+    return nearby.next(need, nearby.distances(point), limit)
+
+
+def _coordinates(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes and longitudes as arrays, NaN where unknown."""
+    lat = [np.nan if i.get("latitude") is None else i["latitude"] for i in items]
+    lon = [np.nan if i.get("longitude") is None else i["longitude"] for i in items]
+    return np.array(lat, dtype=float), np.array(lon, dtype=float)
+
+
+def _haversine(point: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Metres from ``point`` to each position (NaN where unknown), with the formula of
+    ``pages.venues.haversine_m``."""
+    p1, p2 = math.radians(point[0]), np.radians(lat)
+    dp, dl = p2 - p1, np.radians(lon - point[1])
+    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
 
 
 def guide_data(venues: list[dict], sessions: list[dict], places: list[dict]) -> dict:

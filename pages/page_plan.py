@@ -174,8 +174,7 @@ def _guide(site: dict) -> Iterator[Item]:
     """The guided path (``/trouver/``: need, then commune, then the nearest venues and next
     workshops) and the referrers' A4 sheets (``/fiches/``: per commune, and per commune and
     need), with a QR code file for each venue a sheet shows (``pages.find_help``)."""
-    from pages.find_help import (NEAREST_VENUES, SHEET_VENUES, nearest_venues,
-                                 next_workshops)
+    from pages.find_help import (NEAREST_VENUES, SHEET_VENUES, Nearby, NearbySessions)
     from pages.posters import qr_svg
 
     guide, venues = site["guide"], site["venues"]
@@ -183,38 +182,35 @@ def _guide(site: dict) -> Iterator[Item]:
     if not venues or not communes:
         return
     find = ("Trouver de l'aide", "/trouver/")
+    sheets = ("Fiches à imprimer", "/fiches/")
     yield Page("trouver/index.html", "guide_needs", [HOME],
                {"title": "De quoi avez-vous besoin ?", "needs": needs})
     for need in needs:
-        need_crumb = (need.label, f"/trouver/{need.slug}/")
         yield Page(f"trouver/{need.slug}/index.html", "guide_communes", [HOME, find],
                    {"title": "Dans quelle commune habitez-vous ?", "need": need,
                     "communes": communes}, reusable=True)
-        for commune in communes:
-            yield Page(f"trouver/{need.slug}/{commune['commune']}/index.html", "guide_results",
-                       [HOME, find, need_crumb],
-                       {"title": f"{need.label} : près de {commune['nom_commune']}",
-                        "need": need, "commune": commune,
-                        "venues": nearest_venues(need, commune["commune"], commune["point"],
-                                                 venues, NEAREST_VENUES),
-                        "sessions": next_workshops(need, commune["point"], site["upcoming"])},
-                       reusable=True)
-    sheets = ("Fiches à imprimer", "/fiches/")
     yield Page("fiches/index.html", "sheets", [HOME],
                {"title": "Fiches à imprimer pour orienter les habitants", "communes": communes,
                 "needs": needs})
+    nearby, upcoming = Nearby(venues), NearbySessions(site["upcoming"])
     shown: dict[str, dict] = {}
-    for commune in communes:
+    for commune in communes:  # distances from the commune's point, once for all its pages
+        code, name = commune["commune"], commune["nom_commune"]
+        to_venues, to_sessions = nearby.distances(commune["point"]), upcoming.distances(
+            commune["point"])
+        for need in needs:
+            yield Page(f"trouver/{need.slug}/{code}/index.html", "guide_results",
+                       [HOME, find, (need.label, f"/trouver/{need.slug}/")],
+                       {"title": f"{need.label} : près de {name}", "need": need,
+                        "commune": commune,
+                        "venues": nearby.nearest(need, code, to_venues, NEAREST_VENUES),
+                        "sessions": upcoming.next(need, to_sessions)}, reusable=True)
         for need in (None, *needs):
-            found = nearest_venues(need, commune["commune"], commune["point"], venues,
-                                   SHEET_VENUES)
+            found = nearby.nearest(need, code, to_venues, SHEET_VENUES)
             shown.update((item["lieu"]["slug"], item["lieu"]) for item in found)
-            folder = f"fiches/{commune['commune']}/" + (f"{need.slug}/" if need else "")
-            subject = need.label if need else "Aide au numérique"
-            yield Page(f"{folder}index.html", "sheet",
-                       [HOME, sheets] + ([(commune["nom_commune"],
-                                           f"/fiches/{commune['commune']}/")] if need else []),
-                       {"title": f"{subject} : près de {commune['nom_commune']}",
+            yield Page(f"fiches/{code}/" + (f"{need.slug}/" if need else "") + "index.html",
+                       "sheet", [HOME, sheets] + ([(name, f"/fiches/{code}/")] if need else []),
+                       {"title": f"{need.label if need else 'Aide au numérique'} : près de {name}",
                         "need": need, "needs": needs if need is None else [],
                         "commune": commune, "venues": found}, reusable=True)
     base = site["territory"].get("site_url", "")
