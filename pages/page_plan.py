@@ -19,7 +19,7 @@ from pipeline import settings
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.files import replace_file
 
-FINGERPRINTED = {"css": "css/site.css", "js": "js/filtres.js"}
+FINGERPRINTED = {"css": "css/site.css", "js": "js/filtres.js", "share": "js/partage.js"}
 # Above this many venues or upcoming workshops a single list page would weigh megabytes (a
 # region: 30,000 venues, 26 MB): the list is then split into one page per commune, reached
 # from an index of communes by département. INCLUSION_LIST_LIMIT changes it (tests use 3).
@@ -84,6 +84,9 @@ def site_plan(site: dict, assets: dict[str, tuple[Path, str]], cache=None) -> It
     yield from _partner_space()
     yield from _workshop_lists(site)
     yield from _venues(site)
+    yield from _guide(site)
+    yield Page("pass-numerique/index.html", "pass", [HOME],
+               {"title": "Obtenir un pass numérique"})
     yield from _workshops(site, cache)
     yield Page("telephones/index.html", "phones", [HOME], {"title": "Où déposer un vieux téléphone"})
 
@@ -151,13 +154,70 @@ def _venues(site: dict) -> Iterator[Item]:
                         "count": len(group["lieux"]), "split": True,
                         **_venue_filters(group["lieux"], site)},
                        reusable=True)
+    from pages.mailto import report_link, share_link
+
     crumb = ("Lieux d'aide", "/lieux/")
+    base = site["territory"].get("site_url", "")
+    steward = site["territory"]["steward_email"]
     for venue in venues:
+        url = f"{base}/lieux/{venue['slug']}/"
         yield Page(f"lieux/{venue['slug']}/index.html", "venue", [HOME, crumb],
-                   {"title": venue["nom"], "v": venue}, reusable=True)
+                   {"title": venue["nom"], "v": venue, "page_url": url,
+                    "partage": share_link(venue, url),
+                    "signaler": report_link(steward, venue, url)}, reusable=True)
     for name, download in site.get("exports", {}).items():
         yield File(f"donnees/{name}", lambda d=download: d.render().encode("utf-8"),
                    key=download.key)
+
+
+def _guide(site: dict) -> Iterator[Item]:
+    """The guided path (``/trouver/``: need, then commune, then the nearest venues and next
+    workshops) and the referrers' A4 sheets (``/fiches/``: per commune, and per commune and
+    need), with a QR code file for each venue a sheet shows (``pages.find_help``)."""
+    from pages.find_help import (NEAREST_VENUES, SHEET_VENUES, Nearby, NearbySessions)
+    from pages.posters import qr_svg
+
+    guide, venues = site["guide"], site["venues"]
+    needs, communes = guide["needs"], guide["communes"]
+    if not venues or not communes:
+        return
+    find = ("Trouver de l'aide", "/trouver/")
+    sheets = ("Fiches à imprimer", "/fiches/")
+    yield Page("trouver/index.html", "guide_needs", [HOME],
+               {"title": "De quoi avez-vous besoin ?", "needs": needs})
+    for need in needs:
+        yield Page(f"trouver/{need.slug}/index.html", "guide_communes", [HOME, find],
+                   {"title": "Dans quelle commune habitez-vous ?", "need": need,
+                    "communes": communes}, reusable=True)
+    yield Page("fiches/index.html", "sheets", [HOME],
+               {"title": "Fiches à imprimer pour orienter les habitants", "communes": communes,
+                "needs": needs})
+    nearby, upcoming = Nearby(venues), NearbySessions(site["upcoming"])
+    shown: dict[str, dict] = {}
+    for commune in communes:  # distances from the commune's point, once for all its pages
+        code, name = commune["commune"], commune["nom_commune"]
+        to_venues, to_sessions = nearby.distances(commune["point"]), upcoming.distances(
+            commune["point"])
+        for need in needs:
+            yield Page(f"trouver/{need.slug}/{code}/index.html", "guide_results",
+                       [HOME, find, (need.label, f"/trouver/{need.slug}/")],
+                       {"title": f"{need.label} : près de {name}", "need": need,
+                        "commune": commune,
+                        "venues": nearby.nearest(need, code, to_venues, NEAREST_VENUES),
+                        "sessions": upcoming.next(need, to_sessions)}, reusable=True)
+        for need in (None, *needs):
+            found = nearby.nearest(need, code, to_venues, SHEET_VENUES)
+            shown.update((item["lieu"]["slug"], item["lieu"]) for item in found)
+            yield Page(f"fiches/{code}/" + (f"{need.slug}/" if need else "") + "index.html",
+                       "sheet", [HOME, sheets] + ([(name, f"/fiches/{code}/")] if need else []),
+                       {"title": f"{need.label if need else 'Aide au numérique'} : près de {name}",
+                        "need": need, "needs": needs if need is None else [],
+                        "commune": commune, "venues": found}, reusable=True)
+    base = site["territory"].get("site_url", "")
+    for slug in sorted(shown):
+        url = f"{base}/lieux/{slug}/"
+        yield File(f"lieux/{slug}/qr.svg", lambda u=url: qr_svg(
+            u, "Code QR vers la page du lieu").encode("utf-8"), key=f"lieu:{url}")
 
 
 def _by_commune(sessions: list[dict]) -> dict[str, list[dict]]:

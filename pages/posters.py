@@ -12,9 +12,9 @@ import segno
 MASK = 4
 
 
-def qr_svg(url: str) -> str:
+def qr_svg(url: str, title: str = "Code QR vers la page de l'atelier") -> str:
     buffer = io.BytesIO()
     segno.make(url, error="m", mask=MASK, micro=False).save(
         buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True,
-        title="Code QR vers la page de l'atelier")
+        title=title)
     return buffer.getvalue().decode("utf-8")

@@ -15,6 +15,8 @@ from datetime import datetime
 import pandas as pd
 
 from pages import exports, phones
+from pages.find_help import guide_data
+from pages.prescribers import prescribers_by_commune
 from pages.venues import (commune_points, nearest_communes, public_holiday_dates, unique_slugs,
                           venue_key, venue_views)
 from pipeline.config import Territory
@@ -113,8 +115,10 @@ def _venue_data(territory: Territory, venues: pd.DataFrame,
                     is not None else points.get(session["commune"], (None, None)))
         session["latitude"], session["longitude"] = lat, lon
     by_commune: dict[str, list[dict]] = {}
+    names = {p.id: p.name for p in territory.partners}
     for view in views:
         by_commune.setdefault(view["commune"], []).append(view)
+        view["partenaire"] = names.get(view["partner"], view["partner"])
     listed = [(code, name) for code, name in sorted(territory.commune_names.items(),
                                                     key=lambda item: item[1])
               if code in by_commune]
@@ -149,6 +153,7 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
                       "site_title": territory.site_title,
                       "contact_email": territory.contact_email,
                       "contact_phone": territory.contact_phone,
+                      "steward_email": territory.steward_email or territory.contact_email,
                       "site_url": territory.site_url, "timezone": territory.timezone},
         "generated_at": now.isoformat(timespec="minutes"),
         "today": now.date().isoformat(),
@@ -163,6 +168,11 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
         "venue_communes": venue_communes,
         "public_holidays": public_holiday_dates(now.date()),
         "phone_points": _phone_points(communes, pickups),
+        # The guided path (/trouver/) and the referrers' sheets (/fiches/).
+        "guide": guide_data(venues, upcoming, venue_communes),
+        # Who hands out the pass numérique (/pass-numerique/, with the venues accepting it).
+        "pass_prescribers": prescribers_by_commune(
+            warehouse.current_rows(VOUCHERS.dataset, ("commune", "prescripteur")), communes),
         # Pickups per collection point and month, for the open data (pages.public_tables).
         "phone_pickups": _records(phones.pickups_by_month(pickups)),
         "exports": exports.venue_downloads(venue_rows),

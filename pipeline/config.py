@@ -70,6 +70,8 @@ class Territory:
     partners: tuple[Partner, ...]
     population_year: int | None = None
     population_source: str = ""
+    # Who receives « Signaler une erreur » from the venue pages (else contact_email).
+    steward_email: str = ""
 
     @cached_property
     def populations(self) -> dict[str, int]:
@@ -101,6 +103,7 @@ class ConfigError(ValueError):
 TOP_KEYS = {"territory", "communes", "partners", "results"}
 TERRITORY_KEYS = {"name": True, "short_name": False, "site_title": False,
                   "contact_email": False, "contact_phone": False, "site_url": False,
+                  "steward_email": False,
                   "timezone": False, "population_year": False, "population_source": False}
 COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_names": False,
                 "population": False, "latitude": False, "longitude": False}
@@ -113,7 +116,7 @@ TARGET_KEYS = {"id": True, "programme": True, "indicator": False, "unit": True, 
                "measurable_with": False}
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _POSTAL = re.compile(r"^\d{5}$")
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[a-z]{2,}$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s<>\"'(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # The words a partner's ``cadence`` may use, and the days each allows between two files: the
 # longest such period (a month of 31 days, a quarter of 92, a leap year).
@@ -273,6 +276,9 @@ def load_territory(path: Path | None = None) -> Territory:
         ZoneInfo(info.get("timezone", DEFAULT_TIMEZONE))
     except (ZoneInfoNotFoundError, ValueError):
         fail("[territory], key timezone", f"unknown timezone {info['timezone']!r}")
+    for key in ("contact_email", "steward_email"):
+        if key in info and not (isinstance(info[key], str) and _EMAIL.match(info[key])):
+            fail(f"[territory], key {key}", f"is not an e-mail address: {info[key]!r}")
     communes = tuple(_load_commune(c, f"commune {c.get('insee', '?')!r}"
                                    if isinstance(c, dict) else "[[communes]]", fail)
                      for c in raw.get("communes", []))
@@ -295,6 +301,7 @@ def load_territory(path: Path | None = None) -> Territory:
         partners=partners,
         population_year=_population_year(info, communes, fail),
         population_source=str(info.get("population_source", "")),
+        steward_email=info.get("steward_email", info.get("contact_email", "")),
     )
 
 

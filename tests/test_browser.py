@@ -39,8 +39,15 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "page": ("accessibilite/", "partiellement conforme"),
     "equip": ("s-equiper/", "169 euros"),
     "not_found": ("404.html", "Page introuvable"),
+    "guide_needs": ("trouver/", "Apprendre à me servir de mon téléphone"),
+    "guide_communes": ("trouver/demarches/", "Palaiseau"),
+    "guide_results": ("trouver/demarches/91477/", "Prochains ateliers près de chez vous"),
+    "sheets": ("fiches/", "une fiche A4 par commune"),
+    "sheet": ("fiches/91477/telephone/", "Scannez le code QR"),
+    "pass": ("pass-numerique/", "CCAS de Massy"),
 }
-SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year", "results_dataset")
+SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year", "results_dataset",
+               "guide_needs", "guide_results", "sheet", "pass")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--disable-sync"]
 
