@@ -74,10 +74,11 @@ class ReceivedFile:
 
 @dataclass(frozen=True)
 class DatasetRows:
-    added: int = 0
-    superseded: int = 0
-    withdrawn: int = 0
-    rejected: int = 0
+    """Rows of one dataset touched by the files received since the live build."""
+    added: int
+    superseded: int
+    withdrawn: int
+    rejected: int
 
 
 @dataclass(frozen=True)

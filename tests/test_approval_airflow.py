@@ -92,17 +92,37 @@ def unusual(data_dir, dagbag) -> Path:
 
 
 def publish_with_answer(dagbag, option: str, motif: str):
-    done: dict = {}
-    worker = threading.Thread(target=lambda: done.setdefault(
-        "run", dagbag.get_dag("publication_site").test(run_after=run_after())))
-    worker.start()
-    run_id = waiting_run_id(timeout=600)
-    with_body = _hitl_body(run_id)
-    answer(run_id, option, motif)
-    worker.join(timeout=600)
-    assert not worker.is_alive()
-    dag_run = done["run"]
-    return dag_run, {ti.task_id: ti.state for ti in dag_run.get_task_instances()}, with_body
+    """``dag.test()`` in this thread (it sets signal handlers); the steward answers from
+    another, once the approval task waits."""
+    seen: dict = {}
+
+    def steward() -> None:
+        try:
+            run_id = waiting_run_id(timeout=300)
+            seen["body"] = _hitl_body(run_id)
+            answer(run_id, option, motif)
+        except BaseException as error:  # reported by the test below
+            seen["error"] = error
+            _give_up()  # or dag.test() would wait for an answer forever
+
+    answering = threading.Thread(target=steward, daemon=True)
+    answering.start()
+    dag_run = dagbag.get_dag("publication_site").test(run_after=run_after())
+    answering.join(timeout=30)
+    assert "error" not in seen, seen.get("error")
+    return dag_run, {ti.task_id: ti.state for ti in dag_run.get_task_instances()}, seen["body"]
+
+
+def _give_up() -> None:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    with create_session() as session:
+        for ti in session.query(TaskInstance).filter_by(
+                dag_id="publication_site", task_id="approbation",
+                state=TaskInstanceState.AWAITING_INPUT):
+            ti.state = TaskInstanceState.FAILED
 
 
 def _hitl_body(run_id: str) -> str:

@@ -147,7 +147,7 @@ def test_rows_by_dataset_counts_added_superseded_withdrawn_and_rejected():
            received("l.csv", 7, "01T13:00:00", partner="agglo-lieux", dataset="lieux")]
     assert changes.rows_by_dataset(new, {"ateliers": 3}) == {
         "ateliers": DatasetRows(added=10, superseded=3, withdrawn=2, rejected=4),
-        "lieux": DatasetRows(added=7)}
+        "lieux": DatasetRows(added=7, superseded=0, withdrawn=0, rejected=0)}
 
 
 def test_pages_added_and_removed_compare_the_two_file_lists():
@@ -163,7 +163,7 @@ def summary() -> ChangeSummary:
     move = moved(100.0, 20.0)
     return ChangeSummary(
         "20260405T050000", "20260404T050000", files,
-        {"ateliers": DatasetRows(added=6, superseded=2, rejected=3)},
+        {"ateliers": DatasetRows(added=6, superseded=2, withdrawn=0, rejected=3)},
         ["/lieux/c/"], ["/lieux/b/", "/lieux/d/"],
         [move, moved(12.0, 14.0, "91377")],
         find_anomalies([move], files, files, RULES))
