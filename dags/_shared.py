@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+from airflow.providers.standard.operators.hitl import HITLBranchOperator
 from airflow.sdk import Asset
 
 # The territory's time zone (territory.toml). Written out, not read: reading the territory would
@@ -15,6 +16,23 @@ OWNER = "inclusion-numerique"
 
 # Emitted when accepted rows reach the warehouse; the site publication is scheduled on it.
 WAREHOUSE = Asset(name="entrepot", uri="file:///inclusion-numerique/entrepot")
+# Emitted when a new site goes online; its event's extra carries the summary of the changes.
+SITE = Asset(name="site_public", uri="file:///inclusion-numerique/site")
+
+
+class StewardDecision(HITLBranchOperator):
+    """Airflow's human-in-the-loop branch, which also keeps who decided, when and why (XCom
+    ``decision``) for the history of publications."""
+
+    def execute_complete(self, context, event: dict):
+        if "error" not in event:
+            user = event.get("responded_by_user") or {}
+            context["ti"].xcom_push(key="decision", value={
+                "options": list(event["chosen_options"]),
+                "motif": str((event.get("params_input") or {}).get("motif") or ""),
+                "par": user.get("name") or user.get("id") or "",
+                "le": str(event.get("responded_at") or "")})
+        return super().execute_complete(context, event)
 
 
 def alert_stewards(context: dict) -> None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import TIMEZONE, WAREHOUSE, dag_settings
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from _shared import SITE, TIMEZONE, WAREHOUSE, StewardDecision, dag_settings
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+
+APPROVE, REJECT = "Publier", "Écarter"
+# A steward who does not answer within this delay: the approval task fails (alert), the live
+# site stays and the build waits in <site>/attente/ until the next publication replaces it.
+DECISION_DELAY = timedelta(days=2)
 
 DOC = """
 ### Publication du site
@@ -16,7 +22,15 @@ Lancé dès que l'entrepôt change (après la réception d'un fichier accepté) 
 Calcule les indicateurs, construit le site avec Pelican dans un dossier neuf, le vérifie (pages
 lisibles, liens internes valides), puis le met en ligne par un échange atomique de lien.
 
-**Si la tâche échoue**, le site en ligne ne change pas : les habitants voient la dernière version
+**Publication inhabituelle** : quand un chiffre clé d'une commune baisse fortement par rapport au
+site en ligne, ou qu'un partenaire envoie un fichier bien plus petit que le précédent (seuils :
+`[publication]` de `territory.toml`), la tâche `approbation` attend la décision d'un gestionnaire
+(page « Required Actions » d'Airflow, « Actions requises » en français) ; le résumé des changements y est affiché. « Publier » met le
+site en ligne ; « Écarter » garde le site en ligne tel quel, range la version construite dans
+`site/ecartees/` et envoie un rapport aux partenaires concernés. Sans anomalie, la publication
+est automatique.
+
+**Si une tâche échoue**, le site en ligne ne change pas : les habitants voient la dernière version
 correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version précédente.
 """
 
@@ -27,18 +41,65 @@ correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version
                         assets=[WAREHOUSE]),
                     "publication", DOC, 1, timedelta(minutes=1), timedelta(minutes=30)))
 def publication_site():
-    @task(doc_md="Calcule les indicateurs et construit puis met en ligne le site.")
-    def construire_et_publier(dag_run=None) -> dict:
+    @task(doc_md="Calcule les indicateurs, construit le site dans un dossier neuf, le vérifie "
+                 "et relève ce qui change par rapport au site en ligne (fichiers reçus, lignes, "
+                 "pages, chiffres clés par commune) ; ne met rien en ligne.")
+    def construire(dag_run=None) -> dict:
         from dataclasses import asdict
         from zoneinfo import ZoneInfo
 
         from pipeline.config import load_territory
-        from publish.site import publish
+        from publish.site import prepare
 
         territory = load_territory()
         # The run's own time, not the wall clock: a re-run rebuilds the same site.
         now = dag_run.run_after.astimezone(ZoneInfo(territory.timezone))
-        return asdict(publish(now, territory))
+        return asdict(prepare(now, territory))
+
+    @task.branch(doc_md="Sans anomalie, la publication continue seule ; sinon elle attend la "
+                        "décision d'un gestionnaire (tâche approbation).")
+    def decider(candidate: dict) -> str:
+        return "approbation" if candidate["anomalies"] else "sans_approbation"
+
+    sans_approbation = EmptyOperator(
+        task_id="sans_approbation",
+        doc_md="Aucune anomalie : la publication ne demande pas d'approbation.")
+
+    approbation = StewardDecision(
+        task_id="approbation",
+        subject="Publication inhabituelle du site : votre décision",
+        body="{{ ti.xcom_pull(task_ids='construire')['text'] }}",
+        options=[APPROVE, REJECT],
+        options_mapping={APPROVE: "mettre_en_ligne", REJECT: "ecarter"},
+        params={"motif": Param("", type="string", title="Motif (facultatif)",
+                               description="Noté dans l'historique des publications.")},
+        response_timeout=DECISION_DELAY,
+        doc_md="Attend la décision d'un gestionnaire (« Publier » ou « Écarter ») quand le "
+               "relevé des changements a trouvé une anomalie ; le résumé est affiché dans le "
+               "formulaire. Sans réponse en 2 jours, la tâche échoue et le site ne change pas.")
+
+    @task(trigger_rule="none_failed_min_one_success", outlets=[SITE],
+          doc_md="Met en ligne la version construite (échange atomique du lien current) et "
+                 "joint le résumé des changements à l'événement de l'Asset site_public.")
+    def mettre_en_ligne(candidate: dict, outlet_events=None, ti=None) -> dict:
+        from dataclasses import asdict
+
+        from publish.site import go_live
+
+        decision = _decision(ti) or "mise en ligne automatique (aucune anomalie)"
+        published = go_live(candidate["build_id"], decision=decision)
+        outlet_events[SITE].extra = {"build_id": published.build_id, "pages": published.pages,
+                                     "anomalies": candidate["anomalies"], "decision": decision,
+                                     "resume": candidate["text"]}
+        return asdict(published)
+
+    @task(doc_md="La version construite est écartée : le site en ligne ne change pas, la "
+                 "version est rangée dans site/ecartees/, les partenaires concernés reçoivent "
+                 "un rapport et les gestionnaires une alerte.")
+    def ecarter(candidate: dict, ti=None) -> str:
+        from publish.site import set_aside
+
+        return str(set_aside(candidate["build_id"], decision=_decision(ti)))
 
     @task(trigger_rule="all_done",  # also after a failed build: the rules are still worth reading
           doc_md="Reconstruit les Data Docs de Great Expectations (les règles de contrôle de "
@@ -49,7 +110,21 @@ def publication_site():
 
         return str(build_data_docs())
 
-    construire_et_publier() >> documenter_controles()  # residents' site first
+    candidate = construire()
+    choice = decider(candidate)
+    choice >> [sans_approbation, approbation]
+    online = mettre_en_ligne(candidate)
+    [sans_approbation, approbation] >> online
+    refused = ecarter(candidate)
+    approbation >> refused
+    [online, refused] >> documenter_controles()  # residents' site first
+
+
+def _decision(ti) -> str | None:
+    """The steward's decision in French for the history, or None without approval."""
+    from publish.changes import decision_text
+
+    return decision_text(ti.xcom_pull(task_ids="approbation", key="decision") if ti else None)
 
 
 publication_site()

@@ -58,6 +58,25 @@ class Partner:
 
 
 @dataclass(frozen=True)
+class PublicationRules:
+    """territory.toml's ``[publication]``: when a publication waits for a steward's approval
+    (``publish.changes.find_anomalies``)."""
+
+    # A commune's key figure falling by more than this share of its live value (0.5: -50 %).
+    max_figure_drop: float = 0.5
+    # Rising by more than this share (2.0: +200 %); None: rises never wait (figures of the
+    # current year grow as partners send their months).
+    max_figure_rise: float | None = None
+    # Figures smaller than this on the live site are not judged (4 -> 1 is not news).
+    min_previous_value: float = 10.0
+    # A partner's accepted file with fewer rows than this share of its previous accepted file
+    # of the same dataset (0.25: under a quarter).
+    min_file_share: float = 0.25
+    # Publications kept in the history (``publish.changes.recent_publications``).
+    history: int = 30
+
+
+@dataclass(frozen=True)
 class Territory:
     name: str
     short_name: str
@@ -72,6 +91,7 @@ class Territory:
     population_source: str = ""
     # Who receives « Signaler une erreur » from the venue pages (else contact_email).
     steward_email: str = ""
+    publication: PublicationRules = PublicationRules()
 
     @cached_property
     def populations(self) -> dict[str, int]:
@@ -100,7 +120,7 @@ class ConfigError(ValueError):
 
 # The keys each table of territory.toml may hold, and whether they are required. Anything else
 # is a typo that would otherwise be silently ignored.
-TOP_KEYS = {"territory", "communes", "partners", "results"}
+TOP_KEYS = {"territory", "communes", "partners", "results", "publication"}
 TERRITORY_KEYS = {"name": True, "short_name": False, "site_title": False,
                   "contact_email": False, "contact_phone": False, "site_url": False,
                   "steward_email": False,
@@ -111,6 +131,8 @@ PARTNER_KEYS = {"id": True, "name": True, "inbox": False, "communes": False, "da
                 "source_url": False, "source_name": False, "mapping": False,
                 "cadence": False, "email": False}
 RESULTS_KEYS = {"suppression_threshold": False, "targets": False}
+PUBLICATION_KEYS = {"max_figure_drop": False, "max_figure_rise": False,
+                    "min_previous_value": False, "min_file_share": False, "history": False}
 TARGET_KEYS = {"id": True, "programme": True, "indicator": False, "unit": True, "counts": True,
                "value": True, "start": True, "end": True, "source": False,
                "measurable_with": False}
@@ -245,6 +267,36 @@ def _check_results(raw: object, fail) -> None:
         _check_keys(target, TARGET_KEYS, f"[[results.targets]] number {number}", fail)
 
 
+def _share(raw: dict, key: str, low: float, high: float | None, fail) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= low or (
+            high is not None and value >= high):
+        bounds = f"greater than {low}" + (f" and less than {high}" if high is not None else "")
+        fail(f"[publication], key {key}", f"{value!r} must be a number {bounds}")
+    return float(value)
+
+
+def _load_publication(raw: object, fail) -> PublicationRules:
+    _check_keys(raw, PUBLICATION_KEYS, "[publication]", fail)
+    default = PublicationRules()
+    history = raw.get("history", default.history)
+    if isinstance(history, bool) or not isinstance(history, int) or history < 1:
+        fail("[publication], key history", f"{history!r} must be a whole number of 1 or more")
+    minimum = raw.get("min_previous_value", default.min_previous_value)
+    if isinstance(minimum, bool) or not isinstance(minimum, (int, float)) or minimum < 0:
+        fail("[publication], key min_previous_value", f"{minimum!r} must be a number, 0 or more")
+    drop = _share(raw, "max_figure_drop", 0, 1, fail)
+    share = _share(raw, "min_file_share", 0, 1, fail)
+    return PublicationRules(
+        max_figure_drop=default.max_figure_drop if drop is None else drop,
+        max_figure_rise=_share(raw, "max_figure_rise", 0, None, fail),
+        min_previous_value=float(minimum),
+        min_file_share=default.min_file_share if share is None else share,
+        history=history)
+
+
 def _population_year(info: dict, communes: tuple[Commune, ...], fail) -> int | None:
     """Populations without their vintage could not be cited next to the rates."""
     year = info.get("population_year")
@@ -302,6 +354,7 @@ def load_territory(path: Path | None = None) -> Territory:
         population_year=_population_year(info, communes, fail),
         population_source=str(info.get("population_source", "")),
         steward_email=info.get("steward_email", info.get("contact_email", "")),
+        publication=_load_publication(raw.get("publication", {}), fail),
     )
 
 

@@ -1,8 +1,12 @@
 """Building the public site into a fresh folder and swapping it in atomically.
 
 Residents always see ``<data>/site/current``, a symlink to one complete build. A new build is
-written to ``builds/<id>.partial``, checked, renamed to ``builds/<id>``, and only then does the
-symlink change (``os.replace`` of a new link over the old one is atomic). A failed build or
+written to ``builds/<id>.partial``, checked, moved to ``attente/<id>`` (``prepare``) with a
+summary of what it changes against the live site (``publish.changes``), renamed to
+``builds/<id>``, and only then does the symlink change (``go_live``; ``os.replace`` of a new
+link over the old one is atomic). The ``publication_site`` DAG waits for a steward's approval
+between the two when the summary finds anomalies; ``set_aside`` moves a refused build to
+``ecartees/<id>``, never online. A failed build or
 check leaves ``current`` untouched. The last ``KEEP_BUILDS`` builds are kept for rollback.
 """
 
@@ -23,7 +27,10 @@ from pipeline import settings
 from pipeline.faults import fault_point
 from pipeline.load import warehouse
 from pipeline.alerts import failing_step
+from pipeline.files import write_atomically
+from pipeline.load import ledger
 from pipeline.stages import stage
+from publish import changes
 from publish.build_cache import BuildCache, manifest_path, recorded_pages
 
 KEEP_BUILDS = 5
@@ -149,8 +156,35 @@ def _prune(paths: DataPaths, keep: int) -> None:
             manifest_path(stale).unlink(missing_ok=True)
 
 
-def publish(now: datetime, territory: Territory | None = None,
-            paths: DataPaths | None = None) -> Published:
+@dataclass
+class Candidate:
+    """A checked build waiting in ``<site>/attente/<id>`` to go online, with its summary."""
+    build_id: str
+    path: str
+    pages: int
+    anomalies: list[str]
+    partners: list[str]
+    text: str
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.anomalies)
+
+
+def pending_folder(paths: DataPaths) -> Path:
+    """Checked builds waiting to go online (a steward's decision); never served."""
+    return paths.site_root / "attente"
+
+
+def set_aside_folder(paths: DataPaths) -> Path:
+    """Builds a steward refused: kept for reading, never online, never a rollback target."""
+    return paths.site_root / "ecartees"
+
+
+def prepare(now: datetime, territory: Territory | None = None,
+            paths: DataPaths | None = None) -> Candidate:
+    """Build and check a new site into ``<site>/attente/<id>`` and write what it changes
+    against the live site (``publish.changes``); the live site is not touched."""
     from pages.data_package import add_open_data
     from pages.results_view import present
     from pages.site_data import build_site_data
@@ -159,15 +193,18 @@ def publish(now: datetime, territory: Territory | None = None,
     territory = territory or load_territory()
     paths = paths or data_paths()
     build_id = build_id_for(now)
-    final = paths.site_builds / build_id
+    pending = pending_folder(paths) / build_id
     partial = paths.site_builds / f"{build_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     try:
         with failing_step("calcul des indicateurs"), stage("indicators"), warehouse.snapshot():
             site_data = build_site_data(territory, now)
+            results = build_results(territory, now)
+            figures = changes.key_figures(results)
             site_data[RESULTS_KEY] = add_open_data(
-                present(build_results(territory, now), territory.name), site_data, now)
+                present(results, territory.name), site_data, now)
+            received = [changes.ReceivedFile.from_entry(e) for e in ledger.entries()]
         with failing_step("construction du site (Pelican)"), stage("site build") as measured:
             live = paths.site_current.resolve() if paths.site_current.exists() else None
             cache = BuildCache(live, site_wide_values(site_data))
@@ -179,14 +216,122 @@ def publish(now: datetime, territory: Territory | None = None,
             pages = check_site(partial, frozenset(cache.reused), cache.files)
             _check_page_count(paths, pages)
             cache.checked_pages = pages
-            cache.save(final)
+            cache.save(pending)
+        with failing_step("relevé des changements"):
+            summary = _summarise(changes.publications_folder(paths), build_id, live,
+                                 cache.files or files_under(partial), figures, received,
+                                 territory)
+            status = changes.PENDING if summary.anomalies else changes.READY
+            text = changes.write_publication(changes.publications_folder(paths), summary,
+                                             figures, [f.key for f in received], status, now)
+        shutil.rmtree(pending, ignore_errors=True)  # a retry of the same run
+        pending.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(partial, pending)
     except Exception:
         shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
         raise
+    return Candidate(build_id, str(pending), pages, [a.message for a in summary.anomalies],
+                     sorted({p for a in summary.anomalies for p in a.partners}), text)
+
+
+def _summarise(folder: Path, build_id: str, live: Path | None, files: list[str],
+               figures: dict[str, float], received: list,
+               territory: Territory) -> changes.ChangeSummary:
+    stored = changes.read_figures(folder, live.name) if live else None
+    # A live build without a record (made before records existed): nothing to compare with,
+    # so no file is listed as new and no figure as moved.
+    before, known = stored if stored else ({}, {f.key for f in received} if live else None)
+    new_files = changes.files_since(received, known)
+    superseded = warehouse.rows_superseded_by(f.sha256 for f in new_files)
+    added, removed = changes.page_changes(files_under(live) if live else [], files)
+    moves = changes.figure_moves(before, figures, territory.commune_names) if stored else []
+    scopes = {p.id: None if "*" in p.communes else set(p.communes) for p in territory.partners}
+    anomalies = (changes.find_anomalies(moves, new_files, received, territory.publication,
+                                        scopes) if live else [])
+    return changes.ChangeSummary(build_id, live.name if live else None, new_files,
+                                 changes.rows_by_dataset(new_files, superseded), added, removed,
+                                 moves, anomalies)
+
+
+def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None = None,
+            history: int | None = None) -> Published:
+    """Put a prepared build online (atomic swap), then prune old builds and the history.
+    A retry after it went online only points ``current`` at it again."""
+    paths = paths or data_paths()
+    pending = pending_folder(paths) / build_id
+    final = paths.site_builds / build_id
     with failing_step("mise en ligne (échange du lien current)"), \
-            stage("publish", pages=pages, step="swap"):
-        _swap_in(paths, partial, final)
-    return Published(build_id, str(final), pages)
+            stage("publish", step="swap"):
+        if pending.exists():
+            _swap_in(paths, pending, final)
+        elif final.exists():
+            _swap_current(paths, final)
+        else:
+            raise SiteCheckFailed(f"la version {build_id} n'existe plus (ni en attente ni "
+                                  "parmi les versions construites)")
+    folder = changes.publications_folder(paths)
+    if changes.read_publication(folder, build_id) is not None:
+        changes.set_status(folder, build_id, changes.PUBLISHED, decision)
+    changes.prune_history(folder, history or load_territory().publication.history,
+                          {build_id})
+    return Published(build_id, str(final), recorded_pages(final) or count_pages(final))
+
+
+def set_aside(build_id: str, territory: Territory | None = None,
+              paths: DataPaths | None = None, decision: str | None = None) -> Path:
+    """A steward refused the build: it moves to ``<site>/ecartees/<id>`` (the live site does
+    not change), and each partner whose file caused an anomaly gets a French report in its
+    inbox; the stewards get an alert."""
+    territory = territory or load_territory()
+    paths = paths or data_paths()
+    pending = pending_folder(paths) / build_id
+    aside = set_aside_folder(paths) / build_id
+    if pending.exists():
+        shutil.rmtree(aside, ignore_errors=True)
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(pending, aside)
+    folder = changes.publications_folder(paths)
+    record = changes.set_status(folder, build_id, changes.SET_ASIDE, decision)
+    for stale in sorted(p for p in aside.parent.iterdir() if p.is_dir())[:-KEEP_BUILDS]:
+        shutil.rmtree(stale, ignore_errors=True)
+        manifest_path(stale).unlink(missing_ok=True)
+    _tell_partners(build_id, record["anomalies"], territory, paths)
+    from pipeline.alerts import raise_alert
+
+    raise_alert(f"Publication {build_id} écartée",
+                f"La publication {build_id} a été écartée : le site en ligne n'a pas changé. "
+                f"La version écartée est gardée dans {aside}.\n\n{record['text']}")
+    return aside
+
+
+def _tell_partners(build_id: str, anomalies: list[dict], territory: Territory,
+                   paths: DataPaths) -> None:
+    for partner_id in sorted({p for a in anomalies for p in a["partners"]}):
+        try:
+            partner = territory.partner(partner_id)
+        except KeyError:  # a partner removed from territory.toml since
+            continue
+        mine = [f"- {a['message']}" for a in anomalies if partner_id in a["partners"]]
+        inbox = paths.partner_inbox(partner)
+        inbox.mkdir(parents=True, exist_ok=True)
+        write_atomically(inbox / f"publication-{build_id}.rapport.txt", (
+            f"Rapport pour {partner.name}\n\n"
+            "Vos derniers fichiers ont été acceptés, mais les chiffres qu'ils donnent "
+            "s'écartent beaucoup de ceux publiés jusqu'ici. L'équipe qui gère le site a "
+            "donc choisi de ne pas les publier pour le moment :\n\n" + "\n".join(mine) +
+            "\n\nQue faire : vérifiez que votre export est complet (toutes les lignes, "
+            "toutes les communes, toute la période). S'il manquait des lignes, déposez le "
+            "fichier complet : il remplacera le précédent. Si ces chiffres sont justes, "
+            "dites-le à l'équipe qui gère le site, qui pourra les publier.\n"))
+
+
+def publish(now: datetime, territory: Territory | None = None,
+            paths: DataPaths | None = None) -> Published:
+    """Prepare a build and put it online without waiting for anyone (``make``, tests; the
+    ``publication_site`` DAG instead waits for a steward when ``prepare`` finds anomalies)."""
+    territory = territory or load_territory()
+    candidate = prepare(now, territory, paths)
+    return go_live(candidate.build_id, paths, history=territory.publication.history)
 
 
 def _swap_in(paths: DataPaths, partial: Path, final: Path) -> None:

@@ -59,3 +59,22 @@ def test_dag_file_does_no_heavy_import_at_parse_time(dag_file):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_publication_waits_for_a_steward_only_on_anomalies(dagbag):
+    from airflow.providers.standard.operators.hitl import HITLBranchOperator
+
+    dag = dagbag.get_dag("publication_site")
+    decide = dag.get_task("decider").python_callable
+    assert decide({"anomalies": []}) == "sans_approbation"
+    assert decide({"anomalies": ["Le fichier « x.csv » …"]}) == "approbation"
+    approval = dag.get_task("approbation")
+    assert isinstance(approval, HITLBranchOperator)
+    assert approval.options_mapping == {"Publier": "mettre_en_ligne", "Écarter": "ecarter"}
+    assert approval.downstream_task_ids == {"mettre_en_ligne", "ecarter"}
+    assert "xcom_pull(task_ids='construire')['text']" in approval.body  # the summary is shown
+    assert approval.response_timeout is not None
+    online = dag.get_task("mettre_en_ligne")
+    assert online.upstream_task_ids == {"construire", "sans_approbation", "approbation"}
+    assert online.trigger_rule == "none_failed_min_one_success"
+    assert {o.name for o in online.outlets} == {"site_public"}

@@ -12,7 +12,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_DAY, REFERENCE_RUN
+from conftest import REFERENCE_DAY, REFERENCE_RUN, REPO
 from openpyxl import load_workbook
 
 from demo.samples import write_samples
@@ -133,8 +133,14 @@ def test_bad_file_goes_to_quarantine_with_a_precise_report(demo, dagbag):
     assert ledger.find("ville-palaiseau", ledger.entries()[-1].sha256).status == ledger.STATUS_REJECTED
 
 
-def test_partner_text_is_escaped_on_the_site(demo, dagbag):
+def test_partner_text_is_escaped_on_the_site(demo, dagbag, tmp_path, monkeypatch):
     data_dir, _, _ = demo
+    # A one-session file after Palaiseau's whole export would make the publication wait for a
+    # steward's approval ([publication] min_file_share; tests/test_approval_airflow.py).
+    territory = tmp_path / "territory.toml"
+    territory.write_text((REPO / "territory.toml").read_text(encoding="utf-8").replace(
+        "min_file_share = 0.25", "min_file_share = 0.01"), encoding="utf-8")
+    monkeypatch.setenv("INCLUSION_TERRITORY", str(territory))
     drop = data_dir / "inbox" / "ville-palaiseau" / "atelier_special.csv"
     drop.write_text(
         "identifiant_seance;commune;lieu;date;heure_debut;duree_minutes;thematique;public;places;inscrits;presents;statut;inscription\n"

@@ -379,3 +379,87 @@ def test_alert_advice_follows_the_kind_of_error(data_dir, error, advice):
     task_failure_alert({"task_instance": _PublicationTask(), "exception": error})
     text = _alert_text(data_dir)
     assert f"Erreur : {type(error).__name__} : {error}" in text and advice in text
+
+
+# --- What changed, and the steward's approval (issue 17, publish.changes) ---------------------
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _drop_one_venue(loaded: Path) -> str:
+    """The venue partner sends a directory of one venue instead of its whole directory."""
+    (archived,) = (loaded / "archive" / "agglo-lieux").glob("*.csv")
+    lines = archived.read_text(encoding="utf-8").splitlines()
+    path = loaded / "inbox" / "agglo-lieux" / "lieux_un_seul.csv"
+    path.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    assert process_files([("agglo-lieux", str(path))])[0].rows_loaded == 1
+    return path.name
+
+
+def test_a_usual_publication_goes_online_without_waiting_and_is_recorded(loaded):
+    from publish.changes import recent_publications
+
+    first = publishing.publish(REFERENCE_RUN)
+    candidate = publishing.prepare(REFERENCE_RUN + timedelta(hours=1))
+    assert not candidate.needs_approval and candidate.partners == []
+    assert live(loaded) == Path(first.path)  # preparing never swaps
+    assert "Fichiers reçus depuis la version en ligne : 0" in candidate.text
+    publishing.go_live(candidate.build_id)
+    assert live(loaded).name == candidate.build_id
+    listed = recent_publications(5)
+    assert [(p["build_id"], p["status"]) for p in listed] == [
+        (candidate.build_id, "publiee"), (first.build_id, "publiee")]
+    assert listed[1]["live_build_id"] is None and listed[0]["live_build_id"] == first.build_id
+    assert listed[1]["files"] and listed[1]["rows"]["ateliers"]["added"] > 0
+
+
+def test_an_unusual_publication_waits_and_goes_online_once_approved(loaded):
+    from publish.changes import recent_publications
+
+    first = publishing.publish(REFERENCE_RUN)
+    name = _drop_one_venue(loaded)
+    candidate = publishing.prepare(REFERENCE_RUN + timedelta(hours=1))
+    assert candidate.needs_approval and candidate.partners == ["agglo-lieux"]
+    assert f"« {name} »" in candidate.anomalies[0]
+    assert "À vérifier avant la mise en ligne" in candidate.text
+    assert f"agglo-lieux : « {name} » (Lieux de médiation numérique" in candidate.text
+    assert Path(candidate.path).parent.name == "attente"
+    assert live(loaded) == Path(first.path)  # waiting: nothing swapped
+    assert recent_publications(1)[0]["status"] == "en_attente"
+
+    published = publishing.go_live(candidate.build_id, decision="« Publier » par admin")
+    assert live(loaded) == Path(published.path) == loaded / "site" / "builds" / candidate.build_id
+    assert not Path(candidate.path).exists()
+    (record,) = recent_publications(1)
+    assert record["status"] == "publiee" and record["decision"] == "« Publier » par admin"
+    assert publishing.go_live(candidate.build_id).build_id == candidate.build_id  # a retry
+
+
+def test_a_refused_publication_leaves_the_live_site_byte_for_byte(loaded):
+    from publish.changes import recent_publications
+
+    first = publishing.publish(REFERENCE_RUN)
+    before = _tree(live(loaded))
+    name = _drop_one_venue(loaded)
+    candidate = publishing.prepare(REFERENCE_RUN + timedelta(hours=1))
+    assert candidate.needs_approval
+
+    aside = publishing.set_aside(candidate.build_id, decision="« Écarter » par admin")
+    assert live(loaded) == Path(first.path) and _tree(live(loaded)) == before
+    assert aside == loaded / "site" / "ecartees" / candidate.build_id
+    assert (aside / "index.html").is_file()  # kept whole, aside
+    assert not (loaded / "site" / "builds" / candidate.build_id).exists()
+    assert not Path(candidate.path).exists()
+    report = (loaded / "inbox" / "agglo-lieux" / f"publication-{candidate.build_id}.rapport.txt")
+    text = report.read_text(encoding="utf-8")
+    assert f"« {name} »" in text and "Que faire" in text
+    (alert,) = (loaded / "alertes").glob("*.txt")
+    assert "écartée" in alert.read_text(encoding="utf-8")
+    assert recent_publications(1)[0]["status"] == "ecartee"
+    # The refused build is never a rollback target, and the next publication still compares
+    # with the live site.
+    with pytest.raises(publishing.SiteCheckFailed):
+        publishing.rollback()
+    assert publishing.prepare(REFERENCE_RUN + timedelta(hours=2)).needs_approval

@@ -363,3 +363,21 @@ def current_matching(dataset: str, column: str, values: Iterable[str],
 
 def all_rows(dataset: str) -> pd.DataFrame:
     return _frame(select(DATASET_TABLES[dataset]))
+
+
+def rows_superseded_by(shas: Iterable[str]) -> dict[str, int]:
+    """Dataset -> rows that files with these fingerprints superseded (corrections), for a
+    publication's summary of what changed."""
+    shas = sorted(set(shas))
+    counts: dict[str, int] = {}
+    if not shas:
+        return counts
+    with engine().connect() as connection:
+        for dataset, table in DATASET_TABLES.items():
+            found = sum(connection.execute(
+                select(func.count()).select_from(table)
+                .where(table.c.superseded_by.in_(shas[start:start + KEY_CHUNK]))).scalar_one()
+                for start in range(0, len(shas), KEY_CHUNK))
+            if found:
+                counts[dataset] = found
+    return counts
