@@ -75,7 +75,7 @@ def test_sample_drops_reach_the_public_site(demo):
 
     palaiseau_2026 = sum(int(r["presents"]) for r in rows if r["commune"] == "91477"
                          and r["statut"] == "Réalisée" and iso(r["date"]).startswith("2026"))
-    results_html = page(data_dir, "resultats/2026/index.html")
+    results_html = page(data_dir, "resultats/2026/ateliers/index.html")
     cell = re.search(r'<tr data-commune="91477">.*?<td class="participants">([^<]*)</td>',
                      results_html, re.S)
     assert cell and cell.group(1).replace("\u202f", "") == str(palaiseau_2026)
