@@ -91,6 +91,7 @@ def _large_pass_file() -> bytes:
     return _passes(rows)
 
 
+@pytest.mark.heavy  # a file of several chunks through Great Expectations twice
 def test_a_file_larger_than_a_chunk_gets_the_same_report_and_rows(
         corpus_env: Path, monkeypatch: pytest.MonkeyPatch):
     files = _lieux_first(corpus_env) + [

@@ -68,6 +68,7 @@ def test_rollback_puts_the_previous_build_back(loaded):
     assert live(loaded) == Path(first.path)
 
 
+@pytest.mark.heavy  # seven builds of the site
 def test_only_the_last_builds_are_kept(loaded):
     # Hourly runs: pruning is the same as on daily ones, and unchanged pages are hard-linked
     # from the live build instead of rendered again (so pruning must not break kept builds).
@@ -102,6 +103,7 @@ def _inode(build: Path, relative: str) -> int:
     return (build / relative).stat().st_ino
 
 
+@pytest.mark.heavy  # three builds of the site
 def test_unchanged_pages_are_reused_from_the_live_build_until_the_next_day(loaded):
     first = Path(publishing.publish(REFERENCE_RUN).path)
     venues = sorted(p.relative_to(first).as_posix() for p in first.glob("lieux/*/index.html"))

@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import pandas as pd
 from conftest import REFERENCE_RUN
 from hypothesis import HealthCheck, example, given, settings
@@ -71,6 +72,7 @@ def _venue_names(build: Path) -> list[str]:
                   for p in build.glob("lieux/*/index.html"))
 
 
+@pytest.mark.heavy  # a build per Hypothesis example
 @settings(max_examples=examples(5, fast=2), deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sequence=builds)
