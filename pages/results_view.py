@@ -61,8 +61,8 @@ def _word_target(target: dict) -> None:
     if target["indicateur"] is None:
         missing = NOT_MEASURABLE if target["mesurable"] is False and not target["probleme"] \
             else formatting.NOT_REPORTED
-        target.update(objectif_texte=formatting.number(target["objectif"]) + " " + target["unite"]
-                      if target["unite"] != "nombre" else formatting.number(target["objectif"]),
+        unit = "" if target["unite"] == "nombre" else " " + target["unite"]
+        target.update(objectif_texte=formatting.number(target["objectif"]) + unit,
                       realise_texte=missing, progression_texte=missing)
         return
     ind = indicator(target["indicateur"])

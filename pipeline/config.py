@@ -329,8 +329,7 @@ def load_territory(path: Path | None = None) -> Territory:
     except (ZoneInfoNotFoundError, ValueError):
         fail("[territory], key timezone", f"unknown timezone {info['timezone']!r}")
     for key in ("contact_email", "steward_email"):
-        if key in info and not (isinstance(info[key], str) and _EMAIL.match(info[key])):
-            fail(f"[territory], key {key}", f"is not an e-mail address: {info[key]!r}")
+        _email(info.get(key), f"[territory], key {key}", fail)
     communes = tuple(_load_commune(c, f"commune {c.get('insee', '?')!r}"
                                    if isinstance(c, dict) else "[[communes]]", fail)
                      for c in raw.get("communes", []))
