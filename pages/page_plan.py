@@ -88,7 +88,26 @@ def site_plan(site: dict, assets: dict[str, tuple[Path, str]], cache=None) -> It
     yield Page("pass-numerique/index.html", "pass", [HOME],
                {"title": "Obtenir un pass numérique"})
     yield from _workshops(site, cache)
+    yield from _phones(site)
+
+
+def _phones(site: dict) -> Iterator[Item]:
+    """/telephones/, and for each declared bin its A4 poster and the QR code printed on it,
+    which leads back to the bin on /telephones/ (the other points, what becomes of phones)."""
+    from pages.posters import qr_svg
+
+    phones = ("Où déposer un téléphone", "/telephones/")
     yield Page("telephones/index.html", "phones", [HOME], {"title": "Où déposer un vieux téléphone"})
+    base = site["territory"].get("site_url", "")
+    for group in site["phone_points"]:
+        for point in (p for p in group["points"] if p["affiche"]):
+            yield Page(f"telephones/{point['id']}/affiche/index.html", "phone_poster",
+                       [HOME, phones], {"title": f"Affiche du collecteur : {point['nom']}",
+                                        "point": point}, reusable=True)
+            url = f"{base}/telephones/#{point['ancre']}"
+            yield File(f"telephones/{point['id']}/qr.svg", lambda u=url: qr_svg(
+                u, "Code QR vers les points de collecte de téléphones").encode("utf-8"),
+                key=f"collecteur:{url}")
 
 
 def _partner_space() -> Iterator[Item]:

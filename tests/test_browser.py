@@ -35,6 +35,7 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "methodology": ("resultats/methodologie/", "Secret statistique"),
     "opendata": ("donnees/", "datapackage.json"),
     "phones": ("telephones/", "Emmaüs International"),
+    "phone_poster": ("telephones/palaiseau-mairie/affiche/", "Déposez ici vos vieux téléphones"),
     "partners": ("partenaires/", "Colonnes du fichier"),
     "page": ("accessibilite/", "partiellement conforme"),
     "equip": ("s-equiper/", "169 euros"),
@@ -47,7 +48,7 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "pass": ("pass-numerique/", "CCAS de Massy"),
 }
 SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year", "results_dataset",
-               "guide_needs", "guide_results", "sheet", "pass")
+               "guide_needs", "guide_results", "sheet", "pass", "phones")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--disable-sync"]
 
