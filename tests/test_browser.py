@@ -195,6 +195,12 @@ SPLIT_PAGES = {  # a region-sized site: lists split by commune (forced with a li
     "communes (ateliers)": ("ateliers/", "Département 91"),
     "venues (une commune)": ("lieux/commune/91477/", "Médiathèque George Sand"),
     "workshops (une commune)": ("ateliers/commune/91477/", "séance"),
+    "pass (communes)": ("pass-numerique/", "Département 91"),
+    "pass (une commune)": ("pass-numerique/commune/91477/", "France Services de Palaiseau"),
+    # Results with more communes than INCLUSION_RESULTS_COMMUNE_LIMIT (forced to 3).
+    "results_dataset (tableaux par département)": (
+        "resultats/2026/ateliers/", "toutes les communes dans les tableaux par département"),
+    "results_department": ("resultats/2026/ateliers/departement/91/", "Palaiseau"),
 }
 
 
@@ -204,6 +210,7 @@ def split_url(tmp_path_factory):
         data_dir = tmp_path_factory.mktemp("browser-split") / "data"
         patch.setenv("INCLUSION_DATA", str(data_dir))
         patch.setenv("INCLUSION_LIST_LIMIT", "3")
+        patch.setenv("INCLUSION_RESULTS_COMMUNE_LIMIT", "3")
         root = build_demo_site(data_dir)
     with serve(root) as url:
         yield url
