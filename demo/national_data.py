@@ -300,11 +300,18 @@ class NationalWriter:
         lines = ['[territory]', 'name = "Territoire national de démonstration"',
                  'short_name = "France"', 'site_title = "Numérique pour tous — banc national"',
                  'contact_email = "contact@example.org"', 'contact_phone = "01 00 00 00 00"',
-                 'site_url = "https://banc.example.org"', f'timezone = "{DEFAULT_TIMEZONE}"', '',
+                 'site_url = "https://banc.example.org"', f'timezone = "{DEFAULT_TIMEZONE}"',
+                 'population_year = 2021', 'population_source = "Populations synthétiques du banc"',
+                 '',
                  '[results]', 'suppression_threshold = 5', '']
         for commune in self.communes:
+            # A population and a town hall per commune, as a real territory file gives them
+            # (rates per 1,000 inhabitants, distances); derived from the code, not drawn, so
+            # the rest of the data stays the same for a given seed.
+            population = 800 + int(commune.insee[-3:]) * 37 + int(commune.insee[:2]) * 101
             lines += ['[[communes]]', f'insee = "{commune.insee}"',
-                      f'name = "{commune.name}"', '']
+                      f'name = "{commune.name}"', f'population = {population}',
+                      f'latitude = {commune.lat}', f'longitude = {commune.lon}', '']
         for partner in self.partners:
             communes = ", ".join(f'"{c}"' for c in partner["communes"])
             lines += ['[[partners]]', f'id = "{partner["id"]}"', f'name = "{partner["name"]}"',
