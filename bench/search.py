@@ -16,7 +16,6 @@ reported as not measured rather than failing the benchmark.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
@@ -30,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from pages.page_plan import files_under
 from pages.search_index import FOLDER
+from pipeline import settings
 
 LIST_FOLDERS = ("lieux", "ateliers", "telephones", "pass-numerique", "trouver", "fiches",
                 "resultats")
@@ -177,8 +177,8 @@ def format_lines(result: dict) -> list[str]:
 
 
 def main() -> None:
-    site = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(
-        os.environ.get("INCLUSION_DATA", "data")) / "site" / "current"
+    site = Path(sys.argv[1]) if len(sys.argv) > 1 else settings.get(
+        "INCLUSION_DATA") / "site" / "current"
     result = measure(site)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     print("\n".join(format_lines(result)))
