@@ -76,7 +76,9 @@ def add_open_data(results: dict, site: dict, now: datetime) -> dict:
     cite = citation(territory["name"], territory.get("site_url", ""), now)
     extra = [public_tables.upcoming_workshops(site["upcoming"], territory.get("site_url", "")),
              public_tables.phone_pickups(site.get("phone_pickups", []),
-                                         {code: name for code, name in _communes(site)})]
+                                         {code: name for code, name in _communes(site)}),
+             public_tables.collection_bins(site.get("phone_points", []),
+                                           territory.get("site_url", ""))]
     result_tables = opendata.published_tables(results)
     years = list(results["years"])
     files = {path: text for path, text in results["files"].items() if path != RESULTS_PACKAGE}

@@ -87,10 +87,28 @@ def site_plan(site: dict, assets: dict[str, tuple[Path, str]], cache=None) -> It
     yield from _workshop_lists(site)
     yield from _venues(site)
     yield from _guide(site)
-    yield Page("pass-numerique/index.html", "pass", [HOME],
-               {"title": "Obtenir un pass numérique"})
+    yield from _pass(site)
     yield from _workshops(site, cache)
+    yield from _phones(site)
+
+
+def _phones(site: dict) -> Iterator[Item]:
+    """/telephones/, and for each declared bin its A4 poster and the QR code printed on it,
+    which leads back to the bin on /telephones/ (the other points, what becomes of phones)."""
+    from pages.posters import qr_svg
+
+    phones = ("Où déposer un téléphone", "/telephones/")
     yield Page("telephones/index.html", "phones", [HOME], {"title": "Où déposer un vieux téléphone"})
+    base = site["territory"].get("site_url", "")
+    for group in site["phone_points"]:
+        for point in (p for p in group["points"] if p["affiche"]):
+            yield Page(f"telephones/{point['id']}/affiche/index.html", "phone_poster",
+                       [HOME, phones], {"title": f"Affiche du collecteur : {point['nom']}",
+                                        "point": point}, reusable=True)
+            url = f"{base}/telephones/#{point['ancre']}"
+            yield File(f"telephones/{point['id']}/qr.svg", lambda u=url: qr_svg(
+                u, "Code QR vers les points de collecte de téléphones").encode("utf-8"),
+                key=f"collecteur:{url}")
 
 
 def _partner_space() -> Iterator[Item]:
@@ -228,6 +246,46 @@ def _guide(site: dict) -> Iterator[Item]:
             u, "Code QR vers la page du lieu").encode("utf-8"), key=f"lieu:{url}")
 
 
+def _pass(site: dict) -> Iterator[Item]:
+    """The pass numérique: what it is, who hands it out in each commune and the venues
+    accepting it. Above INCLUSION_LIST_LIMIT entries (a national territory: 3 MB on one page)
+    the page keeps the explanation and an index of communes by département, and each commune
+    has its page: its prescribers, its venues accepting the pass and the nearest communes
+    where it is accepted (for a commune with none, where to go)."""
+    from pages.venues import nearest_communes
+
+    title = "Obtenir un pass numérique"
+    prescribers = {c["commune"]: c["prescripteurs"] for c in site.get("pass_prescribers", [])}
+    accepting: dict[str, list[dict]] = {}
+    for venue in site["venues"]:
+        if venue["accepte_pass"]:
+            accepting.setdefault(venue["commune"], []).append(venue)
+    if len(prescribers) + sum(map(len, accepting.values())) <= settings.get(
+            "INCLUSION_LIST_LIMIT"):
+        yield Page("pass-numerique/index.html", "pass", [HOME], {"title": title})
+        return
+    names = {c["commune"]: c["nom_commune"] for c in site.get("pass_prescribers", [])}
+    names.update((code, venues[0]["nom_commune"]) for code, venues in accepting.items())
+    departements = _commune_index([(code, name, len(accepting.get(code, [])))
+                                   for code, name in names.items()], "pass-numerique")
+    for department in departements:
+        for commune in department["communes"]:
+            commune["structures"] = len(prescribers.get(commune["commune"], []))
+    yield Page("pass-numerique/index.html", "pass", [HOME],
+               {"title": title, "departements": departements,
+                "count": sum(map(len, accepting.values()))})
+    points = {p["commune"]: (p["latitude"], p["longitude"]) for p in site.get("venue_communes", [])}
+    with_venues = [(code, names[code]) for code in accepting]
+    for code, name in names.items():
+        yield Page(f"pass-numerique/commune/{code}/index.html", "pass_commune",
+                   [HOME, ("Pass numérique", "/pass-numerique/")],
+                   {"title": f"{title} à {name}", "nom_commune": name,
+                    "prescripteurs": prescribers.get(code, []),
+                    "lieux": [{"slug": v["slug"], "nom": v["nom"]}
+                              for v in accepting.get(code, [])],
+                    "voisines": nearest_communes(code, with_venues, points)}, reusable=True)
+
+
 def _by_commune(sessions: list[dict]) -> dict[str, list[dict]]:
     """Sessions per commune code, in their order (soonest first)."""
     grouped: dict[str, list[dict]] = {}
@@ -340,29 +398,64 @@ def results_plan(results: dict) -> Iterator[Item]:
                    {"title": f"Résultats {year}", "result": result})
         year_crumb = (f"Résultats {year}", f"/resultats/{year}/")
         yield from _dataset_pages(results, result, [HOME, crumb, year_crumb])
+        split = bool(_results_departments(result))
         for index, row in enumerate(result["sections"][0]["rows"]):
             rows = [(table, table["rows"][index], _covering(table.get("source", []), row["commune"]))
                     for table in result["sections"]]
+            # Split tables: the commune's « dans chaque commune » link goes to its département's.
             yield Page(f"resultats/{year}/{row['commune']}/index.html", "results_commune",
                        [HOME, crumb, year_crumb],
                        {"title": f"{row['nom_commune']} : résultats {year}", "result": result,
-                        "commune": row, "rows": rows}, reusable=True, depends=shared)
+                        "commune": row, "rows": rows,
+                        **({"departement": _department(row["commune"])} if split else {})},
+                       reusable=True, depends=shared)
 
 
 def _dataset_pages(results: dict, result: dict, breadcrumb: list) -> Iterator[Item]:
     """One page per dataset and year (``resultats/<année>/<données>/``): its chart and tables
     by commune, its breakdowns and the territory year by year; the year page keeps the key
-    figures, so it stays short on a phone."""
+    figures, so it stays short on a phone. Above INCLUSION_RESULTS_COMMUNE_LIMIT communes (a
+    national territory: 700 KB a page) the chart shows the communes with the highest values
+    and the table by commune is on one page per département
+    (``resultats/<année>/<données>/departement/<code>/``)."""
+    from pages.results_view import leading_chart
+
+    year = result["annee"]
+    by_department = _results_departments(result)
     for table in result["sections"]:
         dataset = table["dataset"]
-        yield Page(f"resultats/{result['annee']}/{dataset}/index.html", "results_dataset",
-                   breadcrumb,
-                   {"title": f"{results['datasets'][dataset].title} : résultats {result['annee']}",
-                    "result": result, "table": table,
-                    "breakdowns": [b for b in result["breakdowns"] if b["dataset"] == dataset],
-                    "series": next((s for s in results["series"] if s["dataset"] == dataset),
-                                   None)})
+        folder = f"resultats/{year}/{dataset}"
+        title = results["datasets"][dataset].title
+        context = {"title": f"{title} : résultats {year}", "result": result, "table": table,
+                   "breakdowns": [b for b in result["breakdowns"] if b["dataset"] == dataset],
+                   "series": next((s for s in results["series"] if s["dataset"] == dataset),
+                                  None)}
+        if by_department:
+            context.update(top_chart=leading_chart(table, year), departements=[
+                {"code": code, "communes": len(indexes), "url": f"/{folder}/departement/{code}/"}
+                for code, indexes in by_department.items()])
+        yield Page(f"{folder}/index.html", "results_dataset", breadcrumb, context)
+        for code, indexes in by_department.items():
+            yield Page(f"{folder}/departement/{code}/index.html", "results_department",
+                       breadcrumb + [(f"{title} en {year}", f"/{folder}/")],
+                       {"title": f"{title} : résultats {year}, département {code}",
+                        "result": result, "table": table, "departement": code,
+                        "rows": [table["rows"][index] for index in indexes],
+                        "departements": context["departements"]})
         yield from _origin_page(results, result, table, breadcrumb)
+
+
+def _results_departments(result: dict) -> dict[str, list[int]]:
+    """The indexes of the commune rows of each département, in their order, when a year has
+    more communes than INCLUSION_RESULTS_COMMUNE_LIMIT; empty otherwise (one table per
+    dataset page). Every table of a year has the same communes in the same order."""
+    rows = result["sections"][0]["rows"] if result["sections"] else []
+    if len(rows) <= settings.get("INCLUSION_RESULTS_COMMUNE_LIMIT"):
+        return {}
+    found: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        found.setdefault(_department(row["commune"]), []).append(index)
+    return dict(sorted(found.items()))
 
 
 def _origin_page(results: dict, result: dict, table: dict, breadcrumb: list) -> Iterator[Item]:

@@ -77,6 +77,37 @@ def phone_pickups(pickups: list[dict], communes: dict[str, str]) -> dict:
             "records": records, "page": "/telephones/"}
 
 
+def collection_bins(groups: list[dict], site_url: str) -> dict:
+    """The used-phone bins territory.toml declares (``site_data["phone_points"]``), with
+    their address and hours, emptied yet or not."""
+    fields = [
+        _field("identifiant", "Identifiant", "string", "Identifiant du collecteur."),
+        _field("code_insee", "Code INSEE", "string", "Code INSEE de la commune du collecteur."),
+        _field("commune", "Commune", "string", "Nom de la commune."),
+        _field("nom", "Nom", "string", "Lieu du collecteur, tel que les relèves le nomment."),
+        _field("adresse", "Adresse", "string", "Adresse du lieu qui accueille le collecteur."),
+        _field("horaires", "Horaires", "string", "Quand le collecteur est accessible, au format "
+               "opening_hours d'OpenStreetMap ; vide si non renseigné."),
+        _field("installe_le", "Installé le", "date", "Date d'installation, si connue."),
+        _field("latitude", "Latitude", "number", "Latitude WGS84, si connue."),
+        _field("longitude", "Longitude", "number", "Longitude WGS84, si connue."),
+        _field("derniere_releve", "Dernière relève", "date",
+               "Date de la dernière relève reçue ; vide avant la première."),
+        _field("affiche", "Affiche", "string", "Adresse de l'affiche A4 du collecteur.",
+               format="uri"),
+    ]
+    base = site_url.rstrip("/")
+    records = [{"identifiant": p["id"], "code_insee": g["commune"], "commune": g["nom_commune"],
+                "nom": p["nom"], "adresse": p["adresse"], "horaires": p["horaires_osm"],
+                "installe_le": p["depuis"], "latitude": p["latitude"],
+                "longitude": p["longitude"], "derniere_releve": p["derniere_releve"],
+                "affiche": f"{base}{p['affiche']}"}
+               for g in groups for p in g["points"] if p["id"]]
+    return {"name": "collecteurs-telephones", "path": "collecteurs-telephones",
+            "title": "Collecteurs de téléphones déclarés", "fields": fields,
+            "records": records, "page": "/telephones/"}
+
+
 def venue_fields() -> list[dict]:
     """The venue directory's columns (national schema) as Table Schema fields."""
     return [_field(c.name, c.label, VENUE_TYPES.get(c.type, "string"), c.description)

@@ -80,6 +80,24 @@ def _chart(chart_id: str, title: str, table: dict, ind: Indicator, label: str) -
     return charts.bar_chart(chart_id, title, bars)
 
 
+# How many communes the chart of a long commune table shows (pages.page_plan splits the table).
+CHART_COMMUNES = 25
+
+
+def leading_chart(table: dict, year: int, count: int = CHART_COMMUNES) -> dict:
+    """The chart of a table with too many communes to draw them all (a national territory:
+    1,000 bars, 256 KB): the ``count`` communes with the highest published headline values,
+    highest first. Its caption says where every commune is: the tables by département."""
+    ind = indicator(DATASETS[table["dataset"]].headline)
+    shown = sorted((r for r in table["rows"] if r["published"].get(ind.id) is not None),
+                   key=lambda r: (-r["published"][ind.id], r["nom_commune"]))[:count]
+    which = (f"les {len(shown)} communes aux valeurs les plus élevées" if len(shown) > 1
+             else "la commune à la valeur la plus élevée" if shown else "aucune valeur publiée")
+    return _chart(f"graphique-{table['dataset']}-{year}",
+                  f"{ind.label} en {year} : {which} ; toutes les communes dans les tableaux "
+                  "par département", {"rows": shown}, ind, "nom_commune")
+
+
 def _titles(results: dict) -> None:
     """Each table's caption (also its title in the open data)."""
     for year in results["years"]:

@@ -130,16 +130,6 @@ def _venue_data(territory: Territory, venues: pd.DataFrame,
     return views, groups, places
 
 
-def _phone_points(communes: dict[str, str], rows: pd.DataFrame) -> list[dict]:
-    points = phones.collection_points(rows)
-    by_commune: dict[str, list[dict]] = {}
-    for record in (_records(points) if not points.empty else []):
-        by_commune.setdefault(record["commune"], []).append(record)
-    return [{"commune": code, "nom_commune": name, "points": by_commune[code]}
-            for code, name in sorted(communes.items(), key=lambda item: item[1])
-            if code in by_commune]
-
-
 def build_site_data(territory: Territory, now: datetime) -> dict:
     rows = warehouse.current_rows(WORKSHOPS.dataset)
     communes = territory.commune_names
@@ -167,7 +157,8 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
         # Communes to sort the lists by distance from, and the public holidays ahead (« PH »).
         "venue_communes": venue_communes,
         "public_holidays": public_holiday_dates(now.date()),
-        "phone_points": _phone_points(communes, pickups),
+        # Declared bins (address, hours, poster) and the points only pickup files name.
+        "phone_points": phones.collection_places(phones.collection_points(pickups), territory),
         # The guided path (/trouver/) and the referrers' sheets (/fiches/).
         "guide": guide_data(venues, upcoming, venue_communes),
         # Who hands out the pass numérique (/pass-numerique/, with the venues accepting it).

@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline.contracts.model import normalize_header
 from pipeline.contracts.venues import VENUES
-from pipeline.read.hours import describe, facets, public_holidays, week_intervals
+from pipeline.contracts.hours import describe, facets, public_holidays, week_intervals
 from transforms.catalogue import accepts_pass
 
 # The venue's INSEE code (its commune's name is in « commune »).

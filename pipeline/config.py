@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline import settings
 from pipeline.contracts.datasets import CONTRACTS
+from pipeline.contracts.model import normalize_header
 from pipeline.contracts.partner_mapping import Mapping, MappingError
+from pipeline.contracts.hours import is_valid as hours_are_valid
 
 REPO_ROOT = settings.REPO_ROOT
 DEFAULT_TERRITORY_FILE = REPO_ROOT / "territory.toml"
@@ -58,6 +61,34 @@ class Partner:
 
 
 @dataclass(frozen=True)
+class CollectionPoint:
+    """A used-phone bin, declared with its address and hours (``[[collection_points]]``) so
+    that residents find it before its first pickup, and so that it gets a printed poster."""
+
+    id: str  # /telephones/<id>/affiche/
+    commune: str
+    # As the site shows it and as the pickup files name it (``point_collecte``); ``aliases``
+    # are other spellings partners use. Case, accents and punctuation do not matter.
+    name: str
+    address: str
+    hours: str = ""  # OpenStreetMap opening_hours: when the bin can be reached
+    aliases: tuple[str, ...] = ()
+    host: str = ""  # who hosts the bin, when it is not plain from its name
+    since: str | None = None  # ISO date the bin was installed
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+def point_name_key(name: object) -> str:
+    """How two spellings of a collection point's name are compared: « Hall de la Mairie » and
+    « hall de la mairie » are the same bin."""
+    return normalize_header(name)
+
+
+@dataclass(frozen=True)
 class PublicationRules:
     """territory.toml's ``[publication]``: when a publication waits for a steward's approval
     (``publish.changes.find_anomalies``)."""
@@ -92,6 +123,7 @@ class Territory:
     # Who receives « Signaler une erreur » from the venue pages (else contact_email).
     steward_email: str = ""
     publication: PublicationRules = PublicationRules()
+    collection_points: tuple[CollectionPoint, ...] = ()
 
     @cached_property
     def populations(self) -> dict[str, int]:
@@ -101,6 +133,15 @@ class Territory:
     @cached_property
     def commune_names(self) -> dict[str, str]:
         return {c.insee: c.name for c in self.communes}
+
+    @cached_property
+    def _points_by_name(self) -> dict[tuple[str, str], CollectionPoint]:
+        return {(p.commune, point_name_key(name)): p
+                for p in self.collection_points for name in p.names()}
+
+    def collection_point(self, commune: object, name: object) -> CollectionPoint | None:
+        """The declared bin a pickup row names (its commune and ``point_collecte``), if any."""
+        return self._points_by_name.get((str(commune), point_name_key(name)))
 
     def partner(self, partner_id: str) -> Partner:
         for partner in self.partners:
@@ -120,7 +161,7 @@ class ConfigError(ValueError):
 
 # The keys each table of territory.toml may hold, and whether they are required. Anything else
 # is a typo that would otherwise be silently ignored.
-TOP_KEYS = {"territory", "communes", "partners", "results", "publication"}
+TOP_KEYS = {"territory", "communes", "partners", "results", "publication", "collection_points"}
 TERRITORY_KEYS = {"name": True, "short_name": False, "site_title": False,
                   "contact_email": False, "contact_phone": False, "site_url": False,
                   "steward_email": False,
@@ -130,6 +171,9 @@ COMMUNE_KEYS = {"insee": True, "name": True, "postal_codes": False, "former_name
 PARTNER_KEYS = {"id": True, "name": True, "inbox": False, "communes": False, "datasets": True,
                 "source_url": False, "source_name": False, "mapping": False,
                 "cadence": False, "email": False}
+POINT_KEYS = {"id": True, "commune": True, "name": True, "address": True, "hours": False,
+              "aliases": False, "host": False, "since": False, "latitude": False,
+              "longitude": False}
 RESULTS_KEYS = {"suppression_threshold": False, "targets": False}
 PUBLICATION_KEYS = {"max_figure_drop": False, "max_figure_rise": False,
                     "min_previous_value": False, "min_file_share": False, "history": False}
@@ -230,6 +274,46 @@ def _load_partner(raw: dict, known_communes: set[str], fail) -> Partner:
                    source_url=source_url, source_name=raw.get("source_name"),
                    cadence_days=_cadence(raw.get("cadence"), f"{where}, key cadence", fail),
                    email=_email(raw.get("email"), f"{where}, key email", fail))
+
+
+def _load_point(raw: object, number: int, known_communes: set[str], fail) -> CollectionPoint:
+    where = (f"collection point {raw.get('id', '?')!r}" if isinstance(raw, dict)
+             else f"[[collection_points]] number {number}")
+    _check_keys(raw, POINT_KEYS, where, fail)
+    if not isinstance(raw["id"], str) or not _PARTNER_ID.match(raw["id"]):
+        fail(f"{where}, key id", "use lowercase letters, digits and dashes (it names the "
+                                 "poster's address, /telephones/<id>/affiche/)")
+    commune = str(raw["commune"])
+    if commune not in known_communes:
+        fail(f"{where}, key commune", f"{commune!r} is not the INSEE code of a [[communes]] entry")
+    for key in ("name", "address"):
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            fail(f"{where}, key {key}", "must be a non-empty string")
+    hours = raw.get("hours", "")
+    if not isinstance(hours, str) or (hours.strip() and not hours_are_valid(hours)):
+        fail(f"{where}, key hours", f"{hours!r} is not in the OpenStreetMap opening_hours "
+                                    "format, e.g. \"Mo-Fr 08:30-12:00,13:30-17:30; Sa 09:00-12:00\"")
+    since = raw.get("since")
+    if isinstance(since, date):
+        since = since.isoformat()
+    elif since is not None:
+        fail(f"{where}, key since", f"{since!r} is not a date (write 2026-11-15, without quotes)")
+    latitude, longitude = _position(raw, where, fail)
+    return CollectionPoint(
+        raw["id"], commune, raw["name"].strip(), raw["address"].strip(), hours.strip(),
+        _string_list(raw.get("aliases", []), f"{where}, key aliases", fail),
+        str(raw.get("host", "")).strip(), since, latitude, longitude)
+
+
+def _load_points(raw: object, known_communes: set[str], fail) -> tuple[CollectionPoint, ...]:
+    if not isinstance(raw, list):
+        fail("[[collection_points]]", "must be an array of tables ([[collection_points]])")
+    points = tuple(_load_point(p, n, known_communes, fail) for n, p in enumerate(raw, start=1))
+    _check_unique(list(points), lambda p: p.id, "[[collection_points]], key id", fail)
+    _check_unique([(p, name) for p in points for name in p.names()],
+                  lambda item: f"{item[0].commune} {point_name_key(item[1])}",
+                  "[[collection_points]], key name or aliases (commune and name)", fail)
+    return points
 
 
 def _email(value: object, where: str, fail) -> str | None:
@@ -354,6 +438,7 @@ def load_territory(path: Path | None = None) -> Territory:
         population_source=str(info.get("population_source", "")),
         steward_email=info.get("steward_email", info.get("contact_email", "")),
         publication=_load_publication(raw.get("publication", {}), fail),
+        collection_points=_load_points(raw.get("collection_points", []), known, fail),
     )
 
 

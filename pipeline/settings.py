@@ -93,7 +93,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "Set to 1 to publish a build despite a large page drop (e.g. after removing a partner).",
        "publish.site"),
     _S("INCLUSION_LIST_LIMIT", "int", "400",
-       "Above this many venues or upcoming workshops, lists are split into one page per commune.",
+       "Above this many venues, upcoming workshops or pass numérique entries (venues accepting "
+       "it and communes with prescribers), lists are split into one page per commune.",
+       "pages.page_plan"),
+    _S("INCLUSION_RESULTS_COMMUNE_LIMIT", "int", "100",
+       "Above this many communes, a results dataset page charts only the communes with the "
+       "highest values and its table by commune is split into one page per département.",
        "pages.page_plan"),
     _S("INCLUSION_SMTP_HOST", "str", None,
        "Mail server for steward alerts; alerts are only written to files when unset.",

@@ -39,6 +39,7 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "methodology": ("resultats/methodologie/", "Secret statistique"),
     "opendata": ("donnees/", "datapackage.json"),
     "phones": ("telephones/", "Emmaüs International"),
+    "phone_poster": ("telephones/palaiseau-mairie/affiche/", "Déposez ici vos vieux téléphones"),
     "partners": ("partenaires/", "Colonnes du fichier"),
     "page": ("accessibilite/", "partiellement conforme"),
     "equip": ("s-equiper/", "169 euros"),
@@ -51,7 +52,7 @@ TEMPLATES = {  # template -> a page built from it, and text its main content mus
     "pass": ("pass-numerique/", "CCAS de Massy"),
 }
 SCREENSHOTS = ("home", "venues", "venue", "workshops", "results_year", "results_dataset",
-               "guide_needs", "guide_results", "sheet", "pass")
+               "guide_needs", "guide_results", "sheet", "pass", "phones")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -198,6 +199,12 @@ SPLIT_PAGES = {  # a region-sized site: lists split by commune (forced with a li
     "communes (ateliers)": ("ateliers/", "Département 91"),
     "venues (une commune)": ("lieux/commune/91477/", "Médiathèque George Sand"),
     "workshops (une commune)": ("ateliers/commune/91477/", "séance"),
+    "pass (communes)": ("pass-numerique/", "Département 91"),
+    "pass (une commune)": ("pass-numerique/commune/91477/", "France Services de Palaiseau"),
+    # Results with more communes than INCLUSION_RESULTS_COMMUNE_LIMIT (forced to 3).
+    "results_dataset (tableaux par département)": (
+        "resultats/2026/ateliers/", "toutes les communes dans les tableaux par département"),
+    "results_department": ("resultats/2026/ateliers/departement/91/", "Palaiseau"),
 }
 
 
@@ -207,6 +214,7 @@ def split_site(tmp_path_factory):
         data_dir = tmp_path_factory.mktemp("browser-split") / "data"
         patch.setenv("INCLUSION_DATA", str(data_dir))
         patch.setenv("INCLUSION_LIST_LIMIT", "3")
+        patch.setenv("INCLUSION_RESULTS_COMMUNE_LIMIT", "3")
         return build_demo_site(data_dir).resolve()
 
 

@@ -62,6 +62,24 @@ def test_the_referral_sheet_prints_on_a4_with_nothing_cut(browser, base_url):  #
     context.close()
 
 
+def test_a_bin_poster_prints_on_one_a4_page_with_its_qr_code(browser, base_url):  # noqa: F811
+    context, page, *_ = open_page(browser, f"{base_url}/telephones/palaiseau-mairie/affiche/",
+                                  A4_WIDTH_PX)
+    page.set_viewport_size({"width": A4_WIDTH_PX, "height": A4_HEIGHT_PX})
+    page.emulate_media(media="print")
+    assert page.locator("nav.main-nav").is_hidden() and page.locator(".no-print").is_hidden()
+    assert page.locator("h1").inner_text() == "Déposez ici vos vieux téléphones"
+    assert "91 rue de Paris" in page.locator(".poster-where").inner_text()
+    assert page.locator(".poster img").evaluate("i => i.complete && i.naturalWidth > 0")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the poster is {overflow} px wider than A4"
+    pdf = page.pdf(format="A4", print_background=False)
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pages == 1, f"the poster prints on {pages} A4 pages"
+    save_screenshot(page, "phone_poster-print.png", A4_WIDTH_PX)
+    context.close()
+
+
 def test_copy_the_link_with_javascript_and_read_it_without(browser, base_url):  # noqa: F811
     url = "https://numerique-pour-tous.example.org/lieux/lieu-91477-01/"
     context, page, *_ = open_page(browser, f"{base_url}/lieux/lieu-91477-01/", 375,

@@ -182,3 +182,36 @@ def test_valid_osm_hours_pass_and_others_are_shown_as_written_with_a_warning(ter
         ("lieu-3", "Maison France services", "")))
     assert [(p[0], p[1], p[2], p[4]) for p in found] == [
         (3, "horaires", "du lundi au vendredi 9h-12h", "avertissement")]
+
+
+BINS = """
+[[collection_points]]
+id = "palaiseau-mairie"
+commune = "91477"
+name = "Hall de la mairie de Palaiseau"
+aliases = ["Mairie de Palaiseau"]
+address = "91 rue de Paris, 91120 Palaiseau"
+"""
+
+
+def test_a_pickup_at_a_bin_the_territory_does_not_declare_is_a_warning(territory,
+                                                                       monkeypatch):
+    path = territory.parent / "with-bins.toml"
+    path.write_text(TERRITORY + BINS, encoding="utf-8")
+    monkeypatch.setenv("INCLUSION_TERRITORY", str(path))
+    found = check(territory, "collecte", "collecte", PICKUP_HEADER +
+                  "C-1;02/02/2026;91477;HALL DE LA MAIRIE DE PALAISEAU;12\n"  # declared name
+                  "C-2;02/02/2026;91477;Mairie de Palaiseau;3\n"  # an alias
+                  "C-3;02/02/2026;91477;Médiathèque George Sand;7\n"  # not declared
+                  "C-4;02/02/2026;91377;Hall de la mairie de Massy;5\n")  # no bins declared
+    (problem,) = found
+    line, column, value, rule, severity = problem
+    assert (line, column, value, severity) == (4, "point_collecte", "Médiathèque George Sand",
+                                               "avertissement")
+    assert rule == ("« Médiathèque George Sand » n'est pas un collecteur déclaré pour cette "
+                    "commune (collecteurs déclarés : « Hall de la mairie de Palaiseau »).")
+
+
+def test_without_declared_bins_no_pickup_point_is_questioned(territory):
+    assert check(territory, "collecte", "collecte", PICKUP_HEADER +
+                 "C-1;02/02/2026;91477;N'importe quel point;12\n") == []

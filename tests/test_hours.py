@@ -5,7 +5,7 @@ from __future__ import annotations
 import opening_hours
 import pytest
 
-from pipeline.read.hours import describe, is_valid, usual_week
+from pipeline.contracts.hours import describe, is_valid, usual_week
 
 
 @pytest.mark.parametrize("value, lines", [

@@ -439,7 +439,7 @@ def test_the_file_date_is_the_territory_day_the_file_was_dropped(territory: Path
 ])
 def test_a_week_in_french_words_is_read_only_when_every_word_is_understood(written, osm):
     from pipeline.read.french_hours import read_week
-    from pipeline.read.hours import is_valid
+    from pipeline.contracts.hours import is_valid
 
     assert read_week(written) == osm
     assert osm is None or is_valid(osm)

@@ -11,7 +11,7 @@ import pytest
 from pages.venues import (distance_text, haversine_m, hours_facets, nearest_communes,
                           public_holiday_dates, search_text)
 from pipeline.config import ConfigError, load_territory
-from pipeline.read.hours import facets, public_holidays, week_intervals
+from pipeline.contracts.hours import facets, public_holidays, week_intervals
 
 
 @pytest.mark.parametrize("value, held", [

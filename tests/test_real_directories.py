@@ -14,7 +14,7 @@ import pytest
 from test_ingest_corpus import drop
 
 from pipeline.load import ledger, warehouse
-from pipeline.read.hours import is_valid
+from pipeline.contracts.hours import is_valid
 
 CORPUS = Path(__file__).parent / "corpus"
 # partner, file, venues in the file (counted by the test from the file itself too)

@@ -128,12 +128,6 @@ def test_formula_cells_are_neutralised_in_every_csv_download(data_dir):
                         download.name, name, cell)
 
 
-def test_phone_page_lists_collection_points_by_commune(site):
-    html = read(site, "telephones/index.html")
-    assert "Emmaüs International" in html and "recyclés" in html
-    assert html.count("dernière relève") >= 13
-
-
 def test_indexes_404_and_fingerprinted_assets(site):
     sitemap = read(site, "sitemap.xml")
     assert "<loc>https://numerique-pour-tous.example.org/lieux/lieu-91477-01/</loc>" in sitemap

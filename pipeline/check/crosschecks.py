@@ -11,10 +11,11 @@ from collections.abc import Callable
 import pandas as pd
 
 from pipeline.check.validation import LINE_COLUMN
+from pipeline.config import load_territory
 from pipeline.contracts.model import Contract, CrossCheck
 from pipeline.load import ledger, warehouse
 from pipeline.problems import Problem
-from pipeline.read.hours import is_valid
+from pipeline.contracts.hours import is_valid
 
 # (the file's rows, the partner's id, the check as its contract declares it) -> the rows it flags
 Check = Callable[[pd.DataFrame, str, CrossCheck], list[Problem]]
@@ -169,6 +170,24 @@ def _no_position(frame: pd.DataFrame, _partner: str, check: CrossCheck) -> list[
     return [_found(check, r[LINE_COLUMN], "latitude", "") for _, r in missing.iterrows()]
 
 
+def _undeclared_point(frame: pd.DataFrame, _partner: str, check: CrossCheck) -> list[Problem]:
+    """Pickups at a point that territory.toml does not know, in a commune whose bins it
+    declares (communes without declared bins are not checked: a territory may adopt the
+    declarations commune by commune)."""
+    territory = load_territory()
+    declared: dict[str, list[str]] = {}
+    for point in territory.collection_points:
+        declared.setdefault(point.commune, []).append(f"« {point.name} »")
+    problems = []
+    for line, commune, name in zip(frame[LINE_COLUMN].tolist(), frame["commune"].tolist(),
+                                   frame["point_collecte"].tolist()):
+        known = declared.get(str(commune))
+        if known and not pd.isna(name) and territory.collection_point(commune, name) is None:
+            problems.append(_found(check, line, "point_collecte", name, point=str(name),
+                                   declares="collecteurs déclarés : " + ", ".join(known)))
+    return problems
+
+
 CHECKS: dict[str, Check] = {
     "pass_utilise_deux_fois": _pass_redeemed_twice,
     "lieu_inconnu": _unknown_venue,
@@ -177,6 +196,7 @@ CHECKS: dict[str, Check] = {
     "collecte_inferieure_au_tri": _collection_below_sorting,
     "horaires_illisibles": _unreadable_hours,
     "sans_coordonnees": _no_position,
+    "point_non_declare": _undeclared_point,
 }
 
 

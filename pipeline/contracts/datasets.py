@@ -230,6 +230,17 @@ COLLECTION = Contract(
                           "(reconditionnés + recyclés) pour cette relève dans le fichier "
                           "« {fichier} » : plus que les {collectes} téléphones collectés "
                           "indiqués ici."),
+        # Only in communes whose bins territory.toml declares ([[collection_points]]): a point
+        # it does not know is still counted, but the site can give neither address nor hours.
+        CrossCheck("point_non_declare",
+                   "Ce point de collecte ne fait pas partie des collecteurs déclarés pour "
+                   "cette commune : ses téléphones sont comptés, mais le site l'affiche sans "
+                   "adresse, sans horaires et sans affiche.",
+                   "Écrivez le nom du point exactement comme l'agglomération l'a déclaré, ou "
+                   "demandez-lui de déclarer ce nouveau collecteur avec son adresse et ses "
+                   "horaires.", "avertissement",
+                   detail="« {point} » n'est pas un collecteur déclaré pour cette commune "
+                          "({declares})."),
     ),
 )
 
