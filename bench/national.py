@@ -16,6 +16,9 @@
 6. Peak memory of ingesting the largest accepted files alone, each in a child process
    (``bench.ingest_memory``: a CSV at the size limit, an XLSX at the workbook guards, a
    workbook formatted to its last cell).
+7. On the published site (``bench.search``): the venue search index's size, the bytes a first
+   query downloads, the largest list page against its 500 KB limit, and the time from typing a
+   commune's name to the first result in Chromium.
 
 Prints a table and writes everything as JSON to ``<data folder>/bench/national.json``.
 """
@@ -38,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench import ingest_memory
+from bench import ingest_memory, search
 from pipeline import settings
 from pipeline.config import DEFAULT_TIMEZONE  # the bench territory's (bench.national_data)
 
@@ -220,6 +223,13 @@ def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
     print("==> Chemin incrémental : un nouveau fichier de 1 000 séances", flush=True)
     incremental = _incremental(writer, data, logs / "incremental.log", stage_log)
 
+    print("==> Recherche des lieux et poids des pages du site publié (Chromium)", flush=True)
+    searched = search.measure(data / "site" / "current")
+    # Whether each build indexed the venues or linked the live index (the incremental one
+    # should link it: a workshop file changes no indexed text).
+    searched["index"]["builds"] = [r.get("search_index") for r in _stage_records(stage_log)
+                                   if r["stage"] == "site build"]
+
     print("==> Pic mémoire des plus gros fichiers acceptés, chacun dans son processus", flush=True)
     largest = ingest_memory.run(scale_factor, folder)
 
@@ -239,6 +249,7 @@ def _run(scale_factor: float, folder: Path, ratios: bool) -> dict:
         "peak_mb": max([ingest["peak_mb"], publish["peak_mb"]]
                        + [row["peak_mb"] for row in stages]),
         "stages": stages, "incremental": incremental, "largest_files": largest,
+        "search": searched,
         "ratios": figures, "targets": TARGETS,
     }
     (folder / "national.json").write_text(json.dumps(result, indent=2, ensure_ascii=False),
@@ -299,6 +310,8 @@ def format_table(result: dict) -> str:
     text += f"\n\nAnalyse des DAG : {parse}"
     for name, ratio in result.get("ratios", {}).items():
         text += f"\n{ratio['label']} : {ratio['ratio']:.2f}× ({ratio['detail']})"
+    if "search" in result:  # results written before the search index existed have none
+        text += "\n" + "\n".join(search.format_lines(result["search"]))
     return text
 
 

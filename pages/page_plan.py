@@ -18,8 +18,10 @@ from pathlib import Path
 from pipeline import settings
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.files import replace_file
+from pages.search_index import SCRIPT as SEARCH_SCRIPT
 
-FINGERPRINTED = {"css": "css/site.css", "js": "js/filtres.js", "share": "js/partage.js"}
+FINGERPRINTED = {"css": "css/site.css", "js": "js/filtres.js", "share": "js/partage.js",
+                 "search": "js/recherche.js"}
 # Above this many venues or upcoming workshops a single list page would weigh megabytes (a
 # region: 30,000 venues, 26 MB): the list is then split into one page per commune, reached
 # from an index of communes by département. INCLUSION_LIST_LIMIT changes it (tests use 3).
@@ -153,17 +155,23 @@ def _distance_context(site: dict) -> dict:
             "timezone": site["territory"]["timezone"]}
 
 
+def venues_split(site: dict) -> bool:
+    """Whether the venue directory is split by commune (and so gets a search index,
+    ``pages.search_index``)."""
+    return len(site["venues"]) > settings.get("INCLUSION_LIST_LIMIT")
+
+
 def _venues(site: dict) -> Iterator[Item]:
     venues, groups = site["venues"], site["venue_groups"]
     title = "Lieux d'aide au numérique"
-    if len(venues) <= settings.get("INCLUSION_LIST_LIMIT"):
+    if not venues_split(site):
         yield Page("lieux/index.html", "venues", [HOME],
                    {"title": title, "groups": groups, "count": len(venues),
                     **_venue_filters(venues, site)})
     else:
         yield Page("lieux/index.html", "communes", [HOME], {
             "title": title, "section": "lieux", "count": len(venues), "nouns": ("lieu", "lieux"),
-            "departements": _commune_index(
+            "search": SEARCH_SCRIPT, "departements": _commune_index(
                 [(g["commune"], g["nom_commune"], len(g["lieux"])) for g in groups], "lieux")})
         for group in groups:
             yield Page(f"lieux/commune/{group['commune']}/index.html", "venues",

@@ -76,9 +76,13 @@ class BuildCache:
         self.previous = previous
         self.known: dict[str, str] = {}
         self.known_memo: dict[str, str] = {}
+        # The venue search index's key (``pages.search_index``); manifests written before the
+        # index existed have none, so the first build after them indexes.
+        self.known_search_key: str | None = None
         if previous is not None and manifest_path(previous).is_file():
             stored = json.loads(manifest_path(previous).read_text(encoding="utf-8"))
             self.known, self.known_memo = stored.get("keys", {}), stored.get("memo", {})
+            self.known_search_key = stored.get("search")
         self.base = _sha(rendering_version() + repr(site_wide))
         self.keys: dict[str, str] = {}
         self.memo: dict[str, str] = {}
@@ -88,6 +92,8 @@ class BuildCache:
         self._digests: dict[int, tuple[object, str]] = {}
         self._folders: set[str] = set()
         self.files: list[str] | None = None  # every file of the finished build, walked once
+        self.search_key: str | None = None  # this build's search index, when it has one
+        self.search_reused = False  # ... and whether it is the live build's, linked
 
     def value_key(self, value: object) -> str:
         """A fingerprint of a value; containers are fingerprinted from their items' and each
@@ -145,5 +151,6 @@ class BuildCache:
 
     def save(self, build: Path) -> None:
         replace_file(manifest_path(build), json.dumps(
-            {"pages": self.checked_pages, "keys": self.keys, "memo": self.memo},
+            {"pages": self.checked_pages, "keys": self.keys, "memo": self.memo,
+             "search": self.search_key},
             separators=(",", ":")).encode("utf-8"))

@@ -212,6 +212,8 @@ def prepare(now: datetime, territory: Territory | None = None,
             del site_data
             measured["pages"] = cache.pages
             measured["reused_files"] = len(cache.reused)
+            if cache.search_key:  # the venue search index (pages.search_index)
+                measured["search_index"] = "reused" if cache.search_reused else "built"
         with failing_step("contrôle du site construit"), stage("publish", pages=cache.pages):
             pages = check_site(partial, frozenset(cache.reused), cache.files)
             _check_page_count(paths, pages)

@@ -92,4 +92,10 @@ def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_writte
         assert largest[name]["status"].startswith("accepte"), largest[name]
         assert largest[name]["rows"] > 0 and largest[name]["peak_mb"] > 0
     assert "XFD1048576" in format_table(written)
+    # The published site's weights and search (bench.search); at this scale the directory is
+    # not split, so there is no index to time in Chromium.
+    searched = written["search"]
+    assert searched["largest_list_page"]["bytes"] > 0 and searched["index"]["files"] == 0
+    assert searched["browser"]["measured"] is False
+    assert "Plus grosse page de liste : /" in format_table(written)
 

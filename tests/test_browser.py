@@ -6,13 +6,17 @@ docs/screenshots/ when INCLUSION_SCREENSHOTS=docs (to refresh the README's pictu
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pytest
 
 from conftest import REPO
+from pages.page_plan import files_under
 from site_fixture import build_demo_site, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -205,14 +209,18 @@ SPLIT_PAGES = {  # a region-sized site: lists split by commune (forced with a li
 
 
 @pytest.fixture(scope="module")
-def split_url(tmp_path_factory):
+def split_site(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         data_dir = tmp_path_factory.mktemp("browser-split") / "data"
         patch.setenv("INCLUSION_DATA", str(data_dir))
         patch.setenv("INCLUSION_LIST_LIMIT", "3")
         patch.setenv("INCLUSION_RESULTS_COMMUNE_LIMIT", "3")
-        root = build_demo_site(data_dir)
-    with serve(root) as url:
+        return build_demo_site(data_dir).resolve()
+
+
+@pytest.fixture(scope="module")
+def split_url(split_site):
+    with serve(split_site) as url:
         yield url
 
 
@@ -233,3 +241,155 @@ def test_split_lists_have_no_axe_violation_and_work_without_javascript(browser, 
     context, page, *_ = open_page(browser, f"{split_url}/{path}", width, javascript=False)
     assert text in page.locator("main").inner_text()
     context.close()
+
+
+# The search over every venue of the split directory (pages/search_index.py, recherche.js).
+SAID = "document.getElementById('r-statut').textContent"
+
+
+def search_venues(page, text: str) -> list[str]:
+    """Type a query on /lieux/; the names of the venues listed once the count is said."""
+    page.fill("#r-texte", text)
+    return shown_results(page, text)
+
+
+def shown_results(page, text: str) -> list[str]:
+    page.wait_for_function(f"q => {SAID}.includes('\\u00ab\\u00a0' + q + '\\u00a0\\u00bb')",
+                           arg=text)
+    return page.locator("#r-liste h3 a").all_inner_texts()
+
+
+def directory(page, url: str) -> list[dict]:
+    """The venues as the site publishes them (its open-data export)."""
+    return page.request.get(f"{url}/donnees/lieux.json").json()["lieux"]
+
+
+def test_split_search_finds_venues_of_the_whole_territory(browser, split_url):
+    context, page, requests, dialogs, _ = open_page(browser, f"{split_url}/lieux/", 1280)
+    venues = directory(page, split_url)
+    queries = {  # query -> venues it must find, read from the published directory
+        "Orsay": {v["nom"] for v in venues if v["commune"] == "Orsay"},
+        "91430": {v["nom"] for v in venues if v["code_postal"] == "91430"},
+        "médiathèque": {v["nom"] for v in venues if "Médiathèque" in v["nom"]},
+    }
+    for text, expected in queries.items():
+        assert len(expected) >= 2, text
+        found = search_venues(page, text)
+        assert expected <= set(found), text
+        assert len(found) <= 10 and page.locator("#r-plus").is_hidden()
+        said = page.evaluate(SAID)
+        assert said == f"{len(found)} lieux trouvés pour \u00ab\u00a0{text}\u00a0\u00bb."
+        assert page.get_attribute("#r-statut", "aria-live") == "polite"
+        assert all(href.startswith("/lieux/") for href in
+                   page.locator("#r-liste h3 a").evaluate_all("a => a.map(x => x.getAttribute('href'))"))
+    assert search_venues(page, "xqzw") == []
+    assert page.evaluate(SAID).startswith("Aucun lieu trouvé pour")
+    assert page.locator("#r-resultats").is_hidden()
+    page.locator("#r-texte").fill("Palaiseau")
+    shown_results(page, "Palaiseau")
+    page.locator("#r-liste h3 a", has_text="George Sand").click()
+    page.wait_for_url("**/lieux/lieu-91477-01/")
+    origin = urlsplit(split_url).netloc
+    assert [r for r in requests if urlsplit(r).netloc not in (origin, "")] == []
+    assert any("/pagefind/" in r for r in requests)
+    assert dialogs == [] and context.cookies() == []
+    context.close()
+
+
+def test_split_search_query_lives_in_the_address(browser, split_url):
+    context, page, *_ = open_page(browser, f"{split_url}/lieux/?q=Palaiseau", 1280)
+    assert "George Sand" in " ".join(shown_results(page, "Palaiseau"))  # restored on load
+    assert page.input_value("#r-texte") == "Palaiseau"
+    page.fill("#r-texte", "Igny")
+    page.press("#r-texte", "Enter")
+    assert "CCAS d'Igny" in shown_results(page, "Igny")
+    assert page.url.endswith("/lieux/?q=Igny")
+    page.go_back()
+    assert "George Sand" in " ".join(shown_results(page, "Palaiseau"))
+    assert page.url.endswith("/lieux/?q=Palaiseau") and page.input_value("#r-texte") == "Palaiseau"
+    page.go_forward()
+    assert "CCAS d'Igny" in shown_results(page, "Igny")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_split_search_results_have_no_axe_violation(browser, split_url, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, page, *_ = open_page(browser, f"{split_url}/lieux/?q=m%C3%A9diath%C3%A8que", width)
+    assert len(shown_results(page, "médiathèque")) >= 2
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    assert [v["id"] for v in results.response["violations"]] == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+
+
+def test_split_search_is_hidden_without_javascript_and_the_communes_stay(browser, split_url):
+    context, page, *_ = open_page(browser, f"{split_url}/lieux/", 375, javascript=False)
+    assert page.locator("#recherche-lieux").is_hidden()
+    page.click("a[href='/lieux/commune/91477/']")
+    assert "Médiathèque George Sand" in page.locator("main").inner_text()
+    context.close()
+
+
+def test_split_search_says_so_when_its_index_cannot_be_loaded(browser, split_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.route("**/pagefind/**", lambda route: route.abort())
+    page.goto(f"{split_url}/lieux/?q=Orsay")
+    page.wait_for_function(f"{SAID}.includes('pas pu être chargée')")
+    assert page.locator("#r-resultats").is_hidden()
+    assert page.locator("a[href='/lieux/commune/91471/']").is_visible()
+    context.close()
+
+
+def test_a_commune_page_offers_the_whole_territory_when_its_filter_finds_nothing(browser,
+                                                                                  split_url):
+    context, page, *_ = open_page(browser, f"{split_url}/lieux/commune/91477/", 1280)
+    assert page.locator("#f-ailleurs").is_hidden()
+    page.fill("#f-texte", "Igny")
+    offer = page.locator("#f-ailleurs a")
+    assert offer.inner_text() == "Chercher \u00ab\u00a0Igny\u00a0\u00bb dans tout le territoire"
+    offer.click()
+    page.wait_for_url("**/lieux/?q=Igny")
+    assert "CCAS d'Igny" in shown_results(page, "Igny")
+    page.go_back()
+    page.fill("#f-texte", "George")
+    assert page.locator("#f-ailleurs").is_hidden()
+    context.close()
+
+
+def test_split_search_runs_on_the_main_thread_under_the_pages_csp(browser, split_url):
+    """Pagefind falls back to the page's thread without Web Workers; WebAssembly there needs
+    the 'wasm-unsafe-eval' that only /lieux/ of a split directory allows."""
+    context, page, *_ = open_page(browser, f"{split_url}/lieux/", 1280)
+    assert "'wasm-unsafe-eval'" in page.get_attribute(
+        "meta[http-equiv='Content-Security-Policy']", "content")
+    page.add_init_script("window.Worker = undefined;")
+    page.reload()
+    assert "CCAS d'Igny" in search_venues(page, "Igny")
+    context.close()
+    context, page, *_ = open_page(browser, f"{split_url}/lieux/commune/91477/", 1280)
+    assert "wasm" not in page.get_attribute("meta[http-equiv='Content-Security-Policy']",
+                                            "content")
+    context.close()
+
+
+def test_the_benchmark_measures_the_search_of_a_split_site(split_site):
+    """``bench.search`` as ``make bench`` runs it on the national site, in its own process
+    (its Playwright cannot run inside this module's)."""
+    from bench import search
+
+    run = subprocess.run([sys.executable, "-m", "bench.search", str(split_site)], cwd=REPO,
+                         capture_output=True, text=True, check=True, timeout=300)
+    result, end = json.JSONDecoder().raw_decode(run.stdout)
+    assert result["index"]["files"] > 5 and result["index"]["bytes"] > 0
+    pages = [f"{folder}/{name}" for folder in search.LIST_FOLDERS
+             if (split_site / folder).is_dir() for name in files_under(split_site / folder)]
+    assert result["largest_list_page"]["bytes"] == max(
+        (split_site / f).stat().st_size for f in pages if f.endswith(".html"))
+    browser = result["browser"]
+    assert browser["measured"] and browser["requests_elsewhere"] == 0, browser
+    assert browser["first_s"] > 0 and browser["second_s"] > 0
+    assert browser["first_query_bytes"] > 0
+    assert "Recherche dans Chromium : premier résultat en" in run.stdout[end:]

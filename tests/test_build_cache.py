@@ -146,7 +146,16 @@ def test_remembered_text_is_reused_only_for_the_same_key(site: Path):
 def test_saved_manifest_holds_keys_memo_and_page_count(site: Path):
     build, cache = first_build(site)
     stored = json.loads(manifest_path(build).read_text(encoding="utf-8"))
-    assert stored == {"pages": 1, "keys": cache.keys, "memo": {}}
+    assert stored == {"pages": 1, "keys": cache.keys, "memo": {}, "search": None}
+
+
+def test_a_manifest_without_a_search_key_still_loads(site: Path):
+    """Manifests written before the venue search index existed (pages.search_index)."""
+    build, cache = first_build(site)
+    manifest_path(build).write_text(json.dumps({"pages": 1, "keys": cache.keys, "memo": {}}),
+                                    encoding="utf-8")
+    again = BuildCache(build, "2026-11-25")
+    assert again.known == cache.keys and again.known_search_key is None
 
 
 def test_rendering_version_changes_with_any_rendering_source(tmp_path: Path, monkeypatch):

@@ -48,6 +48,7 @@ def test_asset_names_carry_a_hash_of_their_content(tmp_path):
     (tmp_path / "static" / "css" / "site.css").write_bytes(css)
     (tmp_path / "static" / "js" / "filtres.js").write_bytes(js)
     (tmp_path / "static" / "js" / "partage.js").write_bytes(b"document.title")
+    (tmp_path / "static" / "js" / "recherche.js").write_bytes(b"document.forms")
     assets = fingerprinted_assets(tmp_path)
     css_hash = hashlib.sha256(css).hexdigest()[:10]
     assert assets["css"] == (tmp_path / "static" / "css" / "site.css",

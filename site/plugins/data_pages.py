@@ -14,7 +14,8 @@ from pelican.generators import Generator
 from pelican.writers import Writer
 
 from pages.page_plan import (asset_urls, files_under, fingerprinted_assets, site_plan, sitemap,
-                             write_plan)
+                             venues_split, write_plan)
+from pages.search_index import FOLDER, build_index
 from pipeline.files import drop_link, replace_file
 
 
@@ -70,10 +71,16 @@ _copy_file_to_new_file.pelican_original = _pelican_copy_file
 
 
 def write_sitemap(pelican) -> None:
+    """The venue search index when the directory is split (``pages.search_index``: it reads
+    the written venue pages), then the sitemap of the finished build."""
     output = Path(pelican.output_path)
-    base = pelican.settings["INCLUSION_SITE"]["territory"].get("site_url", "")
+    site = pelican.settings["INCLUSION_SITE"]
+    base = site["territory"].get("site_url", "")
     files = list(files_under(output))
     cache = pelican.settings.get("INCLUSION_BUILD_CACHE")
+    if venues_split(site):
+        build_index(output, files, cache)
+        files += [f"{FOLDER}/{name}" for name in files_under(output / FOLDER)]
     if cache is not None:  # the site checks read the same list instead of walking again
         cache.files = [*files, "sitemap.xml"]
     replace_file(output / "sitemap.xml", sitemap(output, base, files))

@@ -83,6 +83,18 @@
     });
   }
 
+  /* A commune's page of the split directory filters only its own venues: when the text finds
+     none there, offer the search over the whole territory (/lieux/?q=…, recherche.js). */
+  function searchElsewhere(offer, field, shown) {
+    if (!offer) { return; }
+    var text = field.value.trim();
+    offer.hidden = shown > 0 || !text;
+    if (offer.hidden) { return; }
+    var link = offer.querySelector("a");
+    link.href = "/lieux/?" + new URLSearchParams({ q: text }).toString();
+    link.textContent = "Chercher \u00ab\u00a0" + text + "\u00a0\u00bb dans tout le territoire";
+  }
+
   function setup(options) {
     var form = document.getElementById(options.form);
     if (!form) { return; }
@@ -190,6 +202,7 @@
       var told = shown + " " + (shown > 1 ? options.words[1] : options.words[0]) +
         (from ? ", du plus proche au plus loin " + from.label : "") + ".";
       if (status.textContent !== told) { status.textContent = told; }  /* announced once */
+      searchElsewhere(document.getElementById(options.elsewhere), form.texte, shown);
     }
 
     function query() {
@@ -281,6 +294,7 @@
 
   setup({ form: "filtres-lieux", items: ".venue-card", groups: ".commune-group",
     status: "f-resultat", message: "f-position", near: "f-autour", flatten: true,
+    elsewhere: "f-ailleurs",
     sortByCommune: true,
     words: ["lieu correspond à votre recherche", "lieux correspondent à votre recherche"],
     matches: function (form, d, state) {
