@@ -129,6 +129,36 @@ def test_workshops_sort_by_distance_within_each_day(browser, base_url):  # noqa:
     context.close()
 
 
+def test_choosing_a_commune_sorts_each_day_s_workshops_from_its_town_hall(browser,  # noqa: F811
+                                                                         base_url):
+    """Without a position, « Près de quelle commune ? » sorts like « Autour de moi », from the
+    commune's town hall (territory.toml), keeps the days in order and lives in the URL."""
+    context, page, _requests = new_page(browser)
+    page.goto(f"{base_url}/ateliers/")
+    dates = page.locator("section.day h2").all_inner_texts()
+    page.select_option("#a-pres", "91312")  # Igny
+    assert "pres=91312" in page.url
+    assert "depuis Igny" in page.locator("#a-resultat").inner_text()
+    assert page.locator("section.day h2").all_inner_texts() == dates
+    days = page.locator("section.day").evaluate_all(
+        """days => days.map(d => [...d.querySelectorAll('article.session')].map(s => ({
+            lat: s.dataset.lat ? Number(s.dataset.lat) : null,
+            lon: s.dataset.lon ? Number(s.dataset.lon) : null,
+            distance: (s.querySelector('.distance') || {}).innerText || null})))""")
+    assert sum(map(len, days)) == page.locator("article.session").count()  # nothing hidden
+    assert any(len(day) > 1 for day in days)
+    for sessions in days:
+        placed = [s for s in sessions if s["lat"] is not None]
+        metres = [haversine(48.7422, 2.2261, s["lat"], s["lon"]) for s in placed]
+        assert metres == sorted(metres)
+        assert [s["distance"] for s in placed] == [told(m) for m in metres]
+    page.select_option("#a-pres", "")
+    page.go_back()  # the shared address restores the sort
+    assert page.input_value("#a-pres") == "91312"
+    assert page.locator("article.session .distance").count() > 0
+    context.close()
+
+
 def _hours_by_name(page, base_url):  # noqa: F811
     rows = json.loads(page.request.get(f"{base_url}/donnees/lieux.json").body())
     rows = rows["lieux"] if isinstance(rows, dict) and "lieux" in rows else rows

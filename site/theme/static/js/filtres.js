@@ -114,8 +114,8 @@
 
     function origin() {
       if (position) { return position; }
-      var select = form.commune;
-      var option = select && options.sortByCommune ? select.options[select.selectedIndex] : null;
+      var select = options.sortField ? form[options.sortField] : null;
+      var option = select ? select.options[select.selectedIndex] : null;
       var text = form.texte ? form.texte.value.trim() : "";
       if ((!option || !option.value) && /^\d{5}$/.test(text) && select) {
         option = Array.prototype.filter.call(select.options, function (o) {
@@ -254,7 +254,7 @@
         navigator.geolocation.getCurrentPosition(function (found) {
           position = { lat: found.coords.latitude, lon: found.coords.longitude,
             label: "de votre position" };
-          if (form.commune && options.sortByCommune) { form.commune.value = ""; }
+          if (options.sortField) { form[options.sortField].value = ""; }
           remember(true);
           message.textContent = "Liste classée du plus proche au plus loin de votre position.";
           apply();
@@ -263,8 +263,7 @@
           message.textContent = (error.code === 1
             ? "Vous n'avez pas autorisé la localisation. "
             : "Votre position n'a pas pu être trouvée. ") +
-            (options.sortByCommune ? "Choisissez votre commune ou tapez votre code postal : la liste reste utilisable."
-              : "La liste reste utilisable, par date.");
+            options.refused;
           apply();
         }, { timeout: 10000, maximumAge: 600000 });
       });
@@ -276,7 +275,7 @@
       if (event.target.type === "search") { remember(false); apply(); }
     });
     form.addEventListener("change", function (event) {
-      if (event.target.name === "commune") { position = null; message.textContent = ""; }
+      if (event.target.name === options.sortField) { position = null; message.textContent = ""; }
       remember(true);
       apply();
     });
@@ -295,7 +294,9 @@
   setup({ form: "filtres-lieux", items: ".venue-card", groups: ".commune-group",
     status: "f-resultat", message: "f-position", near: "f-autour", flatten: true,
     elsewhere: "f-ailleurs",
-    sortByCommune: true,
+    /* The select whose commune the list is sorted from (its options carry the town hall). */
+    sortField: "commune",
+    refused: "Choisissez votre commune ou tapez votre code postal : la liste reste utilisable.",
     words: ["lieu correspond à votre recherche", "lieux correspondent à votre recherche"],
     matches: function (form, d, state) {
       var text = words(form.texte.value), facets = (d.facettes || "").split(" ");
@@ -317,7 +318,8 @@
 
   setup({ form: "filtres-ateliers", items: "article.session", groups: "section.day",
     status: "a-resultat", message: "a-position", near: "a-autour", flatten: false,
-    sortByCommune: false,
+    sortField: "pres",
+    refused: "Choisissez une commune dans « Près de quelle commune ? » : la liste reste utilisable, par date.",
     words: ["atelier correspond à votre recherche", "ateliers correspondent à votre recherche"],
     matches: function (form, d) {
       return (!form.commune.value || d.commune === form.commune.value) &&
