@@ -207,6 +207,9 @@ SPLIT_PAGES = {  # a region-sized site: lists split by commune (forced with a li
     "results_department": ("resultats/2026/ateliers/departement/91/", "Palaiseau"),
 }
 
+SPLIT_SCREENSHOTS = {"pass (une commune)": "pass_commune",
+                     "results_department": "results_department"}
+
 
 @pytest.fixture(scope="module")
 def split_site(tmp_path_factory):
@@ -237,6 +240,8 @@ def test_split_lists_have_no_axe_violation_and_work_without_javascript(browser, 
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     origin = urlsplit(split_url).netloc
     assert [r for r in requests if urlsplit(r).netloc not in (origin, "")] == []
+    if name in SPLIT_SCREENSHOTS:
+        save_screenshot(page, f"{SPLIT_SCREENSHOTS[name]}-{width}.png", width)
     context.close()
     context, page, *_ = open_page(browser, f"{split_url}/{path}", width, javascript=False)
     assert text in page.locator("main").inner_text()
@@ -321,6 +326,7 @@ def test_split_search_results_have_no_axe_violation(browser, split_url, width):
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
     assert [v["id"] for v in results.response["violations"]] == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    save_screenshot(page, f"venues-search-{width}.png", width)
     context.close()
 
 
