@@ -298,26 +298,27 @@ def _empty(row: tuple) -> bool:
 
 
 def iter_xlsx_cells(path: Path, dataset: str, rows: int | None = None) -> Iterator[CellChunk]:
-    """The sheet's cells as Python values, ``rows`` rows at a time, streamed from the zip.
+    """The sheet's cells as Python values, ``rows`` rows at a time.
 
+    Read with calamine (Rust, ``python-calamine``): about ten times openpyxl's speed. It reads
+    the cached values of formulas (never evaluates them) and ignores links to other workbooks.
     Spreadsheet tools declare and write far more than the data: a dimension of A1:XFD1048576,
-    formats on whole rows or columns written as empty styled cells. openpyxl pads every row to
-    the declared width and yields every declared row, so a 3 MB workbook became gigabytes of
-    empty cells. Here the declared size is ignored, every row is cut to the header's last
-    named column, and blank rows are held back as a count until a filled row follows them
-    (trailing blank rows, however many, cost nothing)."""
-    from openpyxl import load_workbook
+    formats on whole rows or columns written as empty styled cells. calamine keeps only cells
+    that hold a value; every row is still cut to the header's last named column, and blank
+    rows are held back as a count until a filled row follows them (trailing blank rows,
+    however many, cost nothing). Values come as openpyxl gave them (``_as_openpyxl``), so the
+    conversions and every message quoting a cell stay the same."""
+    from python_calamine import CalamineWorkbook
 
     _refuse_zip_bomb(path)
     size = rows or chunk_rows()
-    # read_only streams rows; data_only returns cached values, never evaluates formulas;
-    # keep_links=False ignores links to external workbooks.
-    workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    workbook = CalamineWorkbook.from_path(str(path))
     try:
-        sheet = next((ws for ws in workbook.worksheets
-                      if normalize_header(ws.title) == dataset), workbook.worksheets[0])
-        sheet.reset_dimensions()
-        values = sheet.iter_rows(values_only=True)
+        names = workbook.sheet_names
+        if not names:
+            raise UnreadableFile("Le classeur est vide.")
+        chosen = next((name for name in names if normalize_header(name) == dataset), names[0])
+        values = (_as_openpyxl(row) for row in workbook.get_sheet_by_name(chosen).iter_rows())
         header = _xlsx_header(values)
         width = len(header)
         if not width and all(_empty(row) for row in values):
@@ -343,6 +344,15 @@ def iter_xlsx_cells(path: Path, dataset: str, rows: int | None = None) -> Iterat
             yield CellChunk(pd.DataFrame(body, columns=header, dtype=object), first_line)
     finally:
         workbook.close()
+
+
+def _as_openpyxl(row: list) -> tuple:
+    """A calamine row as openpyxl returned it: empty cells as None, whole numbers as int
+    (calamine gives every number as a float) and dates as midnight datetimes."""
+    return tuple(None if value == "" else
+                 int(value) if type(value) is float and value.is_integer() else
+                 datetime.combine(value, time()) if type(value) is date else value
+                 for value in row)
 
 
 def _xlsx_header(values: Iterator[tuple]) -> list[str]:
