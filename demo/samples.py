@@ -291,8 +291,24 @@ def _orsay_export(today: date) -> bytes:
 COLLECTION_POINTS = ("Hall de la mairie", "Médiathèque", "Conservatoire")
 
 
+def _declared_bins(today: date) -> dict[str, list[str]]:
+    """The bins territory.toml declares per commune, installed before the samples' year: the
+    pickups there name them as declared (a bin installed since, like Palaiseau's
+    conservatoire, has had no pickup yet)."""
+    from pipeline.config import load_territory
+
+    declared: dict[str, list[str]] = {}
+    for point in load_territory().collection_points:
+        if point.since is None or point.since <= (today - timedelta(days=400)).isoformat():
+            declared.setdefault(point.commune, []).append(point.name)
+    return declared
+
+
 def _collection_files(rng: random.Random, today: date) -> tuple[bytes, bytes]:
-    """Monthly bin pickups (Orange) and, for pickups sorted already, the refurbisher's counts."""
+    """Monthly bin pickups (Orange) and, for pickups sorted already, the refurbisher's counts.
+    In a commune whose bins territory.toml declares, the points take the declared names (the
+    random draws stay the same, so every other sample value does too)."""
+    declared = _declared_bins(today)
     pickups = io.StringIO()
     sorting = io.StringIO()
     pickup_writer = csv.writer(pickups, delimiter=";", lineterminator="\n")
@@ -303,15 +319,17 @@ def _collection_files(rng: random.Random, today: date) -> tuple[bytes, bytes]:
                              "telephones_recycles"])
     number = 0
     for commune, (name, *_rest) in sorted(COMMUNE_INFO.items()):
-        points = COLLECTION_POINTS[: rng.randint(1, 2)]
+        points = [f"{point} de {name}" for point in COLLECTION_POINTS[: rng.randint(1, 2)]]
+        if commune in declared:
+            points = [declared[commune][i % len(declared[commune])] for i in range(len(points))]
         for months_ago in range(12, 0, -1):
             for point in points:
                 number += 1
                 day = today - timedelta(days=30 * months_ago + rng.randint(0, 20))
                 collected = rng.randint(4, 45)
                 pickup_id = f"COL-{commune}-{number:04d}"
-                pickup_writer.writerow([pickup_id, day.strftime("%d/%m/%Y"), commune,
-                                        f"{point} de {name}", collected])
+                pickup_writer.writerow([pickup_id, day.strftime("%d/%m/%Y"), commune, point,
+                                        collected])
                 if months_ago > 1:  # the refurbisher sorts within about a month
                     reused = round(collected * rng.uniform(0.25, 0.55))
                     sorting_writer.writerow([pickup_id, reused, collected - reused])
