@@ -76,7 +76,8 @@ def project_load(files: list[tuple[str, Path]], folder: Path, territory: Path
                  ) -> tuple[dict, list]:
     """The pipeline on copies of the files, in a fresh data folder; the load stage's seconds
     and rows, and each loaded frame (dataset, rows as the floor builds them)."""
-    from bench.national import _environment_of, _stage_records
+    from unittest import mock
+
     from pipeline.ingest.flow import process_files
     from pipeline.load import warehouse
 
@@ -93,13 +94,18 @@ def project_load(files: list[tuple[str, Path]], folder: Path, territory: Path
                                                     sha256, received_at)))
         return original(connection, contract, partner, sha256, received_at, frame, *args)
 
-    with _environment_of(folder):
+    # Its own data folder, territory and stage log; the caller's environment given back after.
+    environment = {"INCLUSION_DATA": str(data), "INCLUSION_TERRITORY": str(data / "territory.toml"),
+                   "INCLUSION_STAGE_LOG": str(folder / "stages.jsonl"),
+                   "INCLUSION_SETTLE_SECONDS": "0", "GX_ANALYTICS_ENABLED": "False"}
+    with mock.patch.dict("os.environ", environment):
         warehouse.supersede_and_insert = recording
         try:
             process_files(dropped)
         finally:
             warehouse.supersede_and_insert = original
-        loads = [r for r in _stage_records(folder / "stages.jsonl") if r["stage"] == "load"]
+        loads = [record for record in map(json.loads, (folder / "stages.jsonl").read_text(
+            encoding="utf-8").splitlines()) if record["stage"] == "load"]
         found = _table_digests(data / "warehouse" / "warehouse.sqlite",
                                {dataset for dataset, _rows in loaded})
         warehouse.engine().dispose()
