@@ -5,7 +5,8 @@ noisy machine:
   are required of both, so the floor cannot cheat);
 - the whole-site Pelican build vs rendering the same plan (``pages.page_plan``) with plain
   Jinja2 and the same templates: the floor for a Python generator;
-- for the venue pages, Hugo (Debian package ``hugo``) vs plain Jinja2, when Hugo is installed.
+- for the venue pages, Hugo (Debian package ``hugo``) vs plain Jinja2, when Hugo is installed;
+- the load into SQLite vs a raw ``executemany`` of the same rows (``bench.load_floor``).
 """
 
 from __future__ import annotations
@@ -339,8 +340,19 @@ def hugo_ratio(site_data: dict, results: dict, folder: Path) -> dict | None:
             "pages": hugo_pages}
 
 
+# At national scale, one accepted file in LOAD_EVERY goes through the load again (about 100
+# files, 500,000 rows): enough for a steady rate, without a second full ingest.
+LOAD_EVERY = 5
+
+
 def measure_all(data: Path, folder: Path) -> dict:
+    from bench import load_floor
+
     folder.mkdir(parents=True, exist_ok=True)
     ratios = {"gx_vs_pandas": validation_ratio(data)}
     ratios.update(site_ratios(folder))
+    files = load_floor.archived_files(data)
+    ratios["load_vs_executemany"] = load_floor.load_ratio(
+        files[::LOAD_EVERY] if len(files) >= 10 * LOAD_EVERY else files, folder / "chargement",
+        data / "territory.toml")
     return ratios

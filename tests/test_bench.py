@@ -99,3 +99,31 @@ def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_writte
     assert searched["browser"]["measured"] is False
     assert "Plus grosse page de liste : /" in format_table(written)
 
+
+
+def test_load_floor_holds_the_same_rows_as_the_warehouse(tmp_path, monkeypatch):
+    from datetime import date
+
+    from bench import load_floor
+    from demo.national_data import NationalWriter, Scale
+
+    monkeypatch.setenv("INCLUSION_DATA", str(tmp_path / "unused"))
+    writer = NationalWriter(tmp_path / "source", Scale().times(0.002), date(2026, 11, 25))
+    territory = writer.write_all()
+    files = [(path.parent.name, path) for path in sorted(writer.files)]
+    result = load_floor.load_ratio(files, tmp_path / "mesure", territory)
+    assert result["rows"] == sum(writer.rows.values())
+    assert result["files"] == len(files)
+    assert result["ratio"] > 0 and result["floor_rows_per_s"] > 0
+    assert "plancher" in result["detail"]
+
+    # A floor that drops a value is caught, not reported.
+    plain = load_floor.floor_rows
+
+    def lossy(*args):
+        rows = plain(*args)
+        return [rows[0][:-1] + (None,)] + rows[1:] if rows else rows
+
+    monkeypatch.setattr(load_floor, "floor_rows", lossy)
+    with pytest.raises(AssertionError, match="pas les mêmes lignes"):
+        load_floor.load_ratio(files, tmp_path / "mesure", territory)

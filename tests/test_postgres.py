@@ -84,3 +84,16 @@ def test_pipeline_runs_unchanged_on_postgresql(postgres, tmp_path):
     assert not (data / "warehouse" / "warehouse.sqlite").exists()  # nothing went to SQLite
     assert "Les prochains ateliers" in (data / "site" / "current" / "index.html").read_text(
         encoding="utf-8")
+
+
+def test_copy_stores_what_the_row_by_row_insert_stored(postgres, data_dir, tmp_path,
+                                                       monkeypatch):
+    from test_bulk_insert import check_against_row_by_row
+
+    from pipeline.load import warehouse
+
+    monkeypatch.setenv("INCLUSION_WAREHOUSE_URL", f"{postgres}/entrepot")
+    try:
+        check_against_row_by_row(tmp_path)  # tabs, newlines, backslashes, NULLs through COPY
+    finally:
+        warehouse.engine().dispose()

@@ -153,15 +153,32 @@ def _has_withdrawals(connection, dataset: str, partner: str) -> bool:
                               .limit(1)).first() is not None
 
 
+def _mark(dialect) -> str:
+    """The driver's positional placeholder (sqlite3: ``?``; psycopg2: ``%s``)."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+def _current_versions(connection, table: Table, key: str, partner: str,
+                      keys: list[str]) -> list[tuple]:
+    """(key, received_at, fingerprint) of the partner's current rows with these keys, through
+    the driver: SQLAlchemy compiles an expanding IN on every call, which cost more than the
+    index lookup itself (a file of 100,000 rows makes 200 calls); the driver keeps one
+    prepared statement per chunk size."""
+    if not keys:
+        return []
+    quote, mark = connection.dialect.identifier_preparer.quote, _mark(connection.dialect)
+    sql = (f"SELECT {quote(key)}, source_received_at, source_sha256 FROM {quote(table.name)} "
+           f"WHERE partner = {mark} AND {quote('current')} = 1 "
+           f"AND {quote(key)} IN ({', '.join([mark] * len(keys))})")
+    return connection.exec_driver_sql(sql, (partner, *keys)).fetchall()
+
+
 def _retire_older(connection, table: Table, key_column, partner: str, keys: list[str],
                   mine: tuple[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The partner's current rows with these keys: those received before ``mine`` (received
     time, fingerprint) stop being current, superseded by ``mine``; those received after it
     stay. Returns key -> fingerprint of each, (older, later)."""
-    current = connection.execute(
-        select(key_column, table.c.source_received_at, table.c.source_sha256)
-        .where(table.c.partner == partner, table.c.current == 1, key_column.in_(keys))
-    ).fetchall()
+    current = _current_versions(connection, table, key_column.name, partner, keys)
     older = {key: sha for key, when, sha in current if (when, sha) < mine}
     later = {key: sha for key, when, sha in current if (when, sha) > mine}
     if older:
@@ -200,21 +217,78 @@ def supersede_and_insert(connection, contract: Contract, partner: str, sha256: s
         # either: that withdrawal would have made the row not current.)
         unseen = sorted(set(keys) - set(newer))
         newer.update(_later_withdrawals(connection, contract.dataset, partner, unseen, mine))
-    names = contract.column_names
-    # Column-wise, NaN -> None once, then one dict per row: much faster than to_dict(records).
-    columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist()
-               for name in names]
-    records = []
-    for key, line, values in zip(keys, frame["_ligne"].tolist(), zip(*columns)):
-        record = dict(zip(names, values))
-        record[contract.key] = key
-        record.update(partner=partner, source_sha256=sha256, source_received_at=received_at,
-                      source_line=int(line), current=0 if key in newer else 1,
-                      superseded_by=newer.get(key))
-        records.append(record)
-    if records:
-        connection.execute(table.insert(), records)
-    return len(records)
+    current = [0 if key in newer else 1 for key in keys] if newer else [1] * len(keys)
+    rows = _rows(table, contract, frame, keys, partner=partner, source_sha256=sha256,
+                 source_received_at=received_at, current=current,
+                 superseded_by=[newer.get(key) for key in keys] if newer else None)
+    if rows:
+        _bulk_insert(connection, table, rows)
+    return len(rows)
+
+
+def _rows(table: Table, contract: Contract, frame: pd.DataFrame, keys: list[str],
+          **given: object) -> list[tuple]:
+    """The frame's rows as tuples in the table's column order, built column by column (NaN ->
+    None once per column): a dict per row and SQLAlchemy's per-row parameter processing cost
+    several times the database's own insert. ``given``: a constant (str, None) or one value
+    per row (list) for the bookkeeping columns."""
+    n = len(keys)
+    columns = []
+    for column in table.columns:
+        name = column.name
+        if name == contract.key:
+            columns.append(keys)
+        elif name == "source_line":
+            columns.append(frame["_ligne"].astype("int64").tolist())
+        elif name in given:
+            value = given[name]
+            columns.append(value if isinstance(value, list) else [value] * n)
+        else:
+            columns.append(frame[name].to_numpy(dtype=object, na_value=None).tolist())
+    return list(zip(*columns))
+
+
+@lru_cache(maxsize=32)
+def _insert_sql(table: Table, dialect) -> str:
+    """One prepared INSERT of every column, positional, in the driver's own placeholder."""
+    quote, mark = dialect.identifier_preparer.quote, _mark(dialect)
+    return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in table.columns)})"
+            f" VALUES ({', '.join([mark] * len(table.columns))})")
+
+
+def _copy_text(value: object) -> str:
+    """A value in PostgreSQL COPY's text format (``\\N`` is NULL)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, float):
+        return repr(value)  # shortest exact form: the same double comes back
+    text_value = str(value)
+    if any(c in text_value for c in "\\\t\n\r"):
+        text_value = (text_value.replace("\\", "\\\\").replace("\t", "\\t")
+                      .replace("\n", "\\n").replace("\r", "\\r"))
+    return text_value
+
+
+def _bulk_insert(connection, table: Table, rows: list[tuple]) -> None:
+    """Within the caller's transaction: PostgreSQL's COPY through psycopg2 (one stream, no
+    per-row statement); elsewhere one prepared INSERT through the driver's executemany."""
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2":
+        import io
+
+        buffer = io.StringIO()
+        buffer.writelines("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+        buffer.seek(0)
+        quote = connection.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(c.name) for c in table.columns)
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            cursor.copy_expert(f"COPY {quote(table.name)} ({columns}) FROM STDIN", buffer)
+        finally:
+            cursor.close()
+        return
+    # exec_driver_sql with a list of tuples goes straight to cursor.executemany, in the
+    # connection's (the caller's) transaction.
+    connection.exec_driver_sql(_insert_sql(table, connection.dialect), rows)
 
 
 def withdraw(connection, dataset: str, partner: str, sha256: str, received_at: str,
