@@ -25,7 +25,7 @@ export NO_PROXY := *
 PORT ?= 8000
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test test-fast bench expectations settings-doc lock ledger status rollback airflow airflow-db clean
+.PHONY: help install demo pipeline serve test test-fast bench bench-latency expectations settings-doc lock ledger status rollback airflow airflow-db clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
@@ -93,6 +93,13 @@ test-fast: install
 SCALE ?= 1
 bench: install
 	@$(PYTHON) -m bench.national --scale $(SCALE)
+
+# Partner latency under the real scheduler: 20 small files dropped 30 s apart, time from each
+# drop to its report (docs/performance.md); ~13 min. DROPS=5 SPACING=20 for a quick look.
+DROPS ?= 20
+SPACING ?= 30
+bench-latency: install
+	@$(PYTHON) -m bench.latency --drops $(DROPS) --spacing $(SPACING)
 
 expectations: install
 	@$(PYTHON) -m pipeline.check.suites

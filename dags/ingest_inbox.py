@@ -10,8 +10,12 @@ from airflow.sdk import dag, task
 DOC = """
 ### Réception des fichiers des partenaires
 
-Toutes les 5 minutes, ce DAG regarde les dossiers de dépôt des partenaires
-(`<dossier de données>/inbox/<partenaire>/`). Les nouveaux fichiers sont répartis en lots
+Toutes les 30 secondes, la tâche `surveiller_depots` regarde les dossiers de dépôt des
+partenaires (`<dossier de données>/inbox/<partenaire>/`) : noms, tailles et dates des fichiers,
+sans les ouvrir. S'il n'y a rien de nouveau, l'exécution s'arrête là (les autres tâches
+apparaissent « sautées ») ; un passage complet a lieu au moins toutes les 5 minutes (sources en
+ligne, fichiers restés après une panne). Un partenaire reçoit ainsi le rapport d'un petit
+fichier moins d'une minute après son dépôt. Les nouveaux fichiers sont répartis en lots
 (fichiers d'un même jeu de données, 48 Mo au plus) ; chaque lot est traité dans sa propre tâche
 (`traiter_lot`) : empreinte SHA-256 de chaque fichier, lecture, contrôle de tout le lot par la
 suite Great Expectations du jeu de données (une seule exécution), puis, fichier par fichier,
@@ -25,9 +29,26 @@ déjà enregistré n'est jamais compté deux fois.
 """
 
 
-@dag(**dag_settings("reception_fichiers", "*/5 * * * *", "ingestion", DOC,
+# Latency (issue 18): a 30-second schedule whose first task is a cheap listing of the inboxes
+# that short-circuits the run when nothing is new (pipeline.receive.watch). Chosen over an
+# AssetWatcher (Airflow 3.3 ships no file-system event trigger that keeps the file) and over a
+# deferrable sensor (needs a triggerer, which the tests' scheduler and `airflow dags test` lack,
+# and a sensor's skip would not stop the all_done tasks below). See docs/operations.md.
+@dag(**dag_settings("reception_fichiers", timedelta(seconds=30), "ingestion", DOC,
                     2, timedelta(seconds=30), timedelta(minutes=30)))
 def reception_fichiers():
+    @task.short_circuit(
+        doc_md="Regarde (sans les ouvrir) les fichiers des dossiers de dépôt et arrête "
+               "l'exécution quand rien n'a changé depuis le dernier passage et qu'aucun "
+               "passage complet n'est dû (toutes les 5 minutes). Attend un fichier qui "
+               "finit d'arriver (délai INCLUSION_SETTLE_SECONDS). Une exécution lancée à "
+               "la main fait toujours un passage complet.")
+    def surveiller_depots() -> bool:
+        from airflow.sdk import get_current_context
+        from pipeline.receive.watch import check_inboxes
+
+        return check_inboxes(full=get_current_context()["dag_run"].run_type != "scheduled")
+
     @task(retries=3, doc_md="Récupère les fichiers que certains partenaires publient à une "
                             "adresse web (requêtes conditionnelles). Une source injoignable "
                             "produit une alerte, pas un échec.")
@@ -97,7 +118,7 @@ def reception_fichiers():
                 "refuses": sum(o["status"] == "rejete" for o in outcomes)}
 
     listing = lister_fichiers()
-    recuperer_sources() >> listing
+    surveiller_depots() >> recuperer_sources() >> listing
     references = traiter_lot.override(task_id="traiter_lot_reference").expand(
         lot=premiere_vague(listing))
     # A reference file that fails (a crash, not a rejection) never blocks the others.

@@ -57,8 +57,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "SQLAlchemy URL of the warehouse, instead of the SQLite file in the data folder.",
        "pipeline.config"),
     _S("INCLUSION_SETTLE_SECONDS", "float", "30",
-       "A file modified less than this many seconds ago is not picked up yet (still uploading).",
-       "pipeline.receive.inbox"),
+       "A file modified less than this many seconds ago is not picked up yet (still uploading); "
+       "a partner's report comes about this long plus 10 s after the drop (docs/operations.md).",
+       "pipeline.receive.inbox, pipeline.receive.watch"),
     _S("INCLUSION_BATCH_MB", "float", "48",
        "Largest total size of the files processed together in one Airflow task.",
        "pipeline.receive.inbox"),

@@ -36,7 +36,7 @@ def test_make_pipeline_exits_non_zero_naming_the_failed_tasks_and_the_log(tmp_pa
     output = done.stdout + done.stderr
     assert done.returncode != 0, output
     assert "ÉCHEC : le DAG reception_fichiers" in output
-    assert "tâches en échec : recuperer_sources" in output
+    assert "tâches en échec : surveiller_depots" in output  # the first to read the territory
     assert f"Journal : {data / 'reception_fichiers.log'}" in output
     assert "publication_site" not in output  # it stopped there
     assert not (data / "site" / "current").exists()

@@ -6,86 +6,36 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import REPO
 
+from bench.scheduler import (AIRFLOW, airflow_processes, dag_listed, free_port, migrate,
+                             scheduler_env)
 from demo.samples import write_samples
 
 pytestmark = [pytest.mark.slow, pytest.mark.scheduler]
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DEADLINE_SECONDS = 420
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def airflow_env(tmp_path: Path) -> dict[str, str]:
-    home, data, port = tmp_path / "airflow", tmp_path / "data", free_port()
-    env = {**os.environ,
-           "AIRFLOW_HOME": str(home), "INCLUSION_DATA": str(data),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-           "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-           "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__PARALLELISM": "2",
+    env = {**scheduler_env(dict(os.environ), tmp_path / "airflow", tmp_path / "data", free_port()),
            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-           "AIRFLOW__API__PORT": str(port),
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-           "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-           "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-           "INCLUSION_SETTLE_SECONDS": "0",
-           "INCLUSION_TERRITORY": str(tmp_path / "territory.toml"),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+           "INCLUSION_TERRITORY": str(tmp_path / "territory.toml")}
     # The one-session file dropped after Palaiseau's whole export must not wait for a
     # steward's approval ([publication] min_file_share; tests/test_approval_airflow.py).
     (tmp_path / "territory.toml").write_text(
         (REPO / "territory.toml").read_text(encoding="utf-8").replace(
             "min_file_share = 0.25", "min_file_share = 0.01"), encoding="utf-8")
-    home.mkdir()
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True,
-                   timeout=300)
+    migrate(env)
     return env
-
-
-@contextmanager
-def airflow_processes(env: dict[str, str], logs: Path) -> Iterator[dict[str, str]]:
-    """The API server, scheduler and DAG processor, stopped (whole process groups) on exit."""
-    processes = []
-    for command in (["api-server"], ["scheduler"], ["dag-processor"]):
-        log = open(logs / f"{command[0]}.log", "wb")  # noqa: SIM115 - closed below
-        processes.append((subprocess.Popen([AIRFLOW, *command], env=env, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True),
-                          log))
-    try:
-        yield env
-    finally:
-        for process, log in processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for process, log in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-            log.close()
 
 
 @pytest.fixture
@@ -115,8 +65,7 @@ def test_dropped_files_reach_the_site_under_the_real_scheduler(running_airflow, 
 
     env = running_airflow
     data = Path(env["INCLUSION_DATA"])
-    wait_for(lambda: subprocess.run([AIRFLOW, "dags", "list"], env=env, capture_output=True,
-                                    text=True).stdout.count("reception_fichiers") == 1,
+    wait_for(lambda: dag_listed(env, "reception_fichiers"),
              "the DAG processor to parse the DAGs", tmp_path)
     write_samples(data / "inbox", date.today())
     started = time.monotonic()
@@ -162,25 +111,13 @@ def test_make_airflow_after_make_pipeline_picks_up_a_dropped_file(tmp_path):
     """`make pipeline` runs the DAGs once with `airflow dags test`; `make airflow` afterwards
     must find both DAGs active, so that a file dropped later is taken at the next scheduled
     scan, with nobody triggering anything."""
-    data, port = tmp_path / "data", free_port()
+    data = tmp_path / "data"
     home = data / "airflow"  # what the Makefile makes of INCLUSION_DATA
-    env = {key: value for key, value in os.environ.items()
-           if key != "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"}
-    env.update({"INCLUSION_DATA": str(data), "AIRFLOW_HOME": str(home),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__PARALLELISM": "2",
-                "AIRFLOW__API__PORT": str(port),
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-                "INCLUSION_SETTLE_SECONDS": "0",
-                "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    env = scheduler_env({key: value for key, value in os.environ.items()
+                         if key != "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"},
+                        home, data, free_port())
     (data / "inbox").mkdir(parents=True)
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True,
-                   timeout=300)
+    migrate(env)
     # The DAG test exactly as `make pipeline` runs it (its macro, with the Makefile's variables).
     make(env, "--eval", "dag-test-only: ; @$(call dag_test,reception_fichiers)", "dag-test-only")
     both_active = {"reception_fichiers": False, "publication_site": False,
@@ -209,7 +146,7 @@ def test_make_airflow_after_make_pipeline_picks_up_a_dropped_file(tmp_path):
                                  env=env, cwd=REPO, capture_output=True, text=True).stdout
             return [json.loads(line)["original_name"] for line in out.splitlines() if line]
 
-        # The schedule is every 5 minutes: the next scan, then the processing.
+        # The next scheduled check (every 30 s) sees the new file, then the processing.
         wait_for(lambda: "ateliers_apres_demo.csv" in ledger_names(),
                  "the next scheduled scan to take the dropped file", tmp_path, seconds=600)
     with sqlite3.connect(home / "airflow.db") as db:
