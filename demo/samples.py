@@ -294,11 +294,16 @@ COLLECTION_POINTS = ("Hall de la mairie", "Médiathèque", "Conservatoire")
 def _declared_bins(today: date) -> dict[str, list[str]]:
     """The bins territory.toml declares per commune, installed before the samples' year: the
     pickups there name them as declared (a bin installed since, like Palaiseau's
-    conservatoire, has had no pickup yet)."""
-    from pipeline.config import load_territory
+    conservatoire, has had no pickup yet). A territory file that cannot be read declares
+    none here: the pipeline itself stops on it with its message."""
+    from pipeline.config import ConfigError, load_territory
 
+    try:
+        points = load_territory().collection_points
+    except (ConfigError, OSError):
+        return {}
     declared: dict[str, list[str]] = {}
-    for point in load_territory().collection_points:
+    for point in points:
         if point.since is None or point.since <= (today - timedelta(days=400)).isoformat():
             declared.setdefault(point.commune, []).append(point.name)
     return declared
