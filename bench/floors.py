@@ -173,8 +173,9 @@ def _jinja_environment():
 def render_with_jinja(site_data: dict, results: dict, output: Path,
                       only_template: str | None = None) -> int:
     """The same plan as the Pelican plugins, rendered with plain Jinja2; returns pages."""
-    from pages.page_plan import (Page, asset_urls, fingerprinted_assets, results_plan, site_plan,
-                                 sitemap, write_file)
+    from pages.page_plan import (Page, asset_urls, files_under, fingerprinted_assets,
+                                 results_plan, site_plan, sitemap, venues_split, write_file)
+    from pages.search_index import build_index
 
     env = _jinja_environment()
     assets = fingerprinted_assets(REPO_ROOT / "site" / "theme")
@@ -195,6 +196,8 @@ def render_with_jinja(site_data: dict, results: dict, output: Path,
     if not only_template:
         shutil.copytree(REPO_ROOT / "site" / "theme" / "static", output / "theme",
                         dirs_exist_ok=True)  # as Pelican copies the theme's static files
+        if venues_split(site_data):  # the same search index as the plugin, on both sides
+            build_index(output, list(files_under(output)))
         (output / "sitemap.xml").write_bytes(
             sitemap(output, site_data["territory"].get("site_url", "")))
     return pages
@@ -256,8 +259,11 @@ def _same_output(pelican: Path, jinja: Path) -> int:
     made, floor = files(pelican), files(jinja)
     if made - floor != MARKDOWN_PAGES or floor - made:
         raise AssertionError(f"sorties différentes : {sorted((made ^ floor) - MARKDOWN_PAGES)[:5]}")
-    different = [name for name in sorted(floor - {"sitemap.xml"})  # lists the Markdown pages
-                 if (pelican / name).read_bytes() != (jinja / name).read_bytes()]
+    # The sitemap lists the Markdown pages; the search index (the same Pagefind run on both
+    # sides) names its files by their content, so the same names are the same index.
+    different = [name for name in sorted(floor - {"sitemap.xml"})
+                 if not name.startswith("pagefind/")
+                 and (pelican / name).read_bytes() != (jinja / name).read_bytes()]
     if different:
         raise AssertionError(f"pages différentes entre Pelican et Jinja2 : {different[:5]}")
     return sum(1 for name in made if name.endswith(".html"))
