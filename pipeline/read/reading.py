@@ -396,7 +396,7 @@ def _xlsx_errors_as_unreadable(chunks: Iterator[CellChunk]) -> Iterator[CellChun
         yield from chunks
     except UnreadableFile:
         raise
-    except Exception as exc:  # openpyxl raises many kinds for corrupt workbooks
+    except Exception as exc:  # calamine raises several kinds for corrupt workbooks
         raise UnreadableFile(
             "Le classeur Excel est illisible ou endommagé. Enregistrez-le à nouveau au "
             "format XLSX, ou exportez-le en CSV.") from exc
