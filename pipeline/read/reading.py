@@ -307,7 +307,10 @@ def iter_xlsx_cells(path: Path, dataset: str, rows: int | None = None) -> Iterat
     that hold a value; every row is still cut to the header's last named column, and blank
     rows are held back as a count until a filled row follows them (trailing blank rows,
     however many, cost nothing). Values come as openpyxl gave them (``_as_openpyxl``), so the
-    conversions and every message quoting a cell stay the same."""
+    conversions and every message quoting a cell stay the same, with one exception: a cell
+    holding an Excel error (#DIV/0!, #N/A) reads as empty, where openpyxl gave its text
+    (python-calamine exposes no error value, dimastbk/python-calamine#105), so the report
+    speaks of a missing value rather than quoting the error."""
     from python_calamine import CalamineWorkbook
 
     _refuse_zip_bomb(path)
