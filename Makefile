@@ -25,7 +25,7 @@ export NO_PROXY := *
 PORT ?= 8000
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test test-fast bench bench-latency expectations settings-doc lock ledger status rollback airflow airflow-db clean
+.PHONY: help install demo pipeline serve test test-fast bench bench-latency bench-versus expectations settings-doc lock ledger status rollback airflow airflow-db clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
@@ -100,6 +100,13 @@ DROPS ?= 20
 SPACING ?= 30
 bench-latency: install
 	@$(PYTHON) -m bench.latency --drops $(DROPS) --spacing $(SPACING)
+
+# End to end against an earlier commit (issue 18: at most half of 65b392f) on the same national
+# files, runs alternated, both results checked equal (bench/versus.py); ~45 min at SCALE=1.
+BASE ?= 65b392f
+ROUNDS ?= 2
+bench-versus: install
+	@$(PYTHON) -m bench.versus --base $(BASE) --scale $(SCALE) --rounds $(ROUNDS)
 
 expectations: install
 	@$(PYTHON) -m pipeline.check.suites

@@ -162,10 +162,24 @@ def _incremental(writer, data: Path, log: Path, stage_log: Path) -> dict:
     watcher.join()
     if not shown:
         raise SystemExit(f"le site publié ne montre pas la nouvelle séance ({page})")
+    floor = copy_floor(data / "site" / "current")
     return {"rows": len(sessions), "seconds": round(shown[0] - started, 2),
             "both_dags_s": round(time.perf_counter() - started, 2),
+            "floor_cp_al_s": floor, "vs_floor": round((shown[0] - started) / floor, 2),
             "reception_fichiers": ingest, "publication_site": publish,
             "stages": summarise_stages(_stage_records(stage_log, skip))}
+
+
+def copy_floor(live: Path) -> float:
+    """The file-system floor of a new build: seconds for `cp -al` of the live site tree (a new
+    folder tree where every file is a hard link), measured right after the new-file run."""
+    target = live.resolve().parent.parent / "floor-cp-al"
+    shutil.rmtree(target, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run(["cp", "-al", str(live.resolve()), str(target)], check=True)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(target)
+    return round(seconds, 2)
 
 
 @contextmanager
@@ -298,8 +312,10 @@ def format_table(result: dict) -> str:
                     f"{result['generated']['files']} fichiers", "",
                     f"{result['peak_mb']:.0f}"))
     inc = result["incremental"]
+    floor = (f", {inc['vs_floor']:.1f}× `cp -al` du site ({inc['floor_cp_al_s']:.1f} s)"
+             if "floor_cp_al_s" in inc else "")
     out.append(line("Nouveau fichier → site publié", f"{inc['seconds']:.1f}",
-                    f"{_n(inc['rows'])} rows", "",
+                    f"{_n(inc['rows'])} rows{floor}", "",
                     f"{max(inc['reception_fichiers']['peak_mb'], inc['publication_site']['peak_mb']):.0f}"))
     largest = result["largest_files"]
     for name, label in LARGEST_LABELS.items():

@@ -78,6 +78,11 @@ def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_writte
     assert stages["site build"]["count"] > 100
     incremental = written["incremental"]
     assert incremental["rows"] == 1000 and incremental["seconds"] > 0
+    # Beside its file-system floor: a hard-linked copy of the live tree, measured in the run.
+    assert incremental["floor_cp_al_s"] > 0
+    assert incremental["vs_floor"] == pytest.approx(
+        incremental["seconds"] / incremental["floor_cp_al_s"], rel=0.01)
+    assert "`cp -al` du site" in format_table(written)
     # The second build reused the unchanged pages of the first.
     site_build = next(r for r in incremental["stages"] if r["stage"] == "site build")
     assert site_build["count"] >= stages["site build"]["count"]
