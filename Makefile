@@ -115,6 +115,18 @@ expectations: install
 settings-doc: install
 	@$(PYTHON) -m pipeline.settings --markdown > docs/settings.md
 
+# The warehouse upgraded in place to the schema of this code (Alembic migrations in
+# pipeline/load/migrations/versions/), in one transaction; a second run changes nothing.
+.PHONY: migrate migration
+migrate: install
+	@$(PYTHON) -m pipeline.load.migrate
+
+# After a contract change: the migration from the latest one to the contracts' schema, written
+# in pipeline/load/migrations/versions/ to be read, completed and committed with the change.
+migration: install
+	@test -n "$(MESSAGE)" || { echo 'usage : make migration MESSAGE="ce que change la migration"'; exit 2; }
+	@$(PYTHON) -m pipeline.load.migrate nouvelle "$(MESSAGE)"
+
 lock:
 	uv pip compile --quiet pyproject.toml --extra test --python-version 3.11 -o requirements.lock
 

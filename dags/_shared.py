@@ -41,6 +41,20 @@ def alert_stewards(context: dict) -> None:
     task_failure_alert(context)
 
 
+def check_warehouse() -> None:
+    """The first step of every DAG run: a warehouse at a schema version this code does not
+    know (make migrate not run after an upgrade, or a newer release's warehouse), or an
+    INCLUSION_WAREHOUSE_URL that leads nowhere, fails the run here with one French message
+    saying what to do, without retries, before any file is touched."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from pipeline.load.migrate import WarehouseVersionError, require_known_version
+
+    try:
+        require_known_version()
+    except WarehouseVersionError as error:
+        raise AirflowFailException(str(error)) from None
+
+
 def dag_settings(dag_id: str, schedule, kind: str, doc: str, retries: int,
                  retry_delay: timedelta, timeout: timedelta) -> dict:
     """The ``@dag`` arguments every DAG of the project shares (tests/test_dag_integrity.py):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import WAREHOUSE, dag_settings
+from _shared import WAREHOUSE, check_warehouse, dag_settings
 from airflow.sdk import dag, task
 
 DOC = """
@@ -42,11 +42,13 @@ def reception_fichiers():
                "l'exécution quand rien n'a changé depuis le dernier passage et qu'aucun "
                "passage complet n'est dû (toutes les 5 minutes). Attend un fichier qui "
                "finit d'arriver (délai INCLUSION_SETTLE_SECONDS). Une exécution lancée à "
-               "la main fait toujours un passage complet.")
+               "la main fait toujours un passage complet. Échoue d'abord, avec un message "
+               "clair, si l'entrepôt n'est pas à la version du code (make migrate).")
     def surveiller_depots() -> bool:
         from airflow.sdk import get_current_context
         from pipeline.receive.watch import check_inboxes
 
+        check_warehouse()
         return check_inboxes(full=get_current_context()["dag_run"].run_type != "scheduled")
 
     @task(retries=3, doc_md="Récupère les fichiers que certains partenaires publient à une "
@@ -78,7 +80,11 @@ def reception_fichiers():
 
     @task(trigger_rule="all_done",  # also when the first wave is empty (skipped) or failed
           doc_md="Les autres lots, traités une fois la première vague terminée.")
-    def seconde_vague(listing: dict[str, list[dict]]) -> list[dict]:
+    def seconde_vague(listing: dict[str, list[dict]] | None) -> list[dict]:
+        if listing is None:  # no listing: the run stopped before it (warehouse check, failure)
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException("aucun fichier listé : l'exécution s'est arrêtée avant")
         return listing["autres"]
 
     @task(doc_md="Lit les fichiers du lot, les contrôle ensemble (une exécution Great "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import SITE, TIMEZONE, WAREHOUSE, StewardDecision, dag_settings
+from _shared import SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_warehouse, dag_settings
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
@@ -43,8 +43,10 @@ correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version
 def publication_site():
     @task(doc_md="Calcule les indicateurs, construit le site dans un dossier neuf, le vérifie "
                  "et relève ce qui change par rapport au site en ligne (fichiers reçus, lignes, "
-                 "pages, chiffres clés par commune) ; ne met rien en ligne.")
+                 "pages, chiffres clés par commune) ; ne met rien en ligne. Échoue d'abord, "
+                 "avec un message clair, si l'entrepôt n'est pas à la version du code.")
     def construire(dag_run=None) -> dict:
+        check_warehouse()
         from dataclasses import asdict
         from zoneinfo import ZoneInfo
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import TIMEZONE, dag_settings
+from _shared import TIMEZONE, check_warehouse, dag_settings
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 DOC = """
@@ -26,8 +26,10 @@ corrigez, relancez ; les rappels déjà écrits ne sont pas répétés.
                     "suivi", DOC, 2, timedelta(minutes=5), timedelta(minutes=10)))
 def relance_partenaires():
     @task(doc_md="Écrit un rappel pour chaque partenaire en retard sur son rythme de dépôt, "
-                 "une fois par période de retard.")
+                 "une fois par période de retard. Échoue d'abord, avec un message clair, si "
+                 "l'entrepôt n'est pas à la version du code.")
     def rappeler_retards(dag_run=None) -> list[str]:
+        check_warehouse()
         from pipeline.config import data_paths, load_territory
         from pipeline.load import ledger
         from pipeline.reminders import remind_late_partners

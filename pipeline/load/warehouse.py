@@ -15,7 +15,7 @@ SQLite by default (a file under the data folder, WAL mode, one writer at a time 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -27,44 +27,52 @@ from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String,
 from pipeline.config import warehouse_url
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.contracts.model import Contract
+from pipeline.load import migrate
 
-metadata = MetaData()
 KEY_CHUNK = 500
-
-ledger = Table(
-    "ledger", metadata,
-    Column("partner", String(64), primary_key=True),
-    Column("sha256", String(64), primary_key=True),
-    Column("dataset", String(32), nullable=False),
-    Column("original_name", Text, nullable=False),
-    Column("received_at", String(32), nullable=False),
-    Column("status", String(32), nullable=False),
-    Column("rows_total", Integer, nullable=False),
-    Column("rows_loaded", Integer, nullable=False),
-    Column("errors", Integer, nullable=False),
-    Column("warnings", Integer, nullable=False),
-    Column("stored_path", Text, nullable=False),
-    Column("report", Text, nullable=False),
-)
-
-# Every key a withdrawal file listed, with the version it made not current (None when the
-# partner had no current row with that key).
-withdrawals = Table(
-    "retraits", metadata,
-    Column("partner", String(64), primary_key=True),
-    Column("dataset", String(32), primary_key=True),
-    Column("cle", Text, primary_key=True),
-    Column("sha256", String(64), primary_key=True),
-    Column("received_at", String(32), nullable=False),
-    Column("withdrawn_sha256", String(64)),
-)
 
 _SQL_TYPES = {"integer": Float, "decimal": Float, "text": Text, "insee": String(5),
               "date": String(10), "time": String(5), "choice": String(64), "multichoice": Text,
               "phone": String(32), "email": Text, "url": Text}
 
 
-def _dataset_table(contract: Contract) -> Table:
+def schema(contracts: Mapping[str, Contract]) -> MetaData:
+    """The warehouse's tables for these contracts: the ledger, the withdrawals and one table
+    per dataset. Also the target of the migrations (``pipeline.load.migrate``): a contract
+    change needs a new migration, which ``make migration`` writes from this."""
+    tables = MetaData()
+    Table(
+        "ledger", tables,
+        Column("partner", String(64), primary_key=True),
+        Column("sha256", String(64), primary_key=True),
+        Column("dataset", String(32), nullable=False),
+        Column("original_name", Text, nullable=False),
+        Column("received_at", String(32), nullable=False),
+        Column("status", String(32), nullable=False),
+        Column("rows_total", Integer, nullable=False),
+        Column("rows_loaded", Integer, nullable=False),
+        Column("errors", Integer, nullable=False),
+        Column("warnings", Integer, nullable=False),
+        Column("stored_path", Text, nullable=False),
+        Column("report", Text, nullable=False),
+    )
+    # Every key a withdrawal file listed, with the version it made not current (None when the
+    # partner had no current row with that key).
+    Table(
+        "retraits", tables,
+        Column("partner", String(64), primary_key=True),
+        Column("dataset", String(32), primary_key=True),
+        Column("cle", Text, primary_key=True),
+        Column("sha256", String(64), primary_key=True),
+        Column("received_at", String(32), nullable=False),
+        Column("withdrawn_sha256", String(64)),
+    )
+    for contract in contracts.values():
+        _dataset_table(tables, contract)
+    return tables
+
+
+def _dataset_table(tables: MetaData, contract: Contract) -> Table:
     columns = [
         Column("partner", String(64), primary_key=True),
         Column(contract.key, Text, primary_key=True),
@@ -75,7 +83,7 @@ def _dataset_table(contract: Contract) -> Table:
         Column("superseded_by", String(64)),
     ]
     columns += [Column(c.name, _SQL_TYPES[c.type]) for c in contract.columns if c.name != contract.key]
-    table = Table(contract.dataset, metadata, *columns)
+    table = Table(contract.dataset, tables, *columns)
     # Cross-file checks look rows up by key across partners (a pass redeemed elsewhere, the
     # pickup a sorting refers to, a venue by id or name).
     Index(f"ix_{contract.dataset}_cle", table.c[contract.key], table.c.current)
@@ -84,7 +92,10 @@ def _dataset_table(contract: Contract) -> Table:
     return table
 
 
-DATASET_TABLES: dict[str, Table] = {name: _dataset_table(c) for name, c in CONTRACTS.items()}
+metadata = schema(CONTRACTS)
+ledger = metadata.tables["ledger"]
+withdrawals = metadata.tables["retraits"]
+DATASET_TABLES: dict[str, Table] = {name: metadata.tables[name] for name in CONTRACTS}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -102,8 +113,8 @@ def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-@lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
+def new_engine(url: str) -> Engine:
+    """An engine on the warehouse at ``url``, its schema left as it is (migrations)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60})
@@ -111,10 +122,20 @@ def _engine_for(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
-    for table in DATASET_TABLES.values():  # warehouses created before these indexes existed
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)
+    return engine
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    """The warehouse's engine, its schema checked once per process: an empty database gets
+    the current schema (stamped with the latest migration); a warehouse at another version
+    stops here with a French message (``migrate.WarehouseVersionError``: make migrate)."""
+    engine = new_engine(url)
+    try:
+        migrate.prepare(engine, metadata)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
