@@ -124,6 +124,29 @@ def test_release_warehouse_is_refused_until_migrated_then_kept_whole(tmp_path, m
     assert len(ledger.entries()) == FIXTURE_ROWS["ledger"]
 
 
+def test_release_warehouse_with_another_schema_is_left_untouched(tmp_path):
+    """Before marking a warehouse without version as 0001, make migrate compares it with
+    0001: an index the old code added at start is created, anything else refuses."""
+    url = release_warehouse(tmp_path)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_lieux_nom"))
+    assert "marqué comme tel" in migrate.upgrade(url)[0]
+    assert ("ix_lieux_nom", ("nom", "current")) in schema_of(url)["lieux"][2]
+
+    url = release_warehouse(tmp_path)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE ateliers DROP COLUMN inscription"))
+    engine.dispose()
+    before = dump(url, warehouse.schema({}))
+    with pytest.raises(migrate.WarehouseVersionError) as refused:
+        migrate.upgrade(url)
+    assert "n'a ni version enregistrée ni le schéma de la version 0001" in str(refused.value)
+    assert "colonne manquante ateliers.inscription" in str(refused.value)
+    assert dump(url, warehouse.schema({})) == before
+    assert migrate.VERSION_TABLE not in schema_of(url)
+
+
 def test_make_migrate_twice_changes_nothing_the_second_time(tmp_path):
     data = tmp_path / "data"
     (data / "warehouse").mkdir(parents=True)

@@ -33,6 +33,8 @@ from sqlalchemy import (Column, Engine, MetaData, PrimaryKeyConstraint, String, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from pipeline.load.database import new_engine
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 FIRST = "0001"
@@ -133,12 +135,23 @@ def require_known_version(url: str | None = None) -> None:
     at a version this code does not know or not yet migrated, or ``INCLUSION_WAREHOUSE_URL``
     does not lead to a database. Reads only (an empty warehouse is fine: created at first
     use); never prints the password of the URL."""
-    if url is None:
-        from pipeline.config import warehouse_url
+    url = url or _settings_url()
+    message = problem(*_read_state(url), describe(url))
+    if message:
+        raise WarehouseVersionError(message)
 
-        url = warehouse_url()
+
+def _settings_url() -> str:
+    from pipeline.config import warehouse_url
+
+    return warehouse_url()
+
+
+def _read_state(url: str) -> tuple[str | None, bool]:
+    """``stored_state`` of the warehouse at ``url``, read without changing it; a URL that is
+    not one, or leads to no database, raises ``WarehouseVersionError`` naming the setting."""
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return
+        return None, False
     try:
         engine = create_engine(url)
     except ArgumentError:
@@ -151,7 +164,7 @@ def require_known_version(url: str | None = None) -> None:
         ) from None
     try:
         with engine.connect() as connection:
-            revision, has_tables = stored_state(connection)
+            return stored_state(connection)
     except DBAPIError as error:
         cause = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         raise WarehouseVersionError(
@@ -159,9 +172,6 @@ def require_known_version(url: str | None = None) -> None:
             f"{SETTING} et que la base de données est démarrée, puis relancez.") from None
     finally:
         engine.dispose()
-    message = problem(revision, has_tables, describe(url))
-    if message:
-        raise WarehouseVersionError(message)
 
 
 def _config(connection, metadata: MetaData | None = None):
@@ -249,12 +259,8 @@ def upgrade(url: str | None = None) -> list[str]:
     latest migration in place, in one transaction. Returns what was done, in French."""
     from alembic import command
 
-    from pipeline.load.warehouse import new_engine
-
-    if url is None:
-        from pipeline.config import warehouse_url
-
-        url = warehouse_url()
+    url = url or _settings_url()
+    _read_state(url)  # a misconfigured URL or a database that is down: the French message
     where, latest = describe(url), head()
     engine = new_engine(url)
     try:
@@ -334,9 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Migration écrite : {path} — relisez-la avant de la valider."
                   if path else "Les contrats n'ont pas changé : aucune migration à écrire.")
         elif args.command == "etat":
-            from pipeline.config import warehouse_url
-
-            url = warehouse_url()
+            url = _settings_url()
             require_known_version(url)
             print(f"L'entrepôt ({describe(url)}) est utilisable par ce code (version {head()}).")
         else:

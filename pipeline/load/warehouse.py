@@ -10,7 +10,10 @@ of all the versions and withdrawals of a key, the most recently received one dec
 order the files are processed in.
 
 SQLite by default (a file under the data folder, WAL mode, one writer at a time through
-``BEGIN IMMEDIATE``); any SQLAlchemy URL (PostgreSQL) through ``INCLUSION_WAREHOUSE_URL``.
+``BEGIN IMMEDIATE``); any SQLAlchemy URL (PostgreSQL) through ``INCLUSION_WAREHOUSE_URL``
+(``pipeline.load.database``). The schema's versions are Alembic migrations
+(``pipeline.load.migrate``): an empty database gets this schema at first use, a warehouse at
+another version is refused until ``make migrate``.
 """
 
 from __future__ import annotations
@@ -18,16 +21,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, event, func, select, text, update)
+from sqlalchemy import (Column, Engine, Float, Index, Integer, MetaData, String, Table, Text, func,
+                        select, text, update)
 
 from pipeline.config import warehouse_url
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.contracts.model import Contract
 from pipeline.load import migrate
+from pipeline.load.database import new_engine
 
 KEY_CHUNK = 500
 
@@ -96,33 +99,6 @@ metadata = schema(CONTRACTS)
 ledger = metadata.tables["ledger"]
 withdrawals = metadata.tables["retraits"]
 DATASET_TABLES: dict[str, Table] = {name: metadata.tables[name] for name in CONTRACTS}
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # pysqlite's own transaction handling would start deferred transactions that deadlock
-    # when two processes upgrade to write; we issue BEGIN IMMEDIATE ourselves instead.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.close()
-
-
-def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def new_engine(url: str) -> Engine:
-    """An engine on the warehouse at ``url``, its schema left as it is (migrations)."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 60})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    return engine
 
 
 @lru_cache(maxsize=4)
