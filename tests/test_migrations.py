@@ -147,6 +147,26 @@ def test_release_warehouse_with_another_schema_is_left_untouched(tmp_path):
     assert migrate.VERSION_TABLE not in schema_of(url)
 
 
+def test_a_migration_that_loses_rows_is_rolled_back(tmp_path, monkeypatch):
+    url = release_warehouse(tmp_path)
+    migrate.upgrade(url)
+    before = dump(url)
+    migrations = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, migrations,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / "0002_purge.py").write_text(
+        '"""Purge"""\nfrom alembic import op\n\nrevision = "0002"\ndown_revision = "0001"\n'
+        'branch_labels = depends_on = None\n\n\ndef upgrade():\n'
+        '    op.execute("DELETE FROM pass WHERE current = 0 OR numero_pass LIKE \'%1\'")\n'
+        '    op.add_column("tri", __import__("sqlalchemy").Column("x", __import__("sqlalchemy").Text()))\n',
+        encoding="utf-8")
+    monkeypatch.setattr(migrate, "MIGRATIONS", migrations)
+    with pytest.raises(migrate.WarehouseVersionError, match="pass : 1800 avant, 1620 après"):
+        migrate.upgrade(url)
+    assert dump(url) == before  # rows, columns and version as they were
+    assert "x" not in [c[0] for c in schema_of(url)["tri"][0]]
+
+
 def test_make_migrate_twice_changes_nothing_the_second_time(tmp_path):
     data = tmp_path / "data"
     (data / "warehouse").mkdir(parents=True)
@@ -220,8 +240,9 @@ def test_contract_change_is_migrated_in_place_with_every_row(release_url, tmp_pa
 
     lines = migrate.upgrade(release_url)
     assert "Entrepôt antérieur au suivi des versions" in lines[0]
-    assert "mis à jour de la version 0001 à la version 0002" in lines[1]
-    assert "0002 — Ateliers : colonne accessible_pmr" in lines[2]
+    assert "mis à jour sur place de la version 0001 à la version 0002 ; lignes gardées : " \
+        "ateliers 165, collecte 240, ledger 9, lieux 16, pass 1800, retraits 2, tri 220." in lines[1]
+    assert lines[2:] == ["Migrations appliquées (1) :", "  0002 — Ateliers : colonne accessible_pmr"]
     migrate.require_known_version(release_url)
     assert differences(release_url, new_schema) == []
     after = dump(release_url, new_schema)

@@ -187,6 +187,13 @@ def _config(connection, metadata: MetaData | None = None):
     return config
 
 
+def _counts(connection) -> dict[str, int]:
+    """Rows of every table of the warehouse (its version aside)."""
+    quote = connection.dialect.identifier_preparer.quote
+    return {name: connection.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one()
+            for name in sorted(inspect(connection).get_table_names()) if name != VERSION_TABLE}
+
+
 def _titles(first: str | None, last: str) -> list[str]:
     """``number — title`` of the migrations after ``first`` up to ``last``."""
     from alembic.script import ScriptDirectory
@@ -279,12 +286,27 @@ def upgrade(url: str | None = None) -> list[str]:
                 done.append(f"L'entrepôt ({where}) est à la version {latest}, la dernière : "
                             "rien d'autre à faire.")
                 return done
+            before = _counts(connection)
             command.upgrade(_config(connection), latest)
+            after = _counts(connection)
+            lost = {name: (count, after.get(name, 0)) for name, count in before.items()
+                    if after.get(name, 0) < count}
+            if lost:  # raised within the transaction: nothing is changed
+                raise WarehouseVersionError(
+                    f"La mise à jour de l'entrepôt ({where}) vers la version {latest} perdrait "
+                    "des lignes (" + ", ".join(f"{name} : {was} avant, {now} après"
+                                               for name, (was, now) in sorted(lost.items()))
+                    + ") : elle est annulée, l'entrepôt n'a pas changé. Signalez-le à l'équipe "
+                    "technique : une migration ne doit rien effacer.")
             applied = _titles(revision, latest)
-            done.append(f"Entrepôt ({where}) " + (
-                f"mis à jour de la version {revision} à la version {latest}"
-                if revision else f"créé à la version {latest}")
-                + f", sur place, toutes les lignes gardées. Migrations appliquées ({len(applied)}) :")
+            if revision:
+                done.append(f"Entrepôt ({where}) mis à jour sur place de la version {revision} "
+                            f"à la version {latest} ; lignes gardées : "
+                            + ", ".join(f"{name} {count}" for name, count in before.items())
+                            + ".")
+            else:
+                done.append(f"Entrepôt ({where}) créé à la version {latest}.")
+            done.append(f"Migrations appliquées ({len(applied)}) :")
             done += [f"  {title}" for title in applied]
             return done
     finally:
