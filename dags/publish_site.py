@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_warehouse, dag_settings
+from _shared import (SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_warehouse,
+                     dag_settings)
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 

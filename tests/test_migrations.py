@@ -57,7 +57,8 @@ def schema_of(url: str) -> dict:
     engine = create_engine(url)
     try:
         found = inspect(engine)
-        return {name: ([(c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(name)],
+        return {name: ([(c["name"], str(c["type"]), c["nullable"])
+                        for c in found.get_columns(name)],
                        found.get_pk_constraint(name)["constrained_columns"],
                        sorted((i["name"], tuple(i["column_names"]))
                               for i in found.get_indexes(name)))
@@ -155,11 +156,11 @@ def test_a_migration_that_loses_rows_is_rolled_back(tmp_path, monkeypatch):
     shutil.copytree(migrate.MIGRATIONS, migrations,
                     ignore=shutil.ignore_patterns("__pycache__"))
     (migrations / "versions" / "0002_purge.py").write_text(
-        '"""Purge"""\nfrom alembic import op\n\nrevision = "0002"\ndown_revision = "0001"\n'
-        'branch_labels = depends_on = None\n\n\ndef upgrade():\n'
+        '"""Purge"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = depends_on = None\n\n\n'
+        'def upgrade():\n'
         '    op.execute("DELETE FROM pass WHERE current = 0 OR numero_pass LIKE \'%1\'")\n'
-        '    op.add_column("tri", __import__("sqlalchemy").Column("x", __import__("sqlalchemy").Text()))\n',
-        encoding="utf-8")
+        '    op.add_column("tri", sa.Column("x", sa.Text()))\n', encoding="utf-8")
     monkeypatch.setattr(migrate, "MIGRATIONS", migrations)
     with pytest.raises(migrate.WarehouseVersionError, match="pass : 1800 avant, 1620 après"):
         migrate.upgrade(url)
@@ -241,8 +242,10 @@ def test_contract_change_is_migrated_in_place_with_every_row(release_url, tmp_pa
     lines = migrate.upgrade(release_url)
     assert "Entrepôt antérieur au suivi des versions" in lines[0]
     assert "mis à jour sur place de la version 0001 à la version 0002 ; lignes gardées : " \
-        "ateliers 165, collecte 240, ledger 9, lieux 16, pass 1800, retraits 2, tri 220." in lines[1]
-    assert lines[2:] == ["Migrations appliquées (1) :", "  0002 — Ateliers : colonne accessible_pmr"]
+        "ateliers 165, collecte 240, ledger 9, lieux 16, pass 1800, retraits 2, tri 220." \
+        in lines[1]
+    assert lines[2:] == ["Migrations appliquées (1) :",
+                         "  0002 — Ateliers : colonne accessible_pmr"]
     migrate.require_known_version(release_url)
     assert differences(release_url, new_schema) == []
     after = dump(release_url, new_schema)
