@@ -10,6 +10,7 @@ import gzip
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -333,3 +334,29 @@ def test_reception_run_fails_at_its_first_task_with_one_alert(dagbag, data_dir, 
         ["surveiller_depots"], states
     alerts = [p.read_text(encoding="utf-8") for p in (data_paths().root / "alertes").glob("*")]
     assert len(alerts) == 1 and "inconnue de ce code" in alerts[0], alerts
+
+
+def test_the_dag_start_check_stays_light(tmp_path):
+    """Run every 30 seconds before anything else: no pandas, no Alembic, no Great
+    Expectations."""
+    url = stamped(tmp_path, migrate.head())
+    code = ("import sys\nfrom pipeline.load.migrate import require_known_version\n"
+            f"require_known_version({url!r})\n"
+            "print(sorted(m for m in ('pandas', 'alembic', 'great_expectations') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_make_migration_writes_nothing_when_the_contracts_did_not_change():
+    versions = sorted((migrate.MIGRATIONS / "versions").glob("*.py"))
+    env = {k: v for k, v in os.environ.items() if k != "MESSAGE"}
+    usage = subprocess.run(["make", "--no-print-directory", "migration"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert usage.returncode != 0 and "usage : make migration MESSAGE=" in usage.stdout
+    done = subprocess.run(["make", "--no-print-directory", "migration", "MESSAGE=rien"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Les contrats n'ont pas changé : aucune migration à écrire." in done.stdout
+    assert sorted((migrate.MIGRATIONS / "versions").glob("*.py")) == versions
