@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from test_postgres import BIN, postgres  # noqa: F401  (the throw-away cluster, for release_url)
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 
 from pipeline.contracts.datasets import CONTRACTS
@@ -195,8 +196,6 @@ def release_url(request, tmp_path) -> str:
     url = release_warehouse(tmp_path)
     if request.param == "sqlite":
         return url
-    from test_postgres import BIN
-
     if not (BIN / "initdb").exists() or shutil.which("runuser") is None:
         pytest.skip("PostgreSQL 15 server binaries are not installed")
     target = f"{request.getfixturevalue('postgres')}/entrepot"
@@ -211,9 +210,6 @@ def release_url(request, tmp_path) -> str:
     finally:
         engine.dispose()
     return target
-
-
-from test_postgres import postgres  # noqa: E402,F401  (the throw-away cluster, for release_url)
 
 
 def test_contract_change_is_migrated_in_place_with_every_row(release_url, tmp_path,
