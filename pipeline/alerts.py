@@ -4,7 +4,9 @@ log, and sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PO
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import smtplib
 import traceback
 from collections.abc import Iterator
@@ -24,16 +26,43 @@ def alerts_folder() -> Path:
     return data_paths().root / "alertes"
 
 
-def raise_alert(subject: str, body: str, now: datetime | None = None) -> Path:
+def raise_alert(subject: str, body: str, now: datetime | None = None,
+                repeat_key: str | None = None) -> Path | None:
+    """Write the alert file, log it and mail it; None, with a log line only, when an alert of
+    the same ``repeat_key`` went out less than INCLUSION_ALERT_REPEAT_HOURS ago."""
     now = now or datetime.now(UTC)
     folder = alerts_folder()
     folder.mkdir(parents=True, exist_ok=True)
+    if repeat_key is not None and _repeated(repeat_key, now):
+        log.error("ALERTE (déjà envoyée, répétition non renvoyée) : %s — %s", subject, body)
+        return None
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in subject)[:80]
     path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}.txt"
+    for number in range(2, 100):  # two alerts of one subject in the same second both stay
+        if not path.exists():
+            break
+        path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}-{number}.txt"
     write_atomically(path, f"{subject}\n\n{body}\n")
     log.error("ALERTE : %s — %s", subject, body)
     _send_mail(subject, body)
     return path
+
+
+def _repeated(key: str, now: datetime) -> bool:
+    """Whether this alert went out within the repeat window; if not, remember it now. The
+    marker's modification time is the last sending (``etat/alertes-envoyees/``, beside the
+    inbox watch's state rather than among the alerts stewards read)."""
+    folder = data_paths().root / "etat" / "alertes-envoyees"
+    marker = folder / hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
+    window = settings.get("INCLUSION_ALERT_REPEAT_HOURS") * 3600
+    try:
+        if now.timestamp() - marker.stat().st_mtime < window:
+            return True
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    os.utime(marker, (now.timestamp(), now.timestamp()))
+    return False
 
 
 def _send_mail(subject: str, body: str) -> None:
@@ -155,11 +184,14 @@ def task_failure_alert(context: dict) -> None:
         described = describe_failure(error)
     except Exception:  # the alert must go out even if describing the error fails
         described = f"Erreur : {error!r}"
+    subject = f"Échec {where}" + (f" ({step})" if step else "")
     raise_alert(
-        f"Échec {where}" + (f" ({step})" if step else ""),
+        subject,
         f"La tâche {where} de l'exécution {run_id} a échoué après ses nouvelles tentatives.\n"
         f"{described}\n\n"
         "Que faire : ouvrez le journal de la tâche dans Airflow (make airflow) pour la trace "
         "complète, corrigez la cause ci-dessus, puis relancez la tâche. "
         "Les traitements sont idempotents : relancer ne compte rien deux fois, et le site en "
-        "ligne reste la dernière version correcte tant que la publication n'a pas réussi.")
+        "ligne reste la dernière version correcte tant que la publication n'a pas réussi.",
+        # The run id is left out: the same failure in the next run is a repeat, not news.
+        repeat_key=f"{subject}\n{described}")

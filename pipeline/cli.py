@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.ingest.reprocess import reprocess_quarantined
 from pipeline.load import ledger
+from pipeline.load.migrate import WarehouseVersionError
 from publish.site import SiteCheckFailed, rollback
 
 
@@ -169,6 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     withdraw.add_argument("--motif", default="retrait demandé par l'équipe de l'agglomération",
                           help="motif, écrit dans le fichier que le partenaire verra")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except WarehouseVersionError as error:  # make migrate not run, or a bad warehouse URL
+        print(f"Impossible : {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "essayer":
         return _print_dry_run(args.partner, args.file)
     if args.command == "retirer":

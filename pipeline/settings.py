@@ -113,6 +113,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     _S("INCLUSION_SMTP_TO", "str", None,
        "Recipients of steward alert e-mails (the To header); no e-mail when unset.",
        "pipeline.alerts"),
+    _S("INCLUSION_ALERT_REPEAT_HOURS", "float", "6",
+       "The same failure of the same task (same step, error and place) alerts once in this many "
+       "hours: a DAG scheduled every 30 s that keeps failing does not send an alert per run.",
+       "pipeline.alerts"),
     _S("INCLUSION_STAGE_LOG", "str", None,
        "File receiving one JSON line per timed stage (seconds, peak memory), for benchmarks.",
        "pipeline.stages, bench"),

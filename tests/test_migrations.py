@@ -328,7 +328,7 @@ def test_reception_run_fails_at_its_first_task_with_one_alert(dagbag, data_dir, 
     assert dag_run.state == "failed", states
     assert [task for task, state in states.items() if state == "failed"] == \
         ["surveiller_depots"], states
-    alerts = [p.read_text(encoding="utf-8") for p in (data_paths().root / "alertes").glob("*")]
+    alerts = [p.read_text(encoding="utf-8") for p in (data_paths().root / "alertes").glob("*.txt")]
     assert len(alerts) == 1 and "inconnue de ce code" in alerts[0], alerts
 
 

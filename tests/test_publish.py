@@ -93,6 +93,30 @@ def test_task_failure_writes_a_french_alert(data_dir):
     assert "Que faire" in text
 
 
+def test_the_same_failure_in_every_run_alerts_once_in_the_repeat_window(data_dir, monkeypatch):
+    # reception_fichiers runs every 30 s: a warehouse left behind the code fails every run.
+    class Run:
+        dag_id, task_id, map_index = "reception_fichiers", "surveiller_depots", -1
+
+        def __init__(self, run_id: str) -> None:
+            self.run_id = run_id
+
+    def fail(run_id: str, message: str = "entrepôt à une version inconnue") -> None:
+        task_failure_alert({"task_instance": Run(run_id), "exception": RuntimeError(message)})
+
+    monkeypatch.setenv("INCLUSION_ALERT_REPEAT_HOURS", "1")
+    for run in range(5):
+        fail(f"scheduled__{run}")
+    assert len(list((data_dir / "alertes").glob("*.txt"))) == 1
+    fail("scheduled__5", "disque plein")  # another failure is news
+    assert len(list((data_dir / "alertes").glob("*.txt"))) == 2
+    # Once the window has passed, the same failure alerts again.
+    for marker in (data_dir / "etat" / "alertes-envoyees").iterdir():
+        os.utime(marker, (marker.stat().st_mtime - 3700,) * 2)
+    fail("scheduled__6")
+    assert len(list((data_dir / "alertes").glob("*.txt"))) == 3
+
+
 def test_status_shows_each_partners_last_file(loaded, capsys):
     assert cli(["status"]) == 0
     out = capsys.readouterr().out
