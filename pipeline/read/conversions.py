@@ -28,12 +28,24 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
 
 
+_USUAL_DATE = re.compile(r"(?P<d1>\d\d)/(?P<m1>\d\d)/(?P<y1>\d{4})"
+                         r"|(?P<y2>\d{4})-(?P<m2>\d\d)-(?P<d2>\d\d)", re.ASCII)
+
+
 def parse_date(value: object) -> str | None:
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()
+    usual = _USUAL_DATE.fullmatch(text)
+    if usual:  # 25/03/2026 or 2026-03-25: what strptime would give, without its cost
+        day, month, year = (usual["d1"], usual["m1"], usual["y1"]) if usual["d1"] else \
+            (usual["d2"], usual["m2"], usual["y2"])
+        try:
+            return date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            pass  # not a day of the calendar: the formats below say so
     for fmt in ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
         try:
             return datetime.strptime(text, fmt).date().isoformat()

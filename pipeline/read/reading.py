@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import warnings
 from collections.abc import Iterable, Iterator
@@ -249,16 +250,33 @@ def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[t
     shifts every following value into the wrong column); returns the rows with fewer cells,
     which some spreadsheets write when the last cells are empty."""
     too_many, too_few = [], []
-    for line, cells in _records(lines, delimiter):
-        if line == 1 or not cells:
+    for line, found, extra in _row_widths(iter(lines), delimiter, width):
+        if line == 1 or not found:
             continue
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            too_many.append((line, len(cells)))
-        elif len(cells) < width:
-            too_few.append((line, len(cells)))
+        if found > width and any(c.strip() for c in extra):
+            too_many.append((line, found))
+        elif found < width:
+            too_few.append((line, found))
     if too_many:
         raise UnreadableFile(_jam_message(too_many, width, delimiter))
     return too_few
+
+
+def _row_widths(lines: Iterator[str], delimiter: str, width: int
+                ) -> Iterator[tuple[int, int, list[str]]]:
+    """(spreadsheet line, cells, cells beyond ``width``) of each record, as ``_records`` reads
+    them. A line without quote, NUL or overlong cell (most of a file) is not parsed: its cells
+    are counted from its delimiters, as the csv module would split it. From the first line
+    holding one of those on, the csv module reads the rest (a quoted cell may span lines)."""
+    limit = csv.field_size_limit()
+    for number, line in enumerate(lines, start=1):
+        if '"' in line or "\0" in line or len(line) > limit:
+            for read, cells in _records(itertools.chain([line], lines), delimiter):
+                yield number + read - 1, len(cells), cells[width:]
+            return
+        text = line.rstrip("\r\n")
+        found = text.count(delimiter) + 1 if text else 0
+        yield number, found, text.split(delimiter)[width:] if found > width else []
 
 
 def _jam_message(rows: list[tuple[int, int]], width: int, delimiter: str) -> str:
