@@ -366,8 +366,10 @@ class Distinct:
     def of(cls, cells: pd.Series | np.ndarray) -> Distinct:
         codes, values = pd.factorize(np.asarray(cells, dtype=object))
         values = np.asarray(values, dtype=object)
-        blank = np.fromiter((not v.strip() if type(v) is str else _blank(v) for v in values),
-                            bool, len(values))
+        if isinstance(cells, pd.Series) and cells.dtype == "str":  # CSV: only strings
+            blank = np.array([not v or v.isspace() for v in values.tolist()], dtype=bool)
+        else:
+            blank = np.array([_blank(v) for v in values.tolist()], dtype=bool)
         if blank.any():  # cells of spaces only: blank, like missing ones
             renumber = np.cumsum(~blank) - 1
             renumber[blank] = -1

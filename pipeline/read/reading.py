@@ -248,35 +248,33 @@ def _records(lines: Iterable[str], delimiter: str):
 def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[tuple[int, int]]:
     """Refuses rows with more cells than the header (a delimiter inside an unquoted cell
     shifts every following value into the wrong column); returns the rows with fewer cells,
-    which some spreadsheets write when the last cells are empty."""
-    too_many, too_few = [], []
-    for line, found, extra in _row_widths(iter(lines), delimiter, width):
-        if line == 1 or not found:
-            continue
-        if found > width and any(c.strip() for c in extra):
-            too_many.append((line, found))
-        elif found < width:
-            too_few.append((line, found))
-    if too_many:
-        raise UnreadableFile(_jam_message(too_many, width, delimiter))
-    return too_few
+    which some spreadsheets write when the last cells are empty.
 
-
-def _row_widths(lines: Iterator[str], delimiter: str, width: int
-                ) -> Iterator[tuple[int, int, list[str]]]:
-    """(spreadsheet line, cells, cells beyond ``width``) of each record, as ``_records`` reads
-    them. A line without quote, NUL or overlong cell (most of a file) is not parsed: its cells
-    are counted from its delimiters, as the csv module would split it. From the first line
+    A line without quote, NUL or overlong cell (most of a file) is not parsed: its cells are
+    counted from its delimiters, as the csv module would split it. From the first line
     holding one of those on, the csv module reads the rest (a quoted cell may span lines)."""
-    limit = csv.field_size_limit()
+    too_many, too_few = [], []
+
+    def note(line: int, cells: list[str]) -> None:
+        if line == 1 or not cells:
+            return
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            too_many.append((line, len(cells)))
+        elif len(cells) < width:
+            too_few.append((line, len(cells)))
+
+    lines, limit = iter(lines), csv.field_size_limit()
     for number, line in enumerate(lines, start=1):
         if '"' in line or "\0" in line or len(line) > limit:
             for read, cells in _records(itertools.chain([line], lines), delimiter):
-                yield number + read - 1, len(cells), cells[width:]
-            return
-        text = line.rstrip("\r\n")
-        found = text.count(delimiter) + 1 if text else 0
-        yield number, found, text.split(delimiter)[width:] if found > width else []
+                note(number + read - 1, cells)
+            break
+        if line.count(delimiter) + 1 != width:  # the usual row has nothing to say
+            text = line.rstrip("\r\n")
+            note(number, text.split(delimiter) if text else [])
+    if too_many:
+        raise UnreadableFile(_jam_message(too_many, width, delimiter))
+    return too_few
 
 
 def _jam_message(rows: list[tuple[int, int]], width: int, delimiter: str) -> str:
