@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import itertools
 import re
@@ -449,17 +450,27 @@ def read_cells(path: Path, dataset: str) -> tuple[pd.DataFrame, str | None, str 
 def header_lookup(contract: Contract) -> dict[str, str]:
     """Normalised name, label and aliases of each column -> the column (made once per
     contract: every file's recognition asks every contract). Not to be modified."""
+    return _lookups(contract)[0]
+
+
+def _lookups(contract: Contract) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """``header_lookup``, and its keys made singular -> the columns they may be."""
     known = _LOOKUPS.get(id(contract))
     if known is None or known[0] is not contract:
         lookup: dict[str, str] = {}
         for col in contract.columns:
             for variant in (col.name, col.label, *col.aliases):
                 lookup.setdefault(normalize_header(variant), col.name)
-        known = _LOOKUPS[id(contract)] = (contract, lookup)
-    return known[1]
+        singular: dict[str, set[str]] = {}
+        for key, name in lookup.items():
+            singular.setdefault(_singular(key), set()).add(name)
+        known = _LOOKUPS[id(contract)] = (contract, lookup, singular)
+    return known[1], known[2]
 
 
-_LOOKUPS: dict[int, tuple[Contract, dict[str, str]]] = {}
+_LOOKUPS: dict[int, tuple[Contract, dict[str, str], dict[str, set[str]]]] = {}
+# Headers repeat from file to file: each is normalised once.
+_normalized_header = functools.lru_cache(maxsize=1 << 16)(normalize_header)
 
 
 def _singular(key: str) -> str:
@@ -472,20 +483,17 @@ def map_headers(headers: list[str], contract: Contract) -> tuple[dict[str, str],
     """Original header -> contract column, and the headers that match no column. Exact
     matches first; then a header differing only by singular/plural takes a column still free
     when it is the only one it could be (``near_miss_headers`` names those for the report)."""
-    lookup = header_lookup(contract)
-    singular: dict[str, set[str]] = {}
-    for key, name in lookup.items():
-        singular.setdefault(_singular(key), set()).add(name)
+    lookup, singular = _lookups(contract)
     mapping: dict[str, str] = {}
     for header in headers:
-        target = lookup.get(normalize_header(header))
+        target = lookup.get(_normalized_header(header))
         if target and target not in mapping.values():
             mapping[header] = target
     unknown = []
     for header in headers:
         if header in mapping:
             continue
-        targets = singular.get(_singular(normalize_header(header)), set())
+        targets = singular.get(_singular(_normalized_header(header)), set())
         if len(targets) == 1 and not targets & set(mapping.values()):
             mapping[header] = next(iter(targets))
         elif str(header).strip():
