@@ -20,7 +20,7 @@ import io
 import itertools
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -230,20 +230,18 @@ UNCLOSED_QUOTE = (
     "guillemets correctement.")
 
 
-def _records(lines: Iterable[str], delimiter: str):
-    """(spreadsheet line, cells) of each CSV record, streamed; a record may span several text
-    lines when a quoted cell holds a line break, which is why lines are counted in records."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    line = 0
-    while True:
-        line += 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # a runaway quoted cell, longer than the csv module allows
-            raise UnreadableFile(UNCLOSED_QUOTE.format(line=line)) from exc
-        yield line, cells
+def _quoted_widths(lines: Iterable[str], delimiter: str, width: int, first: int,
+                   note: Callable[[int, list[str]], None]) -> None:
+    """``note`` (spreadsheet line, cells) of each record of another width than the header's,
+    read by the csv module from line ``first``: a record spans several text lines when a
+    quoted cell holds a line break, which is why lines are counted in records."""
+    line = first - 1
+    try:
+        for line, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=first):
+            if len(cells) != width:
+                note(line, cells)
+    except csv.Error as exc:  # a runaway quoted cell, longer than the csv module allows
+        raise UnreadableFile(UNCLOSED_QUOTE.format(line=line + 1)) from exc
 
 
 def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[tuple[int, int]]:
@@ -267,8 +265,7 @@ def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[t
     lines, limit = iter(lines), csv.field_size_limit()
     for number, line in enumerate(lines, start=1):
         if '"' in line or "\0" in line or len(line) > limit:
-            for read, cells in _records(itertools.chain([line], lines), delimiter):
-                note(number + read - 1, cells)
+            _quoted_widths(itertools.chain([line], lines), delimiter, width, number, note)
             break
         if line.count(delimiter) + 1 != width:  # the usual row has nothing to say
             text = line.rstrip("\r\n")
