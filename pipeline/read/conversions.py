@@ -13,6 +13,7 @@ to the rows with numpy (``convert_column``).
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -178,7 +179,7 @@ def _convert_phone(col: Column, text: str) -> Converted:
 
 
 def _choice_code(col: Column, text: str) -> str | None:
-    return _choice_lookup(col).get(normalize_header(text))
+    return _choice_lookup(col).get(_normalized(text))
 
 
 def _choice_lookup(col: Column) -> dict[str, str]:
@@ -194,6 +195,8 @@ def _choice_lookup(col: Column) -> dict[str, str]:
 
 
 _CHOICES: dict[int, tuple[Column, dict[str, str]]] = {}
+# Communes and choices repeat from file to file: each text is normalised once.
+_normalized = functools.lru_cache(maxsize=1 << 16)(normalize_header)
 
 
 def _choose(col: Column, text: str) -> str:
@@ -340,7 +343,7 @@ def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> Co
     if col.type == "insee":
         if re.fullmatch(r"\d{4}", text):
             text = "0" + text  # spreadsheets drop the leading zero of 01xxx-09xxx codes
-        return Converted(communes_by_name.get(normalize_header(text), text))
+        return Converted(communes_by_name.get(_normalized(text), text))
     if col.type == "choice":
         return Converted(_choose(col, text))
     if col.multiple:
@@ -424,14 +427,21 @@ def convert_column(col: Column, cells: pd.Series, found: Distinct, lines: list[i
             code = found.codes[row]
             problems.append(_reading_problem(col, lines[row], found.values[code],
                                              converted[code]))
-    written = [as_written(value) for value in found.values]
-    written = [text if text != canonical_text(c.value) else np.nan
-               for text, c in zip(written, converted)]
-    changed = any(isinstance(text, str) for text in written)
-    # Categorical: one small code per row, each distinct text once (bounded memory).
-    raw = pd.Categorical(np.asarray(found.take(written, np.nan), dtype=object)) if changed \
-        else None
-    return found.take([c.value for c in converted]), raw
+    return found.take([c.value for c in converted]), _written(found, converted)
+
+
+def _written(found: Distinct, converted: list[Converted]) -> pd.Categorical | None:
+    """The cells as written where conversion changed them, NaN elsewhere; None if none
+    changed. Categorical: one small code per row, each distinct text once (bounded memory)."""
+    texts: dict[str, int] = {}
+    category = np.full(len(converted) + 1, -1, dtype=np.int64)  # the last: blank cells
+    for n, (value, c) in enumerate(zip(found.values, converted)):
+        text = as_written(value)
+        if text != canonical_text(c.value):
+            category[n] = texts.setdefault(text, len(texts))
+    if not texts:
+        return None
+    return pd.Categorical.from_codes(category[found.codes], categories=list(texts))
 
 
 def _reading_problem(col: Column, line: int, value: object, converted: Converted) -> Problem:
