@@ -9,6 +9,9 @@ cells it did convert are remembered as written (``ReadResult.written``) for the 
 What it reads without guessing but differently from the contract (a « ; » or « , » between
 list values, a singular header, 33… without « + ») is read and reported as a warning; a CSV
 row with more cells than the header is never guessed at: the file is refused.
+
+The cell conversions themselves are in ``pipeline.read.conversions`` (each column converted
+through its distinct values).
 """
 
 from __future__ import annotations
