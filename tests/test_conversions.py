@@ -99,16 +99,12 @@ def test_columns_convert_as_cell_by_cell(data):
 
 def _reference_widths(text: str, delimiter: str, width: int):
     """Every record split by the csv module, as the reader did before."""
-    too_many, too_few = [], []
-    for line, cells in enumerate(csv.reader(io.StringIO(text, newline=""),
-                                            delimiter=delimiter), start=1):
-        if line == 1 or not cells:
-            continue
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            too_many.append((line, len(cells)))
-        elif len(cells) < width:
-            too_few.append((line, len(cells)))
-    return too_many, too_few
+    records = [(line, cells) for line, cells in enumerate(
+        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
+        if line > 1 and cells]
+    return ([(line, len(cells)) for line, cells in records
+             if len(cells) > width and any(c.strip() for c in cells[width:])],
+            [(line, len(cells)) for line, cells in records if len(cells) < width])
 
 
 CELL = st.sampled_from(["a", "", " ", "12,5", "Palaiseau", '"x;y"', '"deux\nlignes"', "b c"])
