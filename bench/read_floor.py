@@ -98,6 +98,9 @@ def _floor_xlsx(path: Path) -> list:
 
 def floor_read(kept: list) -> tuple[list[float], list]:
     """The raw read of each file the project read, timed; then what it found, untimed."""
+    import polars  # noqa: F401  (imported before the clock starts, as the project's modules are)
+    import python_calamine  # noqa: F401
+
     seconds, read = [], []
     for path, _dataset, encoding, delimiter, _rows, _seconds in kept:
         started = time.perf_counter()
@@ -147,7 +150,8 @@ def read_ratio(files: list, folder: Path, territory_path: Path) -> dict:
                    f"{kind}rows_per_s": round(rows / seconds),
                    f"{kind}floor_rows_per_s": round(rows / floor_s),
                    f"{kind}ratio": seconds / floor_s}
-        details.append(f"{kind.rstrip('_') or 'tous'} : {len(chosen)} fichiers, {_n(rows)} lignes, "
+        details.append(f"{kind.rstrip('_') or 'tous'} : {len(chosen)} fichier"
+                       f"{'s' if len(chosen) > 1 else ''}, {_n(rows)} lignes, "
                        f"lecture {seconds:.2f} s ({_n(rows / seconds)} lignes/s), plancher "
                        f"{floor_s:.2f} s ({_n(rows / floor_s)} lignes/s), {seconds / floor_s:.2f}×")
     result["detail"] = (" ; ".join(details) + f" ; cible ≥ {_n(TARGET_ROWS_PER_S)} lignes/s et "
