@@ -352,7 +352,7 @@ LOAD_EVERY = 5
 
 
 def measure_all(data: Path, folder: Path) -> dict:
-    from bench import load_floor
+    from bench import load_floor, read_floor
 
     folder.mkdir(parents=True, exist_ok=True)
     ratios = {"gx_vs_pandas": validation_ratio(data)}
@@ -361,4 +361,6 @@ def measure_all(data: Path, folder: Path) -> dict:
     ratios["load_vs_executemany"] = load_floor.load_ratio(
         files[::LOAD_EVERY] if len(files) >= 10 * LOAD_EVERY else files, folder / "chargement",
         data / "territory.toml")
+    ratios["read_vs_columnar"] = read_floor.read_ratio(files, folder / "lecture",
+                                                       data / "territory.toml")
     return ratios

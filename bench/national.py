@@ -304,6 +304,11 @@ def format_table(result: dict) -> str:
                         f"{_n(row['count'])} {row['unit']}" if row["count"] else "",
                         _n(row["per_second"]) if row["per_second"] else "—",
                         f"{row['peak_mb']:.0f}"))
+    if "read_vs_columnar" in result.get("ratios", {}):  # bench.read_floor, same files
+        floor = result["ratios"]["read_vs_columnar"]
+        out.append(line("lecture seule, plancher colonnaire brut (polars, calamine)",
+                        f"{floor['floor_s']:.1f}", f"{_n(floor['rows'])} lignes",
+                        _n(floor["floor_rows_per_s"]), ""))
     staged = sum(row["seconds"] for row in result["stages"])
     end = result["end_to_end_s"]
     out.append(line("Airflow et le reste (tâches, démarrage, imports)", f"{end - staged:.1f}",

@@ -9,28 +9,35 @@ cells it did convert are remembered as written (``ReadResult.written``) for the 
 What it reads without guessing but differently from the contract (a « ; » or « , » between
 list values, a singular header, 33… without « + ») is read and reported as a warning; a CSV
 row with more cells than the header is never guessed at: the file is refused.
+
+The cell conversions themselves are in ``pipeline.read.conversions`` (each column converted
+through its distinct values).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import difflib
+import functools
 import io
-import math
+import itertools
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from charset_normalizer import from_bytes
 
 from pipeline import settings
-from pipeline.contracts.model import Column, Contract, normalize_header
+from pipeline.contracts.model import Contract, normalize_header
 from pipeline.problems import Problem
+from pipeline.read.conversions import (  # noqa: F401  (parse_* and canonical_text: read here)
+    Distinct, as_written, canonical_text, convert_column, parse_date, parse_decimal,
+    parse_integer, parse_time)
 from pipeline.read.json_reading import is_json_name, read_json_cells
 from pipeline.read.unreadable import UnreadableFile
 
@@ -226,34 +233,46 @@ UNCLOSED_QUOTE = (
     "guillemets correctement.")
 
 
-def _records(lines: Iterable[str], delimiter: str):
-    """(spreadsheet line, cells) of each CSV record, streamed; a record may span several text
-    lines when a quoted cell holds a line break, which is why lines are counted in records."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    line = 0
-    while True:
-        line += 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # a runaway quoted cell, longer than the csv module allows
-            raise UnreadableFile(UNCLOSED_QUOTE.format(line=line)) from exc
-        yield line, cells
+def _quoted_widths(lines: Iterable[str], delimiter: str, width: int, first: int,
+                   note: Callable[[int, list[str]], None]) -> None:
+    """``note`` (spreadsheet line, cells) of each record of another width than the header's,
+    read by the csv module from line ``first``: a record spans several text lines when a
+    quoted cell holds a line break, which is why lines are counted in records."""
+    line = first - 1
+    try:
+        for line, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=first):
+            if len(cells) != width:
+                note(line, cells)
+    except csv.Error as exc:  # a runaway quoted cell, longer than the csv module allows
+        raise UnreadableFile(UNCLOSED_QUOTE.format(line=line + 1)) from exc
 
 
 def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[tuple[int, int]]:
     """Refuses rows with more cells than the header (a delimiter inside an unquoted cell
     shifts every following value into the wrong column); returns the rows with fewer cells,
-    which some spreadsheets write when the last cells are empty."""
+    which some spreadsheets write when the last cells are empty.
+
+    A line without quote, NUL or overlong cell (most of a file) is not parsed: its cells are
+    counted from its delimiters, as the csv module would split it. From the first line
+    holding one of those on, the csv module reads the rest (a quoted cell may span lines)."""
     too_many, too_few = [], []
-    for line, cells in _records(lines, delimiter):
+
+    def note(line: int, cells: list[str]) -> None:
         if line == 1 or not cells:
-            continue
+            return
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             too_many.append((line, len(cells)))
         elif len(cells) < width:
             too_few.append((line, len(cells)))
+
+    lines, limit = iter(lines), csv.field_size_limit()
+    for number, line in enumerate(lines, start=1):
+        if '"' in line or "\0" in line or len(line) > limit:
+            _quoted_widths(itertools.chain([line], lines), delimiter, width, number, note)
+            break
+        if line.count(delimiter) + 1 != width:  # the usual row has nothing to say
+            text = line.rstrip("\r\n")
+            note(number, text.split(delimiter) if text else [])
     if too_many:
         raise UnreadableFile(_jam_message(too_many, width, delimiter))
     return too_few
@@ -429,12 +448,29 @@ def read_cells(path: Path, dataset: str) -> tuple[pd.DataFrame, str | None, str 
 
 
 def header_lookup(contract: Contract) -> dict[str, str]:
-    """Normalised name, label and aliases of each column -> the column."""
-    lookup: dict[str, str] = {}
-    for col in contract.columns:
-        for variant in (col.name, col.label, *col.aliases):
-            lookup.setdefault(normalize_header(variant), col.name)
-    return lookup
+    """Normalised name, label and aliases of each column -> the column (made once per
+    contract: every file's recognition asks every contract). Not to be modified."""
+    return _lookups(contract)[0]
+
+
+def _lookups(contract: Contract) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """``header_lookup``, and its keys made singular -> the columns they may be."""
+    known = _LOOKUPS.get(id(contract))
+    if known is None or known[0] is not contract:
+        lookup: dict[str, str] = {}
+        for col in contract.columns:
+            for variant in (col.name, col.label, *col.aliases):
+                lookup.setdefault(normalize_header(variant), col.name)
+        singular: dict[str, set[str]] = {}
+        for key, name in lookup.items():
+            singular.setdefault(_singular(key), set()).add(name)
+        known = _LOOKUPS[id(contract)] = (contract, lookup, singular)
+    return known[1], known[2]
+
+
+_LOOKUPS: dict[int, tuple[Contract, dict[str, str], dict[str, set[str]]]] = {}
+# Headers repeat from file to file: each is normalised once.
+_normalized_header = functools.lru_cache(maxsize=1 << 16)(normalize_header)
 
 
 def _singular(key: str) -> str:
@@ -447,20 +483,17 @@ def map_headers(headers: list[str], contract: Contract) -> tuple[dict[str, str],
     """Original header -> contract column, and the headers that match no column. Exact
     matches first; then a header differing only by singular/plural takes a column still free
     when it is the only one it could be (``near_miss_headers`` names those for the report)."""
-    lookup = header_lookup(contract)
-    singular: dict[str, set[str]] = {}
-    for key, name in lookup.items():
-        singular.setdefault(_singular(key), set()).add(name)
+    lookup, singular = _lookups(contract)
     mapping: dict[str, str] = {}
     for header in headers:
-        target = lookup.get(normalize_header(header))
+        target = lookup.get(_normalized_header(header))
         if target and target not in mapping.values():
             mapping[header] = target
     unknown = []
     for header in headers:
         if header in mapping:
             continue
-        targets = singular.get(_singular(normalize_header(header)), set())
+        targets = singular.get(_singular(_normalized_header(header)), set())
         if len(targets) == 1 and not targets & set(mapping.values()):
             mapping[header] = next(iter(targets))
         elif str(header).strip():
@@ -474,347 +507,6 @@ def near_miss_headers(mapping: dict[str, str], contract: Contract) -> dict[str, 
     lookup = header_lookup(contract)
     return {header: target for header, target in mapping.items()
             if normalize_header(header) not in lookup}
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
-
-
-def parse_date(value: object) -> str | None:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    for fmt in ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
-
-
-_TIME = re.compile(r"^(\d{1,2})\s*(?:[hH:]\s*(\d{2})?)(?::\d{2})?$")
-
-
-def parse_time(value: object) -> str | None:
-    if isinstance(value, datetime):
-        value = value.time()
-    if isinstance(value, time):
-        return f"{value.hour:02d}:{value.minute:02d}"
-    match = _TIME.match(str(value).strip())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
-
-
-def parse_integer(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    text = re.sub(r"[\s\u00a0\u202f]", "", str(value)).replace(",", ".")
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
-
-
-_MULTI_SPLIT = re.compile(r"\s*[|;]\s*")
-# E-mails and web addresses hold no "|", ";", "," or space: any of them separates two values.
-_LOOSE_SPLIT = re.compile(r"\s*[|;,]\s*|\s+")
-_COMMA_SPLIT = re.compile(r"\s*,\s*")
-_ONLY_SEPARATORS = re.compile(r"[|;,\s]+")
-# A code of a reference list (the data.inclusion typology: ASSO, TIERS_LIEUX, BIB): codes
-# never hold a comma, so a comma between codes can only separate them.
-_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
-SEPARATOR_WARNINGS = {
-    ";": "utilise « ; » comme séparateur (ancienne version du standard) : converti en « | »",
-    ",": "sépare les éléments de la liste par des virgules : séparateur virgule lu comme « | »",
-    " ": "sépare les éléments de la liste par des espaces : séparateur espace lu comme « | »",
-}
-SEPARATOR_FIX = "Rien à faire pour cet envoi ; séparez les valeurs par « | » dans les prochains."
-AS_IS_FIX = "Rien à faire pour cet envoi ; adoptez ce format pour les prochains."
-
-
-def parse_decimal(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = re.sub(r"[\s\u00a0\u202f]", "", str(value)).replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def canonical_text(value: object) -> str:
-    """A converted value as problems show it (whole numbers without ``.0``)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def as_written(value: object) -> str:
-    """A raw cell as the partner sees it: CSV text as is (trimmed); XLSX dates, times and
-    decimals the way a French spreadsheet shows them."""
-    if isinstance(value, datetime):
-        return f"{value:%d/%m/%Y}" if value.time() == time() else f"{value:%d/%m/%Y %H:%M}"
-    if isinstance(value, date):
-        return f"{value:%d/%m/%Y}"
-    if isinstance(value, time):
-        return f"{value:%H:%M}"
-    if isinstance(value, float) and not value.is_integer():
-        return str(value).replace(".", ",")
-    return "" if _blank(value) else canonical_text(value).strip()
-
-
-# Numbers dialled only from France (emergency 15/17/18/112/115, 10XX operators, 3XXX
-# services such as 3646 or 3939): they have no international form.
-_SHORT_NUMBER = re.compile(r"1\d{1,2}|10\d{2}|3\d{3}")
-CONVERTED_TO_INTERNATIONAL = ("n'était pas au format international (+33…) : elle a été "
-                              "convertie")
-
-
-PHONE_FIX = ("Rien à faire pour cet envoi ; écrivez les numéros au format international "
-             "(+33 puis le numéro sans son 0) dans les prochains.")
-
-
-def normalize_phone(text: str) -> tuple[str, str | None]:
-    """French numbers written the usual way (``01 69 31 00 00``) -> ``+33169310000``, and what
-    was changed (None when only spaces or dots went)."""
-    digits = re.sub(r"[\s.\-()\u00a0\u202f]", "", text)
-    if re.fullmatch(r"0[1-9]\d{8}", digits):
-        return "+33" + digits[1:], CONVERTED_TO_INTERNATIONAL
-    if re.fullmatch(r"0033[1-9]\d{8}", digits):
-        return "+" + digits[2:], CONVERTED_TO_INTERNATIONAL
-    if re.fullmatch(r"33[1-9]\d{8}", digits):  # the country code without its "+"
-        return "+" + digits, "commence par 33 sans « + » : indicatif +33 ajouté"
-    return digits, None
-
-
-def _convert_phone(col: Column, text: str) -> Converted:
-    """Converted only when the result is what the contract wants: a value the suite then
-    refuses is left as written, so the report never says it was converted."""
-    phone, change = normalize_phone(text)
-    if not col.pattern or re.search(col.pattern, phone):
-        return Converted(phone, warning=change, fix=PHONE_FIX if change else None)
-    if _SHORT_NUMBER.fullmatch(phone):
-        return Converted(text, error=(
-            "est un numéro court, joignable seulement depuis la France : il n'a pas de forme "
-            "internationale (+33…)"), fix=(
-            "Indiquez le numéro à 10 chiffres du lieu (par exemple 01 69 31 00 00) ; le numéro "
-            "court peut figurer dans la présentation du lieu."))
-    return Converted(text)
-
-
-def _choice_code(col: Column, text: str) -> str | None:
-    wanted = normalize_header(text)
-    for choice in col.choices:
-        if wanted in (normalize_header(choice.code), normalize_header(choice.label)):
-            return choice.code
-    return None
-
-
-def _choose(col: Column, text: str) -> str:
-    return _choice_code(col, text) or text
-
-
-def _choose_long_label(col: Column, text: str) -> tuple[str, str | None]:
-    """A closed-list value, also in version 1's long form « Gratuit : Je peux accéder… »
-    (the list's label, « : », its description): read as its label, with a note."""
-    code = _choice_code(col, text)
-    if code is not None:
-        return code, None
-    label, colon, _description = text.partition(" : ")
-    code = _choice_code(col, label) if colon else None
-    if code is None:
-        return text, None
-    return code, (f"est écrite avec le libellé long de la version 1 du standard : lue comme "
-                  f"« {label.strip()} »")
-
-
-def _known_values_split_by_commas(col: Column, text: str) -> list[str] | None:
-    """The text cut at commas into known values of the closed list, or None. A known value
-    may itself hold a comma, so consecutive pieces are joined back before giving up."""
-    pieces = _COMMA_SPLIT.split(text)
-    found: dict[int, list[str] | None] = {len(pieces): []}
-    for start in range(len(pieces) - 1, -1, -1):
-        found[start] = None
-        for end in range(start + 1, len(pieces) + 1):
-            rest = found[end]
-            candidate = ", ".join(pieces[start:end])
-            if rest is not None and _choice_code(col, candidate) is not None:
-                found[start] = [candidate, *rest]
-                break
-    return found[0]
-
-
-def _split_list(col: Column, text: str) -> tuple[list[str], str | None]:
-    """The list's elements and the separator used, when it is not « | »."""
-    if not _ONLY_SEPARATORS.sub("", text):
-        return [], None
-    if col.type in ("email", "url"):
-        parts = [p for p in _LOOSE_SPLIT.split(text) if p]
-        used = next((s for s in (";", ",") if s in text), " ") if "|" not in text else None
-        return parts, used if len(parts) > 1 else None
-    if "|" in text or ";" in text:
-        return [p for p in _MULTI_SPLIT.split(text) if p], ";" if ";" in text else None
-    if "," in text:
-        if col.type == "multichoice" and _choice_code(col, text) is None:
-            known = _known_values_split_by_commas(col, text)
-            if known and len(known) > 1:
-                return known, ","
-        pieces = _COMMA_SPLIT.split(text)
-        if col.type == "multichoice" and any(_choice_code(col, p) for p in pieces):
-            return pieces, ","  # some known, some not: the report names the unknown ones
-        if col.type == "text" and all(_CODE.fullmatch(p) for p in pieces):
-            return [p for p in pieces if p], ","
-    return ([text] if text.strip() else []), None
-
-
-def _convert_list(col: Column, text: str) -> Converted:
-    parts, separator = _split_list(col, text)
-    if not parts:
-        if col.required:
-            return Converted(text, error="ne contient que des séparateurs : la liste est vide",
-                             fix=f"Écrivez au moins une valeur, par exemple « {col.example} ».")
-        return Converted(None, warning="ne contient que des séparateurs : la liste a été lue "
-                                       "comme vide", fix="Laissez la case vide quand il n'y a "
-                                                         "rien à indiquer.")
-    notes = [SEPARATOR_WARNINGS[separator]] if separator else []
-    fix = SEPARATOR_FIX if separator else None
-    if col.type == "multichoice":
-        chosen = [_choose_long_label(col, p) for p in parts]
-        unknown = [part for part, (code, _note) in zip(parts, chosen) if code == part
-                   and _choice_code(col, part) is None]
-        if unknown and not col.drop_unknown_choices:
-            return _unknown_choices(col, text, unknown)
-        if unknown:
-            dropped = _unknown_choices(col, text, unknown)
-            notes.append(f"{dropped.error} : cette valeur a été ignorée, les autres sont gardées"
-                         if len(unknown) == 1 else
-                         f"{dropped.error} : ces valeurs ont été ignorées, les autres sont "
-                         "gardées")
-            fix = dropped.fix
-            chosen = [c for part, c in zip(parts, chosen) if part not in unknown]
-            if not chosen:
-                return Converted(None, warning=" ; ".join(notes), fix=fix)
-        parts = [code for code, _note in chosen]
-        long_labels = [note for _code, note in chosen if note]
-        notes += long_labels
-        fix = fix or (LONG_LABEL_FIX if long_labels else None)
-    return Converted("|".join(parts), warning=" ; ".join(notes) or None, fix=fix)
-
-
-LONG_LABEL_FIX = "Rien à faire pour cet envoi ; n'écrivez que le libellé court dans les prochains."
-
-
-def _near_labels(written: str, labels: dict[str, str]) -> list[str]:
-    """The label the partner probably meant: a typing slip, or a label shortened at its end
-    (« SUD LABS » for « SUD LABS (PACA) »)."""
-    close = difflib.get_close_matches(written, labels, n=1, cutoff=0.8)
-    if close or len(written) < 4:
-        return close
-    return [key for key in labels if key.startswith(written)][:1]
-
-
-def _unknown_choices(col: Column, text: str, unknown: list[str]) -> Converted:
-    """Name the elements that are not in the closed list, and the closest label if one is
-    near (a typing slip); the cell stays as written."""
-    names = ", ".join(f"« {u} »" for u in unknown)
-    labels = {normalize_header(label): label for label in col.choice_labels}
-    near = [labels[m] for u in unknown for m in _near_labels(normalize_header(u), labels)]
-    hint = f" Vouliez-vous écrire {', '.join(f'« {n} »' for n in near)} ?" if near else ""
-    return Converted(text, error=(f"contient {names}, absent de la liste nationale"
-                                  if len(unknown) == 1 else
-                                  f"contient {names}, absents de la liste nationale"),
-                     fix=("Choisissez parmi : " + " ; ".join(col.choice_labels)
-                          + ". Séparez plusieurs valeurs par « | »." + hint))
-
-
-@dataclass
-class Converted:
-    value: object
-    error: str | None = None
-    warning: str | None = None
-    fix: str | None = None  # what to do, when the generic advice does not fit
-
-
-def _convert(col: Column, value: object, communes_by_name: dict[str, str]) -> Converted:
-    """Canonical value; an unreadable value is kept as written so validation quotes it back,
-    except numbers, which become empty with a reading error."""
-    if _blank(value):
-        return Converted(None)
-    if col.type == "date":
-        return Converted(parse_date(value) or str(value).strip())
-    if col.type == "time":
-        return Converted(parse_time(value) or str(value).strip())
-    if col.type == "integer":
-        parsed = parse_integer(value)
-        return Converted(parsed, None if parsed is not None else "n'est pas un nombre entier")
-    if col.type == "decimal":
-        parsed = parse_decimal(value)
-        return Converted(parsed, None if parsed is not None else "n'est pas un nombre")
-    text = str(value).strip()
-    if col.type == "insee":
-        if re.fullmatch(r"\d{4}", text):
-            text = "0" + text  # spreadsheets drop the leading zero of 01xxx-09xxx codes
-        return Converted(communes_by_name.get(normalize_header(text), text))
-    if col.type == "choice":
-        return Converted(_choose(col, text))
-    if col.multiple:
-        return _convert_list(col, text)
-    if col.type == "phone":
-        return _convert_phone(col, text)
-    return Converted(text)
-
-
-def _plain_text(series: pd.Series) -> list:
-    """Single-valued text: trimmed, blanks as None. Vectorised: these columns are mostly
-    unique (identifiers), so converting value by value would dominate large files."""
-    text = series.astype("string").str.strip()
-    blank = (text.isna() | (text == "")).fillna(True).tolist()
-    return [None if empty else value for empty, value in zip(blank, text.astype(object).tolist())]
-
-
-def _convert_column(col: Column, series: pd.Series, lines: list[int],
-                    communes_by_name: dict[str, str], problems: list[Problem]
-                    ) -> tuple[list, pd.Categorical | None]:
-    """The converted values, and the cells as written where conversion changed them (None
-    when it changed none), so that every problem can quote the partner's own writing."""
-    if col.type == "text" and not col.multiple:
-        return _plain_text(series), None
-    # Dates, codes and labels repeat: convert each distinct value once, then map back.
-    keys = series.map(lambda v: v if not _blank(v) else "")
-    converted = {key: _convert(col, key, communes_by_name) for key in dict.fromkeys(keys.tolist())}
-    flagged = {key for key, c in converted.items() if c.error or c.warning}
-    if flagged:
-        for line, key in zip(lines, keys.tolist()):
-            if key in flagged:
-                problems.append(_reading_problem(col, line, key, converted[key]))
-    written = {key: as_written(key) for key, c in converted.items()
-               if as_written(key) != canonical_text(c.value)}
-    # Categorical: one small code per row, each distinct text once (bounded memory).
-    raw = pd.Categorical(keys.map(written)) if written else None
-    return [converted[key].value for key in keys.tolist()], raw
-
-
-def _reading_problem(col: Column, line: int, value: object, converted: Converted) -> Problem:
-    if converted.error:
-        return Problem(line, col.name, as_written(value), f"La valeur {converted.error}.",
-                       converted.fix or f"Écrivez un nombre, par exemple {col.example}.")
-    return Problem(line, col.name, as_written(value), f"La valeur {converted.warning}.",
-                          converted.fix or AS_IS_FIX, "avertissement")
 
 
 def _header_problems(near: dict[str, str], short_rows: list[tuple[int, int]],
@@ -835,22 +527,27 @@ def _header_problems(near: dict[str, str], short_rows: list[tuple[int, int]],
 
 def to_contract(cells: pd.DataFrame, contract: Contract,
                 communes_by_name: dict[str, str] | None = None,
-                lines: list[int] | None = None) -> ReadResult:
-    """Rename, convert and type the cells; ``lines`` are the spreadsheet line of each row."""
+                lines: list[int] | None = None,
+                found: list[Distinct] | None = None) -> ReadResult:
+    """Rename, convert and type the cells; ``lines`` are the spreadsheet line of each row;
+    ``found``, when the caller has them, the distinct values of each column of ``cells``."""
     lines = lines if lines is not None else list(range(FIRST_DATA_LINE, FIRST_DATA_LINE + len(cells)))
     mapping, unknown = map_headers(list(cells.columns), contract)
-    renamed = cells[list(mapping)].rename(columns=mapping)
+    position = {header: n for n, header in reversed(list(enumerate(cells.columns)))}
     communes_by_name = communes_by_name or {}
     problems = _header_problems(near_miss_headers(mapping, contract),
                                 cells.attrs.get(SHORT_ROWS, []), len(cells.columns))
+    source = {target: position[header] for header, target in mapping.items()}
     out: dict[str, list] = {}
     written: dict[str, pd.Categorical] = {}
     for col in contract.columns:
-        if col.name not in renamed.columns:
-            out[col.name] = [None] * len(renamed)
+        if col.name not in source:
+            out[col.name] = [None] * len(cells)
             continue
-        out[col.name], raw = _convert_column(col, renamed[col.name], lines, communes_by_name,
-                                             problems)
+        column = cells.iloc[:, source[col.name]]
+        distinct = found[source[col.name]] if found is not None else Distinct.of(column)
+        out[col.name], raw = convert_column(col, column, distinct, lines, communes_by_name,
+                                            problems)
         if raw is not None:
             written[col.name] = raw
     frame = pd.DataFrame(out, columns=contract.column_names)
@@ -890,10 +587,14 @@ def read_cells_into_contract(cells: pd.DataFrame, contract: Contract,
                              first_line: int = FIRST_DATA_LINE) -> ReadResult:
     """``first_line``: the spreadsheet line of the first row (a chunk of a larger file)."""
     # Skip rows that are entirely empty (left by spreadsheets) but keep each row's line number.
-    as_text = cells.astype("string").apply(lambda column: column.str.strip())
-    filled = (as_text.notna() & (as_text != "")).any(axis=1).tolist()
-    lines = [i + first_line for i, keep in enumerate(filled) if keep]
+    found = [Distinct.of(cells.iloc[:, n]) for n in range(cells.shape[1])]
+    filled = np.zeros(len(cells), dtype=bool)
+    for distinct in found:
+        filled |= distinct.filled()
+    lines = (np.flatnonzero(filled) + first_line).tolist()
     short_rows = cells.attrs.get(SHORT_ROWS, [])
-    cells = cells[filled].reset_index(drop=True)
+    if not filled.all():
+        cells = cells[filled].reset_index(drop=True)
+        found = [distinct.rows(filled) for distinct in found]
     cells.attrs[SHORT_ROWS] = short_rows
-    return to_contract(cells, contract, communes_by_name, lines)
+    return to_contract(cells, contract, communes_by_name, lines, found)
