@@ -218,6 +218,22 @@ def test_a_late_partner_is_listed_first_and_highlighted(client, loaded_samples):
     assert f"fichiers/{partner}/{sha}" in first_row
 
 
+def test_a_warehouse_at_an_unknown_version_says_what_to_do_instead_of_failing(
+        client, loaded_samples):
+    # Newer code migrated it (or make migrate was not run): the page explains, in French.
+    from pipeline.load import warehouse
+
+    # The version is checked once per process, when the engine is made: forget it.
+    warehouse.engine().dispose()
+    warehouse._engine_for.cache_clear()
+    with sqlite3.connect(loaded_samples / "warehouse" / "warehouse.sqlite") as db:
+        db.execute("UPDATE alembic_version SET version_num = '0042'")
+    page = client.get("/depots/", headers=_token(client))
+    assert page.status_code == 503
+    assert "Entrepôt indisponible" in page.text and "inconnue de ce code" in page.text
+    assert "<script" not in page.text
+
+
 def test_a_file_validation_result_is_kept_and_shown(client, loaded_samples):
     partner, sha, name = _ledger(loaded_samples)[0]
     kept = results.load(loaded_samples, partner, sha)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html import escape
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
 from pipeline.config import data_paths, load_territory
+from pipeline.load.migrate import WarehouseVersionError
 
 # Pages shown inside the Airflow UI's frame: nothing loaded from elsewhere, no script.
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -33,6 +35,13 @@ def build_app(guard: Callable, clock: Callable[[], datetime] = lambda: datetime.
     """The pages, every one behind ``guard`` (a FastAPI dependency that raises to refuse)."""
     app = FastAPI(title="Dépôts des partenaires", dependencies=[Depends(guard)],
                   docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(WarehouseVersionError)
+    def warehouse_not_ready(_request, error: WarehouseVersionError) -> HTMLResponse:
+        # The steward sees what to do (make migrate…) rather than a bare server error.
+        return _html(f"<!DOCTYPE html><html lang=\"fr\"><meta charset=\"utf-8\">"
+                     f"<title>Entrepôt indisponible</title><h1>Entrepôt indisponible</h1>"
+                     f"<p>{escape(str(error))}</p></html>", 503)
 
     @app.get("/", response_class=HTMLResponse)
     def overview() -> HTMLResponse:
