@@ -54,9 +54,19 @@ class File:
     # Everything the content depends on, when it is cheap to say: the live build's copy is
     # then reused when the key is unchanged. None: always written.
     key: str | None = None
+    # A QR code (address, title): drawn by a second process (pages.qr_worker). It depends on
+    # its key and the rendering code only, not on the day, so it is reused across days.
+    qr: tuple[str, str] | None = None
 
 
 Item = Page | File
+
+
+def qr_file(path: str, url: str, title: str, key: str) -> File:
+    from pages.posters import qr_svg
+
+    # ``content`` too, for writers that draw in place (the bench's plain-Jinja2 floor).
+    return File(path, lambda: qr_svg(url, title).encode("utf-8"), key=key, qr=(url, title))
 
 
 def fingerprinted_assets(theme: Path) -> dict[str, tuple[Path, str]]:
@@ -95,7 +105,6 @@ def site_plan(site: dict, assets: dict[str, tuple[Path, str]], cache=None) -> It
 def _phones(site: dict) -> Iterator[Item]:
     """/telephones/, and for each declared bin its A4 poster and the QR code printed on it,
     which leads back to the bin on /telephones/ (the other points, what becomes of phones)."""
-    from pages.posters import qr_svg
 
     phones = ("Où déposer un téléphone", "/telephones/")
     yield Page("telephones/index.html", "phones", [HOME], {"title": "Où déposer un vieux téléphone"})
@@ -106,9 +115,9 @@ def _phones(site: dict) -> Iterator[Item]:
                        [HOME, phones], {"title": f"Affiche du collecteur : {point['nom']}",
                                         "point": point}, reusable=True)
             url = f"{base}/telephones/#{point['ancre']}"
-            yield File(f"telephones/{point['id']}/qr.svg", lambda u=url: qr_svg(
-                u, "Code QR vers les points de collecte de téléphones").encode("utf-8"),
-                key=f"collecteur:{url}")
+            yield qr_file(f"telephones/{point['id']}/qr.svg", url,
+                          "Code QR vers les points de collecte de téléphones",
+                          key=f"collecteur:{url}")
 
 
 def _partner_space() -> Iterator[Item]:
@@ -201,7 +210,6 @@ def _guide(site: dict) -> Iterator[Item]:
     workshops) and the referrers' A4 sheets (``/fiches/``: per commune, and per commune and
     need), with a QR code file for each venue a sheet shows (``pages.find_help``)."""
     from pages.find_help import (NEAREST_VENUES, SHEET_VENUES, Nearby, NearbySessions)
-    from pages.posters import qr_svg
 
     guide, venues = site["guide"], site["venues"]
     needs, communes = guide["needs"], guide["communes"]
@@ -242,8 +250,8 @@ def _guide(site: dict) -> Iterator[Item]:
     base = site["territory"].get("site_url", "")
     for slug in sorted(shown):
         url = f"{base}/lieux/{slug}/"
-        yield File(f"lieux/{slug}/qr.svg", lambda u=url: qr_svg(
-            u, "Code QR vers la page du lieu").encode("utf-8"), key=f"lieu:{url}")
+        yield qr_file(f"lieux/{slug}/qr.svg", url, "Code QR vers la page du lieu",
+                      key=f"lieu:{url}")
 
 
 def _pass(site: dict) -> Iterator[Item]:
@@ -327,7 +335,6 @@ def _workshops(site: dict, cache=None) -> Iterator[Item]:
     calendar feeds for the territory and each commune. With a build cache
     (``publish.build_cache``), events serialised by an earlier build are reused."""
     from pages.calendar import assemble, event_ical
-    from pages.posters import qr_svg
 
     territory = site["territory"]
     zone = territory["timezone"]
@@ -355,7 +362,7 @@ def _workshops(site: dict, cache=None) -> Iterator[Item]:
         yield Page(f"{folder}/index.html", "workshop", [HOME, crumb],
                    {"title": title, "s": session}, reusable=True)
         url = f"{base}/{folder}/"
-        yield File(f"{folder}/qr.svg", lambda u=url: qr_svg(u).encode("utf-8"), key=url)
+        yield qr_file(f"{folder}/qr.svg", url, "Code QR vers la page de l'atelier", key=url)
         yield Page(f"{folder}/affiche/index.html", "poster",
                    [HOME, crumb, (title, f"/{folder}/")],
                    {"title": f"Affiche : {title}", "s": session}, reusable=True)
@@ -485,6 +492,19 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     cache = generator.settings.get("INCLUSION_BUILD_CACHE")
     # Shared by every plan the writer writes (site and results), when it keeps the set.
     planned: set[str] = getattr(writer, "planned_paths", set())
+    from pages.qr_worker import QrWriter
+
+    codes = QrWriter(output)
+    try:
+        _write_items(generator, writer, plan, output, cache, planned, codes)
+    except BaseException:
+        codes.abort()
+        raise
+    codes.close()
+
+
+def _write_items(generator, writer, plan: Iterator[Item], output: Path, cache,
+                 planned: set[str], codes) -> None:
     for item in plan:
         _claim(planned, item.save_as if isinstance(item, Page) else item.path)
         if isinstance(item, Page):
@@ -499,8 +519,12 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
                               generator.context, relative_urls=False, page_name=item.page_name,
                               breadcrumb=item.breadcrumb, **item.context)
         elif not (cache and item.key is not None
-                  and cache.reuse(item.path, cache.file_key(item.key), output)):
-            write_file(output, item)
+                  and cache.reuse(item.path, cache.file_key(item.key, dated=item.qr is None),
+                                  output)):
+            if item.qr is not None:
+                codes.write(item.path, *item.qr)
+            else:
+                write_file(output, item)
 
 
 def _claim(planned: set[str], path: str) -> None:

@@ -83,7 +83,8 @@ class BuildCache:
             stored = json.loads(manifest_path(previous).read_text(encoding="utf-8"))
             self.known, self.known_memo = stored.get("keys", {}), stored.get("memo", {})
             self.known_search_key = stored.get("search")
-        self.base = _sha(rendering_version() + repr(site_wide))
+        self.code = rendering_version()
+        self.base = _sha(self.code + repr(site_wide))
         self.keys: dict[str, str] = {}
         self.memo: dict[str, str] = {}
         self.reused: set[str] = set()
@@ -116,8 +117,10 @@ class BuildCache:
         parts += [f"{name}={self.value_key(value)}" for name, value in sorted(context.items())]
         return _sha("\n".join(parts))
 
-    def file_key(self, key: str) -> str:
-        return _sha(self.base + key)
+    def file_key(self, key: str, dated: bool = True) -> str:
+        """``dated=False`` for a file made from its key alone (a QR code): not redrawn on the
+        first build of each day, only when the key or the rendering code changes."""
+        return _sha((self.base if dated else self.code) + key)
 
     def reuse(self, relative: str, key: str, output: Path) -> bool:
         """Hard-link the live build's copy when it has the same fingerprint; say whether it
