@@ -176,3 +176,25 @@ def test_rendering_version_changes_with_any_rendering_source(tmp_path: Path, mon
 def test_the_real_rendering_sources_exist():
     root = build_cache.REPO_ROOT
     assert all((root / name).exists() for name in build_cache.RENDERING_SOURCES)
+
+
+def test_a_qr_code_is_reused_the_next_day_but_a_dated_file_is_redrawn(site: Path, monkeypatch):
+    first = site / "builds" / "b1"
+    cache = BuildCache(None, "2026-11-25")
+    for name, dated in (("qr.svg", False), ("atelier.ics", True)):
+        cache.reuse(f"ateliers/a/{name}", cache.file_key("https://x.fr/ateliers/a/", dated),
+                    first)
+        replace_file(first / "ateliers" / "a" / name, b"x")
+    cache.save(first)
+    next_day = BuildCache(first, "2026-11-26")  # the date is a site-wide value
+    second = site / "builds" / "b2"
+    assert next_day.reuse("ateliers/a/qr.svg",
+                          next_day.file_key("https://x.fr/ateliers/a/", dated=False), second)
+    assert not next_day.reuse("ateliers/a/atelier.ics",
+                              next_day.file_key("https://x.fr/ateliers/a/"), second)
+    # A change to the rendering code (posters.py is part of it) redraws the QR codes too.
+    monkeypatch.setattr(build_cache, "rendering_version", lambda: "posters.py changed")
+    new_code = BuildCache(first, "2026-11-26")
+    assert not new_code.reuse("ateliers/a/qr.svg",
+                              new_code.file_key("https://x.fr/ateliers/a/", dated=False),
+                              site / "builds" / "b3")
