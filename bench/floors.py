@@ -121,7 +121,10 @@ def _first_batches(data: Path, territory) -> dict[str, list[tuple[Path, object]]
     return first
 
 
-def validation_ratio(data: Path) -> dict:
+def validation_ratio(data: Path, repeats: int = 3) -> dict:
+    """GX vs the plain-pandas floor on each dataset's first batch. Each side runs ``repeats``
+    times, one after the other, and its fastest time counts: on a shared machine a single run
+    moved the ratio between 1.1 and 2.0 for the same code (the same on both sides)."""
     from pipeline.check.validation import Submission, _validation_definition
     from pipeline.config import load_territory
     from pipeline.contracts.datasets import CONTRACTS
@@ -138,12 +141,16 @@ def validation_ratio(data: Path) -> dict:
         submissions = [Submission(read_partner_file(path, CONTRACTS[dataset], by_name).frame,
                                   partner.id, territory.partner_communes(partner))
                        for path, partner in batch]
-        started = time.perf_counter()
-        gx = gx_batch(dataset, submissions)
-        gx_seconds += time.perf_counter() - started
-        started = time.perf_counter()
-        plain = plain_pandas_batch(dataset, submissions)
-        pandas_seconds += time.perf_counter() - started
+        fastest = {"gx": float("inf"), "pandas": float("inf")}
+        for _ in range(repeats):
+            started = time.perf_counter()
+            gx = gx_batch(dataset, submissions)
+            fastest["gx"] = min(fastest["gx"], time.perf_counter() - started)
+            started = time.perf_counter()
+            plain = plain_pandas_batch(dataset, submissions)
+            fastest["pandas"] = min(fastest["pandas"], time.perf_counter() - started)
+        gx_seconds += fastest["gx"]
+        pandas_seconds += fastest["pandas"]
         if gx != plain:
             raise AssertionError(f"{dataset} : GX et pandas ne relèvent pas les mêmes cases")
         rows += sum(len(s.frame) for s in submissions)
@@ -151,7 +158,8 @@ def validation_ratio(data: Path) -> dict:
     return {"label": "Great Expectations / pandas seul (mêmes règles, mêmes lots de fichiers)",
             "ratio": gx_seconds / pandas_seconds,
             "detail": f"{files} fichiers en {len(batches)} lots, {_n(rows)} lignes : "
-                      f"GX {gx_seconds:.2f} s, pandas {pandas_seconds:.2f} s",
+                      f"GX {gx_seconds:.2f} s, pandas {pandas_seconds:.2f} s "
+                      f"(meilleur de {repeats} passages de chaque côté)",
             "gx_s": round(gx_seconds, 3), "pandas_s": round(pandas_seconds, 3),
             "files": files, "rows": rows}
 

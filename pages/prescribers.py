@@ -54,8 +54,23 @@ def prescribers_by_commune(rows: pd.DataFrame, communes: dict[str, str],
     accents or punctuation are one organisation, shown in its most frequent spelling."""
     if rows.empty:
         return []
+    return _listed(rows.groupby(["commune", "prescripteur"]).size(), communes, minimum)
+
+
+def prescribers_from_counts(counts: pd.DataFrame, communes: dict[str, str],
+                            minimum: int = MIN_PASSES) -> list[dict]:
+    """``prescribers_by_commune`` from the passes counted in the database
+    (``warehouse.current_counts``: ``lignes`` per file, ``commune`` and ``prescripteur``)."""
+    if counts.empty:
+        return []
+    return _listed(counts.groupby(["commune", "prescripteur"])["lignes"].sum(), communes,
+                   minimum)
+
+
+def _listed(numbers: pd.Series, communes: dict[str, str], minimum: int) -> list[dict]:
+    """From the passes per (commune, prescriber value)."""
     counts: dict[tuple[str, str], Counter] = {}
-    for (commune, value), number in rows.groupby(["commune", "prescripteur"]).size().items():
+    for (commune, value), number in numbers.items():
         if commune in communes and is_organisation(value):
             name = " ".join(value.split())
             counts.setdefault((commune, normalize_header(name)), Counter())[name] += int(number)

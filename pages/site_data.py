@@ -16,12 +16,13 @@ import pandas as pd
 
 from pages import exports, phones
 from pages.find_help import guide_data
-from pages.prescribers import prescribers_by_commune
+from pages.prescribers import prescribers_from_counts
 from pages.venues import (commune_points, nearest_communes, public_holiday_dates, unique_slugs,
                           venue_key, venue_views)
 from pipeline.config import Territory
 from pipeline.contracts.datasets import COLLECTION, VENUES, VOUCHERS, WORKSHOPS
 from pipeline.load import warehouse
+from transforms.results.prepare import WarehouseTables
 from transforms.workshops import upcoming_sessions
 
 HOME_UPCOMING = 5
@@ -130,13 +131,16 @@ def _venue_data(territory: Territory, venues: pd.DataFrame,
     return views, groups, places
 
 
-def build_site_data(territory: Territory, now: datetime) -> dict:
-    rows = warehouse.current_rows(WORKSHOPS.dataset)
+def build_site_data(territory: Territory, now: datetime,
+                    tables: WarehouseTables | None = None) -> dict:
+    """``tables``: the build's tables, shared with the results (``build_results``)."""
+    tables = WarehouseTables() if tables is None else tables
     communes = territory.commune_names
-    upcoming = _session_views(_records(upcoming_sessions(rows, now)), communes)
-    venue_rows = warehouse.current_rows(VENUES.dataset)
+    upcoming = _session_views(_records(upcoming_sessions(tables[WORKSHOPS.dataset], now)),
+                              communes)
+    venue_rows = tables[VENUES.dataset]
     venues, venue_groups, venue_communes = _venue_data(territory, venue_rows, upcoming)
-    pickups = warehouse.current_rows(COLLECTION.dataset)
+    pickups = tables[COLLECTION.dataset]
     # Yearly figures and results pages come from transforms.results (the indicator catalogue).
     return {
         "territory": {"name": territory.name, "short_name": territory.short_name,
@@ -162,8 +166,9 @@ def build_site_data(territory: Territory, now: datetime) -> dict:
         # The guided path (/trouver/) and the referrers' sheets (/fiches/).
         "guide": guide_data(venues, upcoming, venue_communes),
         # Who hands out the pass numérique (/pass-numerique/, with the venues accepting it).
-        "pass_prescribers": prescribers_by_commune(
-            warehouse.current_rows(VOUCHERS.dataset, ("commune", "prescripteur")), communes),
+        # Counted by the database: the 2,000,000 passes' two columns took 450 MB in pandas.
+        "pass_prescribers": prescribers_from_counts(warehouse.current_counts(
+            VOUCHERS.dataset, ("commune", "prescripteur")), communes),
         # Pickups per collection point and month, for the open data (pages.public_tables).
         "phone_pickups": _records(phones.pickups_by_month(pickups)),
         "exports": exports.venue_downloads(venue_rows),

@@ -189,6 +189,7 @@ def prepare(now: datetime, territory: Territory | None = None,
     from pages.results_view import present
     from pages.site_data import build_site_data
     from transforms.results import build_results
+    from transforms.results.prepare import WarehouseTables
 
     territory = territory or load_territory()
     paths = paths or data_paths()
@@ -198,9 +199,13 @@ def prepare(now: datetime, territory: Territory | None = None,
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with failing_step("calcul des indicateurs"), stage("indicators"), warehouse.snapshot():
-            site_data = build_site_data(territory, now)
-            results = build_results(territory, now)
+        with failing_step("calcul des indicateurs"), stage("indicators"):
+            # Each table read once for the results and the site data; the results first, so
+            # that the largest table (2,000,000 passes) is read while little else is held.
+            tables = WarehouseTables()
+            results = build_results(territory, now, tables)
+            site_data = build_site_data(territory, now, tables)
+            del tables
             figures = changes.key_figures(results)
             site_data[RESULTS_KEY] = add_open_data(
                 present(results, territory.name), site_data, now)

@@ -10,6 +10,9 @@ the suite's meta).
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -87,17 +90,70 @@ def _validator(dataset: str, frame: pd.DataFrame, result_format: object):
                                        {"dataframe": frame})
 
 
+@contextmanager
+def _configurations_built_once() -> Iterator[None]:
+    """Within the block, each GX expectation builds its configuration once. GX rebuilds it
+    (a pydantic ``dict()`` of every field) each time it reads one of its arguments, some 60
+    times per expectation and run; for the partners' communes rule that means copying the
+    batch's list of ``partenaire|commune`` pairs each time: a quarter of a workshop batch's
+    run (``docs/performance.md``). The expectations a run reads are the ones it creates from
+    the suite for that run and never changes; the memory is dropped at the end of the block."""
+    from great_expectations.expectations.expectation import Expectation
+
+    build = Expectation.__dict__["configuration"]
+    built: dict[int, tuple[object, object]] = {}
+
+    def configuration(expectation):
+        known = built.get(id(expectation))
+        if known is None or known[0] is not expectation:  # keeps the object: ids stay unique
+            known = built[id(expectation)] = (expectation, build.fget(expectation))
+        return known[1]
+
+    Expectation.configuration = property(configuration, doc=build.__doc__)
+    try:
+        yield
+    finally:
+        Expectation.configuration = build
+        built.clear()
+
+
+@lru_cache(maxsize=8)
+def suite_columns(dataset: str) -> tuple[str, ...]:
+    """The columns the dataset's suite reads (rules, pairs, keys, row conditions), and the
+    other words of its row conditions."""
+    names: dict[str, None] = {}
+    for expectation in load_suite(dataset)["expectations"]:
+        kwargs = expectation["kwargs"]
+        for key in ("column", "column_A", "column_B"):
+            if key in kwargs:
+                names[kwargs[key]] = None
+        names.update(dict.fromkeys(kwargs.get("column_list", ())))
+        if "row_condition" in kwargs:  # ``statut in [...]``, ``date_utilisation.notnull()``:
+            # every name in it (those that are not columns are left out by the caller)
+            names.update(dict.fromkeys(re.findall(r"[A-Za-z_]\w*", kwargs["row_condition"])))
+    return tuple(names)
+
+
 def _failures(dataset: str, frame: pd.DataFrame, parameters: dict) -> list:
     """The failing expectations' detailed results. Most batches pass: a yes/no run costs about
-    half of one that lists every failing row, which only the failing expectations need."""
+    half of one that lists every failing row, which only the failing expectations need.
+    GX is given only the columns the suite reads: it copies every column of the batch for
+    each rule that skips empty cells (a venue batch has nine more). Rows keep their
+    positions, by which problems go back to their file and line."""
+    frame = frame[[c for c in frame.columns if c in suite_columns(dataset)]]
     suite, validator = _validator(dataset, frame, "BOOLEAN_ONLY")
-    outcome = validator.validate_expectation_suite(suite, parameters)
+    with _configurations_built_once():
+        outcome = validator.validate_expectation_suite(suite, parameters)
     if outcome.success:
         return []
     failing = {r.expectation_config.id for r in outcome.results if not r.success}
     _suite, detailed = _validator(dataset, frame, {"result_format": "COMPLETE"})
-    return [detailed.validate_expectation(expectation, parameters)
-            for expectation in suite.expectations if expectation.id in failing]
+    failures = []
+    for expectation in suite.expectations:
+        if expectation.id in failing:
+            with _configurations_built_once():
+                failures.append(detailed.validate_expectation(expectation, parameters))
+    return failures
 
 
 def run_suite_on_batch(dataset: str, submissions: list[Submission]) -> list[list[Problem]]:

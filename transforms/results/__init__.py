@@ -91,8 +91,9 @@ def _target(target: Target, data: Prepared, memo: ResultsMemo, versions: dict[st
     return memo.get(("target", repr(target), version), lambda: target_row(target, data))
 
 
-def build_results(territory, now: datetime) -> dict:
-    """What the results pages show, from the warehouse, the ledger and territory.toml."""
+def build_results(territory, now: datetime, tables: WarehouseTables | None = None) -> dict:
+    """What the results pages show, from the warehouse, the ledger and territory.toml.
+    ``tables``: the build's tables when the site data read some of them already."""
     from pipeline.config import data_paths
     from pipeline.load import ledger
 
@@ -107,7 +108,8 @@ def build_results(territory, now: datetime) -> dict:
     memo = ResultsMemo(data_paths().root / "cache" / "resultats",
                        f"{sorted(territory.commune_names.items())!r}|{threshold}|"
                        f"{sorted(territory.populations.items())!r}")
-    results = compute_results(WarehouseTables(), territory.commune_names, now, threshold,
+    results = compute_results(WarehouseTables() if tables is None else tables,
+                              territory.commune_names, now, threshold,
                               targets, who.sources, who.covered, memo,
                               dataset_versions(entries), territory.populations, who.files)
     memo.prune()

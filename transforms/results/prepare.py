@@ -120,16 +120,36 @@ class Prepared(dict):
         return frame
 
 
+def shared_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each text column's equal values held as one string object: the same
+    values and dtypes. The driver makes a new string for every cell: 2,000,000 passes' six
+    columns are 12 million strings (about 600 MB) holding some 230,000 distinct values. Every
+    value kept is a copy, so that all the driver's strings are freed together and their memory
+    can go back to the system (strings kept here and there would hold most of it)."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:  # e.g. a column without any value: it may be a view of
+            frame[name] = column.copy()  # the driver's rows as one array, holding every cell
+        if not isinstance(column.dtype, pd.StringDtype) or column.empty:
+            continue
+        codes, uniques = pd.factorize(column)
+        fresh = pd.array([value.encode().decode() for value in uniques], dtype=column.dtype)
+        frame[name] = pd.Series(fresh.take(codes, allow_fill=True), index=frame.index)
+    return frame
+
+
 class WarehouseTables(dict):
     """Each table's current rows, read from the warehouse on first use only (with only the
-    columns the catalogue uses when it says which)."""
+    columns the catalogue uses when it says which), equal strings shared (``shared_text``).
+    One instance may serve a whole build: the site data and the results read the same
+    tables."""
 
     def __missing__(self, name: str) -> pd.DataFrame:
         from pipeline.load import warehouse
 
         published = DATASETS.get(name)
-        frame = self[name] = warehouse.current_rows(
-            name, published.read_columns if published else None)
+        frame = self[name] = shared_text(warehouse.current_rows(
+            name, published.read_columns if published else None))
         return frame
 
     @staticmethod
