@@ -54,9 +54,9 @@ class File:
     # Everything the content depends on, when it is cheap to say: the live build's copy is
     # then reused when the key is unchanged. None: always written.
     key: str | None = None
-    # A QR code (address, title): drawn by a second process (pages.qr_worker). It depends on
-    # its key and the rendering code only, not on the day, so it is reused across days.
-    qr: tuple[str, str] | None = None
+    # False for a file made from its key and the rendering code alone (a QR code): the live
+    # build's copy is reused on the first build of a new day too (publish.build_cache).
+    dated: bool = True
 
 
 Item = Page | File
@@ -65,8 +65,7 @@ Item = Page | File
 def qr_file(path: str, url: str, title: str, key: str) -> File:
     from pages.posters import qr_svg
 
-    # ``content`` too, for writers that draw in place (the bench's plain-Jinja2 floor).
-    return File(path, lambda: qr_svg(url, title).encode("utf-8"), key=key, qr=(url, title))
+    return File(path, lambda: qr_svg(url, title).encode("utf-8"), key=key, dated=False)
 
 
 def fingerprinted_assets(theme: Path) -> dict[str, tuple[Path, str]]:
@@ -492,19 +491,6 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     cache = generator.settings.get("INCLUSION_BUILD_CACHE")
     # Shared by every plan the writer writes (site and results), when it keeps the set.
     planned: set[str] = getattr(writer, "planned_paths", set())
-    from pages.qr_worker import QrWriter
-
-    codes = QrWriter(output)
-    try:
-        _write_items(generator, writer, plan, output, cache, planned, codes)
-    except BaseException:
-        codes.abort()
-        raise
-    codes.close()
-
-
-def _write_items(generator, writer, plan: Iterator[Item], output: Path, cache,
-                 planned: set[str], codes) -> None:
     for item in plan:
         _claim(planned, item.save_as if isinstance(item, Page) else item.path)
         if isinstance(item, Page):
@@ -519,12 +505,8 @@ def _write_items(generator, writer, plan: Iterator[Item], output: Path, cache,
                               generator.context, relative_urls=False, page_name=item.page_name,
                               breadcrumb=item.breadcrumb, **item.context)
         elif not (cache and item.key is not None
-                  and cache.reuse(item.path, cache.file_key(item.key, dated=item.qr is None),
-                                  output)):
-            if item.qr is not None:
-                codes.write(item.path, *item.qr)
-            else:
-                write_file(output, item)
+                  and cache.reuse(item.path, cache.file_key(item.key, item.dated), output)):
+            write_file(output, item)
 
 
 def _claim(planned: set[str], path: str) -> None:
