@@ -128,11 +128,10 @@ def validation_ratio(data: Path, repeats: int = 3) -> dict:
     from pipeline.check.validation import Submission, _validation_definition
     from pipeline.config import load_territory
     from pipeline.contracts.datasets import CONTRACTS
-    from pipeline.contracts.model import normalize_header
     from pipeline.read.reading import read_partner_file
 
     territory = load_territory()
-    by_name = {normalize_header(c.name): c.insee for c in territory.communes}
+    by_name = territory.insee_by_name
     gx_seconds = pandas_seconds = 0.0
     rows = files = 0
     batches = _first_batches(data, territory)

@@ -135,6 +135,13 @@ class Territory:
         return {c.insee: c.name for c in self.communes}
 
     @cached_property
+    def insee_by_name(self) -> dict[str, str]:
+        """A commune's name as partners write it (``normalize_header``: case, accents,
+        spacing) -> its INSEE code; made once rather than for every file read (1,000 communes
+        at national scale). Shared: callers read it, never change it."""
+        return {normalize_header(c.name): c.insee for c in self.communes}
+
+    @cached_property
     def _points_by_name(self) -> dict[tuple[str, str], CollectionPoint]:
         return {(p.commune, point_name_key(name)): p
                 for p in self.collection_points for name in p.names()}

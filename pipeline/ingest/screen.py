@@ -17,7 +17,7 @@ from pipeline.check.results import ValidationResult
 from pipeline.chunks import FirstLook, LargeFile, first_look, mapped
 from pipeline.config import Partner, Territory
 from pipeline.contracts.datasets import CONTRACTS, contract_for
-from pipeline.contracts.model import Contract, normalize_header
+from pipeline.contracts.model import Contract
 from pipeline.problems import Problem, file_problem
 from pipeline.read.places import place_rows
 from pipeline.read.privacy import PRIVACY_ADVICE, personal_headers, personal_values
@@ -142,8 +142,7 @@ def _read(path: Path, partner: Partner, territory: Territory, named: str | None,
     contract = contract_for(dataset)
     # Venues are placed by pipeline.read.places (names, former names and postal codes); the exact
     # name lookup would place a row whose postal code contradicts its name.
-    communes = ({} if contract.commune_name_column else
-                {normalize_header(c.name): c.insee for c in territory.communes})
+    communes = {} if contract.commune_name_column else territory.insee_by_name
     if look.more:
         return Examination(dataset, contract=contract, large=LargeFile(
             look.source, contract, partner.id, territory.partner_communes(partner), communes,
