@@ -285,6 +285,16 @@ def test_unknown_version_stops_a_dag_run_at_its_start_in_french(tmp_path, monkey
         warehouse.engine()
 
 
+def test_steward_commands_say_what_to_do_without_a_traceback(tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main as cli
+
+    monkeypatch.setenv("INCLUSION_WAREHOUSE_URL", stamped(tmp_path, "0042"))
+    assert cli(["ledger"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("Impossible : L'entrepôt") and "inconnue de ce code" in error
+    assert "Traceback" not in error
+
+
 def test_every_dag_checks_the_warehouse_in_its_first_task():
     for name, first in (("ingest_inbox", "def surveiller_depots"),
                         ("publish_site", "def construire"),
