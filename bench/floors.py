@@ -19,11 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench import thousands as _n
 from pipeline.config import REPO_ROOT
-
-
-def _n(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 # --- Great Expectations vs plain pandas ----------------------------------------------------------

@@ -25,13 +25,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench import thousands as _n
+
 TARGET_ROWS_PER_S = 300_000
 TARGET_RATIO = 1.5
 BOOKKEEPING = ("current", "superseded_by")  # decided by the supersede logic, not sent
-
-
-def _n(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 def archived_files(data: Path, every: int = 1) -> list[tuple[str, Path]]:

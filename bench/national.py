@@ -43,6 +43,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench import ingest_memory, search
+from bench import thousands as _n
 from pipeline import settings
 from pipeline.config import DEFAULT_TIMEZONE  # the bench territory's (bench.national_data)
 
@@ -57,7 +58,9 @@ TARGETS = {"end_to_end_s": 600, "peak_mb": 1536, "incremental_s": 60,
            "partner_latency_p95_s": 60}
 
 
-def _environment(folder: Path) -> dict[str, str]:
+def environment(folder: Path) -> dict[str, str]:
+    """The benchmark's settings for a work folder: its data folder (``data/``, with the
+    territory), stage log, Airflow home; this checkout's DAGs; files taken without settling."""
     data = folder / "data"
     return {"INCLUSION_DATA": str(data), "INCLUSION_TERRITORY": str(data / "territory.toml"),
             "INCLUSION_STAGE_LOG": str(folder / "stages.jsonl"), "INCLUSION_SETTLE_SECONDS": "0",
@@ -70,10 +73,17 @@ def _environment(folder: Path) -> dict[str, str]:
 
 def _airflow(*args: str, log: Path) -> dict:
     """Run the Airflow CLI; wall time and the process's own peak memory (``wait4``)."""
-    command = [str(Path(sys.executable).parent / "airflow"), *args]
+    return timed_airflow(Path(sys.executable).parent / "airflow", args, log)
+
+
+def timed_airflow(airflow: Path, args: tuple[str, ...], log: Path, cwd: Path | None = None,
+                  environment: dict[str, str] | None = None) -> dict:
+    """Run ``airflow`` (an environment's CLI) with ``args``, output appended to ``log``; its
+    wall time and the process's own peak memory (``wait4``). Fails naming the log."""
     started = time.perf_counter()
     with log.open("ab") as handle:
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([str(airflow), *args], cwd=cwd, env=environment,
+                                   stdout=handle, stderr=subprocess.STDOUT)
         _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -190,7 +200,7 @@ def copy_floor(live: Path) -> float:
 def _environment_of(folder: Path) -> Iterator[None]:
     """The benchmark's own data folder, territory and Airflow home, for this process and the
     Airflow commands it starts; the caller's environment is given back afterwards."""
-    names = _environment(folder)
+    names = environment(folder)
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(names)
     try:
@@ -291,10 +301,6 @@ def _machine() -> dict:
 
 LARGEST_LABELS = {"csv": "Plus gros CSV accepté", "xlsx": "Plus gros XLSX accepté",
                   "xlsx_formatted": "XLSX mis en forme jusqu'à XFD1048576"}
-
-
-def _n(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 def format_table(result: dict) -> str:

@@ -25,12 +25,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench import thousands as _n
+
 TARGET_ROWS_PER_S = 250_000
 TARGET_RATIO = 5.0
-
-
-def _n(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 def _digest(rows) -> str:

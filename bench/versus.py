@@ -32,12 +32,12 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench import national
 from pipeline import settings
 from pipeline.config import DEFAULT_TIMEZONE
 
@@ -83,28 +83,12 @@ def write_files(folder: Path, scale_factor: float) -> Path:
 
 
 def _environment(side: Side, run: Path) -> dict[str, str]:
-    data = run / "data"
+    """``make bench``'s environment for a run folder (same layout), with that side's DAGs;
+    nothing of the caller's own data folder, Airflow or virtual environment."""
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("INCLUSION_", "AIRFLOW")) and k != "VIRTUAL_ENV"}
-    return base | {
-        "INCLUSION_DATA": str(data), "INCLUSION_TERRITORY": str(data / "territory.toml"),
-        "INCLUSION_STAGE_LOG": str(run / "stages.jsonl"), "INCLUSION_SETTLE_SECONDS": "0",
-        "AIRFLOW_HOME": str(run / "airflow"), "AIRFLOW__CORE__DAGS_FOLDER": str(side.root / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": DEFAULT_TIMEZONE, "GX_ANALYTICS_ENABLED": "False",
-        "NO_PROXY": "*"}
-
-
-def _timed(command: list[str], side: Side, environment: dict, log: Path) -> dict:
-    started = time.perf_counter()
-    with log.open("ab") as handle:
-        process = subprocess.Popen(command, cwd=side.root, env=environment, stdout=handle,
-                                   stderr=subprocess.STDOUT)
-        _pid, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{side.name} : `{' '.join(command[1:])}` a échoué ; voir {log}")
-    return {"seconds": round(time.perf_counter() - started, 2),
-            "peak_mb": round(usage.ru_maxrss / 1024, 1)}
+    return base | national.environment(run) | {
+        "AIRFLOW__CORE__DAGS_FOLDER": str(side.root / "dags")}
 
 
 def run_once(side: Side, source: Path, run: Path) -> dict:
@@ -113,11 +97,13 @@ def run_once(side: Side, source: Path, run: Path) -> dict:
     shutil.copytree(source / "inbox", run / "data" / "inbox")
     shutil.copy2(source / "territory.toml", run / "data" / "territory.toml")
     environment, log = _environment(side, run), run / "airflow.log"
-    _timed([str(side.airflow), "db", "migrate"], side, environment, log)
-    ingest = _timed([str(side.airflow), "dags", "test", "reception_fichiers"], side,
-                    environment, log)
-    publish = _timed([str(side.airflow), "dags", "test", "publication_site"], side,
-                     environment, log)
+
+    def airflow(*args: str) -> dict:
+        return national.timed_airflow(side.airflow, args, log, side.root, environment)
+
+    airflow("db", "migrate")
+    ingest = airflow("dags", "test", "reception_fichiers")
+    publish = airflow("dags", "test", "publication_site")
     return {"side": side.name, "end_to_end_s": round(ingest["seconds"] + publish["seconds"], 2),
             "reception_fichiers": ingest, "publication_site": publish,
             "outcome": outcome(run / "data")}
