@@ -148,12 +148,9 @@ def _failures(dataset: str, frame: pd.DataFrame, parameters: dict) -> list:
         return []
     failing = {r.expectation_config.id for r in outcome.results if not r.success}
     _suite, detailed = _validator(dataset, frame, {"result_format": "COMPLETE"})
-    failures = []
-    for expectation in suite.expectations:
-        if expectation.id in failing:
-            with _configurations_built_once():
-                failures.append(detailed.validate_expectation(expectation, parameters))
-    return failures
+    with _configurations_built_once():
+        return [detailed.validate_expectation(expectation, parameters)
+                for expectation in suite.expectations if expectation.id in failing]
 
 
 def run_suite_on_batch(dataset: str, submissions: list[Submission]) -> list[list[Problem]]:
