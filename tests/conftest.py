@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import settings
 
+# The local S3 server and per-test buckets (object storage, issue 19).
+pytest_plugins = ["s3server"]
+
 REPO = Path(__file__).resolve().parent.parent
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))
 os.environ.update({
