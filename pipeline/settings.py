@@ -73,8 +73,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "the local <data>/site folder and its current symlink.",
        "pipeline.storage"),
     _S("INCLUSION_STORAGE_CONN_ID", "str", "inclusion_stockage",
-       "Airflow connection holding the object store's credentials and endpoint (for example "
-       "AIRFLOW_CONN_INCLUSION_STOCKAGE); used only by the s3:// areas.",
+       "Airflow connection holding the object store's credentials and endpoint (an environment "
+       "variable AIRFLOW_CONN_ + the id in capitals, or a secrets backend); s3:// areas only.",
        "pipeline.storage"),
     _S("INCLUSION_SETTLE_SECONDS", "float", "30",
        "A file modified less than this many seconds ago is not picked up yet (still uploading); "
