@@ -76,6 +76,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "Airflow connection holding the object store's credentials and endpoint (an environment "
        "variable AIRFLOW_CONN_ + the id in capitals, or a secrets backend); s3:// areas only.",
        "pipeline.storage"),
+    _S("INCLUSION_WORKER_NAME", "str", None,
+       "This Airflow process's name in the task instances (AIRFLOW__CORE__HOSTNAME_CALLABLE = "
+       "pipeline.settings.hostname), so that two Celery workers on one host are told apart; "
+       "unset: the host's name.",
+       "ops.cluster, pipeline.settings"),
     _S("INCLUSION_SETTLE_SECONDS", "float", "30",
        "A file modified less than this many seconds ago is not picked up yet (still uploading); "
        "a partner's report comes about this long plus 10 s after the drop (docs/operations.md).",
@@ -165,6 +170,14 @@ PELICAN_SETTINGS: dict[str, str] = {
 def get(name: str) -> Any:
     """The setting's typed value, read from the environment now; its default when unset."""
     return SETTINGS[name].value()
+
+
+def hostname() -> str:
+    """Airflow's ``hostname_callable`` (``pipeline.settings.hostname``): INCLUSION_WORKER_NAME
+    when set, otherwise what Airflow would use (the host's fully qualified name)."""
+    from airflow.utils.net import getfqdn
+
+    return get("INCLUSION_WORKER_NAME") or getfqdn()
 
 
 def markdown() -> str:
