@@ -78,12 +78,12 @@ test: install
 	@echo "==> Tests"
 	@$(PYTHON) -m pytest
 
-# Everything but Chromium, the real scheduler, PostgreSQL, the benchmark, DAG runs through
+# Everything but Chromium, the real scheduler, PostgreSQL, the Celery cluster, the benchmark, DAG runs through
 # Airflow, the SIGKILL tests and the corpus read twice a row at a time (markers in pyproject.toml), with fewer Hypothesis examples
 # (profile "fast", tests/conftest.py); `make test` runs them all.
 # INCLUSION_REGENERATE_GOLDEN=1 make test-fast rewrites tests/golden/ from this build.
 FAST_MARKERS := not browser and not scheduler and not postgres and not bench and not airflow \
-  and not crash and not heavy
+  and not crash and not heavy and not cluster
 test-fast: install
 	@echo "==> Tests rapides (-m \"$(FAST_MARKERS)\")"
 	@HYPOTHESIS_PROFILE=fast $(PYTHON) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)

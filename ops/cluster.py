@@ -259,7 +259,7 @@ class Cluster:
                "AIRFLOW__API_AUTH__JWT_SECRET": self.secrets["jwt"],
                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
                "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-               "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://postgres@127.0.0.1:"
+               "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://postgres@127.0.0.1:"
                                                   f"{self.postgres.port}/airflow",
                "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
@@ -394,6 +394,65 @@ def _dags_parsed(the: Cluster) -> bool:
     finally:
         engine.dispose()
     return set(AIRFLOW_DAGS) <= found
+
+
+# Columns that say when or where a run stored something, not what it stored.
+VOLATILE_COLUMNS = frozenset({"received_at", "source_received_at", "stored_path", "report"})
+
+
+def warehouse_content(url: str) -> dict[str, list[tuple]]:
+    """Every warehouse table's rows, sorted, without the columns of VOLATILE_COLUMNS: what two
+    runs on the same files must agree on, whatever the database or the number of workers."""
+    from sqlalchemy import MetaData, create_engine, select
+
+    engine = create_engine(url)
+    try:
+        tables = MetaData()
+        tables.reflect(engine)
+        content = {}
+        with engine.connect() as connection:
+            for name, table in sorted(tables.tables.items()):
+                if name.startswith("alembic"):
+                    continue
+                columns = [c for c in table.columns if c.name not in VOLATILE_COLUMNS]
+                rows = connection.execute(select(*columns)).all()
+                content[name] = sorted((tuple(_comparable(v) for v in row) for row in rows),
+                                       key=repr)
+        return content
+    finally:
+        engine.dispose()
+
+
+def _comparable(value):
+    """SQLite and PostgreSQL give back the same stored value as int, float or Decimal."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal | float) and value == int(value):
+        return int(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def memory(the: Cluster) -> dict[str, tuple[int, int]]:
+    """For each child: the resident memory of its whole process group and of its largest
+    process, in bytes (Linux /proc)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    groups: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            groups.setdefault(int(fields[2]), []).append(
+                int((entry / "statm").read_text().split()[1]) * page)
+        except (OSError, IndexError, ValueError):
+            continue
+    found = {}
+    for child in the.processes.children:
+        sizes = groups.get(child.process.pid, [])
+        found[child.name] = (sum(sizes), max(sizes, default=0))
+    return found
 
 
 def _banner(the: Cluster) -> str:

@@ -1,0 +1,204 @@
+"""A real multi-worker run (issue 19, item 3): `ops.cluster` starts Redis, PostgreSQL 15, a local
+S3 server and Airflow with the CeleryExecutor and two workers; the sample partner files go
+through both DAGs; the task instances name both workers, and the warehouse holds exactly what a
+single-machine run (`airflow dags test`, SQLite) stores from the same files.
+
+Two variants:
+- the shared-folder fallback: every process uses one local data folder (what the DAGs read
+  before the storage areas moved to object storage);
+- object storage: each process has its own data folder and the partner areas and site builds
+  are in the bucket. It runs once the ingestion reads its inboxes through ``pipeline.storage``
+  (skipped before, saying so).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REFERENCE_DAY, REPO
+from sqlalchemy import create_engine, text
+
+from demo.samples import write_samples
+from ops.cluster import (AIRFLOW, BUCKET, WORKERS, Cluster, cluster, memory, postgres_available,
+                         warehouse_content)
+
+pytestmark = [pytest.mark.slow, pytest.mark.cluster,
+              pytest.mark.skipif(shutil.which("redis-server") is None or not postgres_available(),
+                                 reason="redis-server or PostgreSQL 15 is not installed")]
+DEADLINE_SECONDS = 900
+# One batch per file: the mapped `traiter_lot` tasks spread over both workers.
+CLUSTER_ENV = {"INCLUSION_BATCH_FILES": "1"}
+
+
+def inbox_on_object_storage() -> bool:
+    """Whether the ingestion reaches the partner inboxes through ``pipeline.storage`` (the
+    storage areas' work, issue 19 item 1), rather than the local data folder only."""
+    for path in (REPO / "pipeline" / "receive").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "pipeline.storage"):
+                return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def single_machine(tmp_path_factory) -> dict[str, list[tuple]]:
+    """The warehouse after `airflow dags test` of both DAGs on one machine, SQLite (as
+    `make pipeline` does), from the sample files of the reference day."""
+    root = tmp_path_factory.mktemp("single")
+    data = root / "data"
+    write_samples(data / "inbox", REFERENCE_DAY)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "INCLUSION"))},
+           "INCLUSION_DATA": str(data), "INCLUSION_SETTLE_SECONDS": "0",
+           "AIRFLOW_HOME": str(root / "airflow"),
+           "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    for command in (["db", "migrate"], ["dags", "test", "reception_fichiers"]):
+        done = subprocess.run([AIRFLOW, *command], env=env, capture_output=True, text=True,
+                              timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    content = warehouse_content(f"sqlite:///{data / 'warehouse' / 'warehouse.sqlite'}")
+    assert len(content["ledger"]) == 8 and content["ateliers"]
+    return content
+
+
+class Sampler(threading.Thread):
+    """Peak resident memory of each child's process group and of its largest process."""
+
+    def __init__(self, the: Cluster) -> None:
+        super().__init__(daemon=True)
+        self.the, self.peaks, self.done = the, {}, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            for name, (group, largest) in memory(self.the).items():
+                old = self.peaks.get(name, (0, 0))
+                self.peaks[name] = (max(old[0], group), max(old[1], largest))
+
+    def stop(self) -> dict[str, tuple[int, int]]:
+        self.done.set()
+        self.join(timeout=10)
+        return self.peaks
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def wait_for(condition, what: str, the: Cluster, seconds: float = DEADLINE_SECONDS) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return
+        time.sleep(3)
+    tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                      for p in sorted(the.processes.logs.glob("*.log")))
+    pytest.fail(f"timed out waiting for {what}\n{tails}")
+
+
+def published_after_ingestion(the: Cluster) -> bool:
+    """Both DAGs at rest, with a successful publication started after the last ingestion run
+    that loaded rows (the run the warehouse Asset triggers)."""
+    busy = query(the.metadata_url, "SELECT count(*) FROM dag_run WHERE state IN "
+                                   "('queued', 'running')")[0][0]
+    loaded = query(the.metadata_url,
+                   "SELECT max(end_date) FROM task_instance WHERE dag_id = 'reception_fichiers'"
+                   " AND task_id = 'signaler_changements' AND state = 'success'")[0][0]
+    published = query(the.metadata_url,
+                      "SELECT max(start_date) FROM dag_run WHERE dag_id = 'publication_site' "
+                      "AND state = 'success'")[0][0]
+    return busy == 0 and loaded is not None and published is not None and published > loaded
+
+
+def ledger_size(the: Cluster) -> int:
+    try:
+        return query(the.warehouse_url, "SELECT count(*) FROM ledger")[0][0]
+    except Exception:  # noqa: BLE001 - the table comes with the first load
+        return 0
+
+
+def check_both_workers_and_warehouse(the: Cluster, single_machine, peaks) -> None:
+    hosts = query(the.metadata_url,
+                  "SELECT task_id, map_index, hostname FROM task_instance WHERE state = "
+                  "'success' AND hostname <> '' ORDER BY dag_id, task_id, map_index")
+    mapped = [(task, index, host) for task, index, host in hosts if task.startswith("traiter_lot")]
+    print("\nmapped batches: " + ", ".join(f"{t}[{i}]@{h}" for t, i, h in mapped))
+    assert {host for _task, _index, host in hosts} == set(WORKERS)
+    assert len(mapped) >= 8  # one batch per sample file
+    assert warehouse_content(the.warehouse_url) == single_machine
+    mb = 1024 * 1024
+    print("peak memory (MB, process group / largest process): " + ", ".join(
+        f"{name} {group / mb:.0f}/{largest / mb:.0f}" for name, (group, largest)
+        in sorted(peaks.items())))
+
+
+def test_shared_folder_run_spreads_batches_over_both_workers(single_machine):
+    """The fallback while the DAGs read the local data folder: one folder for everyone."""
+    started = time.monotonic()
+    with cluster(shared_folder=True, settle_seconds=0, extra_env=CLUSTER_ENV) as the:
+        print(f"\ncluster started in {time.monotonic() - started:.0f} s")
+        sampler = Sampler(the)
+        sampler.start()
+        data = the.data("partage")
+        write_samples(data / "inbox", REFERENCE_DAY)
+        the.airflow("dags", "trigger", "reception_fichiers")
+        wait_for(lambda: ledger_size(the) == 8, "the 8 sample files in the ledger", the)
+        wait_for(lambda: published_after_ingestion(the), "the publication after the load", the)
+        assert (data / "site" / "current" / "index.html").exists()
+        assert not [p for p in (data / "inbox").glob("*/*") if not p.name.endswith(".txt")]
+        check_both_workers_and_warehouse(the, single_machine, sampler.stop())
+    print(f"whole cluster run: {time.monotonic() - started:.0f} s")
+
+
+@pytest.mark.skipif(not inbox_on_object_storage(),
+                    reason="the ingestion does not read its inboxes through pipeline.storage "
+                           "yet (issue 19 item 1, storage areas branch)")
+def test_object_storage_run_publishes_the_site_in_the_bucket(single_machine, tmp_path):
+    """Workers with nothing in common but PostgreSQL and the bucket: the partner files are
+    uploaded to the S3 inbox and the site is published in the bucket."""
+    started = time.monotonic()
+    with cluster(settle_seconds=0, extra_env=CLUSTER_ENV) as the:
+        print(f"\ncluster started in {time.monotonic() - started:.0f} s")
+        sampler = Sampler(the)
+        sampler.start()
+        s3 = the.s3()
+        dropped = []
+        for path in write_samples(tmp_path / "samples", REFERENCE_DAY):
+            key = f"inbox/{path.parent.name}/{path.name}"
+            s3.upload_file(str(path), BUCKET, key)
+            dropped.append(key)
+        the.airflow("dags", "trigger", "reception_fichiers")
+
+        def keys(prefix: str) -> list[str]:
+            pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+        wait_for(lambda: ledger_size(the) == 8, "the 8 sample files in the ledger", the)
+        wait_for(lambda: published_after_ingestion(the), "the publication after the load", the)
+        wait_for(lambda: "site/current.json" in keys("site/"), "site/current.json", the)
+        assert not set(dropped) & set(keys("inbox/"))  # taken from the inbox
+        assert keys("archive/")  # the accepted files archived in the bucket
+        pointer = json.loads(s3.get_object(Bucket=BUCKET, Key="site/current.json")["Body"].read())
+        builds = {key.split("/")[2] for key in keys("site/builds/")}
+        named = {str(value).strip("/").split("/")[-1] for value in pointer.values()
+                 if isinstance(value, str)}
+        live = named & builds
+        assert live, (pointer, sorted(builds))
+        assert f"site/builds/{live.pop()}/index.html" in keys("site/builds/")
+        for name in WORKERS:  # nothing of the partner areas on the workers' own disks
+            assert not list((the.data(name) / "inbox").glob("*/*"))
+        check_both_workers_and_warehouse(the, single_machine, sampler.stop())
+    print(f"whole cluster run: {time.monotonic() - started:.0f} s")
