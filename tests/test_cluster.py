@@ -43,8 +43,10 @@ def inbox_on_object_storage() -> bool:
     storage areas' work, issue 19 item 1), rather than the local data folder only."""
     for path in (REPO / "pipeline" / "receive").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                    "pipeline.storage"):
+            if isinstance(node, ast.ImportFrom) and (
+                    (node.module or "").startswith("pipeline.storage")
+                    or (node.module == "pipeline"
+                        and any(alias.name == "storage" for alias in node.names))):
                 return True
     return False
 
