@@ -76,11 +76,6 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "Airflow connection holding the object store's credentials and endpoint (an environment "
        "variable AIRFLOW_CONN_ + the id in capitals, or a secrets backend); s3:// areas only.",
        "pipeline.storage"),
-    _S("INCLUSION_WORKER_NAME", "str", None,
-       "This Airflow process's name in the task instances (AIRFLOW__CORE__HOSTNAME_CALLABLE = "
-       "pipeline.settings.hostname), so that two Celery workers on one host are told apart; "
-       "unset: the host's name.",
-       "ops.cluster, pipeline.settings"),
     _S("INCLUSION_SETTLE_SECONDS", "float", "30",
        "A file modified less than this many seconds ago is not picked up yet (still uploading); "
        "a partner's report comes about this long plus 10 s after the drop (docs/operations.md).",
@@ -142,6 +137,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "The same failure of the same task (same step, error and place) alerts once in this many "
        "hours: a DAG scheduled every 30 s that keeps failing does not send an alert per run.",
        "pipeline.alerts"),
+    _S("INCLUSION_WORKER_NAME", "str", None,
+       "This Airflow process's name in the task instances (AIRFLOW__CORE__HOSTNAME_CALLABLE = "
+       "pipeline.settings.hostname), so that two Celery workers on one host are told apart; "
+       "unset: the host's name.",
+       "ops.cluster, pipeline.settings"),
     _S("INCLUSION_STAGE_LOG", "str", None,
        "File receiving one JSON line per timed stage (seconds, peak memory), for benchmarks.",
        "pipeline.stages, bench"),
