@@ -25,7 +25,9 @@ export NO_PROXY := *
 PORT ?= 8000
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help install demo pipeline serve test test-fast bench bench-latency bench-versus expectations settings-doc lock ledger status rollback airflow airflow-db clean
+CLUSTER_ARGS ?=
+
+.PHONY: cluster help install demo pipeline serve test test-fast bench bench-latency bench-versus expectations settings-doc lock ledger status rollback airflow airflow-db clean
 
 help:
 	@echo "make demo   installe, traite les fichiers d'exemple avec Airflow, construit le site et le sert sur http://127.0.0.1:$(PORT)"
@@ -163,6 +165,13 @@ airflow: airflow-db
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__CORE__EXECUTOR=LocalExecutor \
 	  AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
 	  exec $(VENV)/bin/airflow standalone
+
+# Several workers on this machine (issue 19, docs/cluster.md): Redis, a throw-away PostgreSQL 15
+# (metadata and warehouse), a local S3 server with the storage areas, the API server, scheduler,
+# DAG processor, triggerer and two Celery workers, each with its own working folder; in the
+# foreground, Ctrl-C stops everything. CLUSTER_ARGS=--dossier-partage: one shared data folder.
+cluster: install
+	@exec $(PYTHON) -m ops.cluster lancer $(CLUSTER_ARGS)
 
 clean:
 	rm -rf "$(INCLUSION_DATA)" .pytest_cache

@@ -6,22 +6,16 @@ stopped here (whole process groups)."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ops.cluster import Processes, free_port  # noqa: F401 - free_port used by the tests
+
 REPO = Path(__file__).resolve().parent.parent
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scheduler_env(base: dict[str, str], home: Path, data: Path, port: int) -> dict[str, str]:
@@ -55,24 +49,10 @@ def dag_listed(env: dict[str, str], dag_id: str) -> bool:
 @contextmanager
 def airflow_processes(env: dict[str, str], logs: Path) -> Iterator[dict[str, str]]:
     """The API server, scheduler and DAG processor, stopped (whole process groups) on exit."""
-    processes = []
-    for command in (["api-server"], ["scheduler"], ["dag-processor"]):
-        log = open(logs / f"{command[0]}.log", "wb")  # noqa: SIM115 - closed below
-        processes.append((subprocess.Popen([AIRFLOW, *command], env=env, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True),
-                          log))
+    processes = Processes(logs)
     try:
+        for command in ("api-server", "scheduler", "dag-processor"):
+            processes.start(command, [AIRFLOW, command], env)
         yield env
     finally:
-        for process, log in processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for process, log in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-            log.close()
+        processes.stop()

@@ -45,6 +45,8 @@ AREA_SETTINGS = {"INCLUSION_INBOX_URL": "inbox", "INCLUSION_ARCHIVE_URL": "archi
                  "INCLUSION_QUARANTINE_URL": "quarantine", "INCLUSION_ALERTS_URL": "alertes",
                  "INCLUSION_SITE_STORE_URL": "site"}
 STORAGE_CONN_ID = "inclusion_stockage"
+CLUSTER_SETTINGS = frozenset({*AREA_SETTINGS, "INCLUSION_DATA", "INCLUSION_WAREHOUSE_URL",
+                              "INCLUSION_STORAGE_CONN_ID", "INCLUSION_WORKER_NAME"})
 AIRFLOW_DAGS = ("reception_fichiers", "publication_site", "relance_partenaires")
 
 
@@ -229,8 +231,10 @@ class Cluster:
         home = self.root / name / "airflow"
         home.mkdir(parents=True, exist_ok=True)
         self.data(name).mkdir(parents=True, exist_ok=True)
+        # Airflow's settings and the storage, warehouse and folder settings are the cluster's;
+        # the others (territory, settle time, batch sizes…) are passed on.
         base = {key: value for key, value in os.environ.items()
-                if not key.startswith(("AIRFLOW", "INCLUSION_"))}
+                if not key.startswith("AIRFLOW") and key not in CLUSTER_SETTINGS}
         env = {**base,
                "PATH": f"{BIN}:{os.environ['PATH']}",
                "PYTHONPATH": str(REPO),
@@ -456,22 +460,27 @@ def memory(the: Cluster) -> dict[str, tuple[int, int]]:
 
 
 def _banner(the: Cluster) -> str:
-    inbox = ("le dossier de dépôt partagé " + str(the.data("x") / "inbox") + "/<partenaire>/"
-             if the.shared_folder else f"s3://{BUCKET}/inbox/<partenaire>/<fichier>")
-    return "\n".join([
+    lines = [
         "==> Grappe Airflow prête (CeleryExecutor, deux travailleurs : " + ", ".join(WORKERS) + ")",
         f"    Interface Airflow : {the.ui_url} — utilisateur « admin », mot de passe dans "
         f"{the.root / 'mots_de_passe.json'}",
         f"    Stockage objet (S3 local) : {the.s3_endpoint}, compartiment « {BUCKET} », "
-        "identifiants test / test",
-        f"    Déposer un fichier : {inbox}",
-        "      par exemple : AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
-        f"{BIN / 'python'} -m ops.cluster deposer --endpoint {the.s3_endpoint} "
-        "ville-palaiseau fichier.csv" if not the.shared_folder else "",
+        "identifiants test / test ; journaux des tâches sous journaux/"]
+    if the.shared_folder:
+        lines.append("    Mode de repli : un seul dossier de données pour tous, "
+                     f"{the.data('partage')} ; déposer un fichier dans "
+                     f"{the.data('partage') / 'inbox'}/<partenaire>/")
+    else:
+        lines += [f"    Déposer un fichier : s3://{BUCKET}/inbox/<partenaire>/<fichier>, par exemple",
+                  f"      {BIN / 'python'} -m ops.cluster deposer --endpoint {the.s3_endpoint} "
+                  "ville-palaiseau ateliers.csv",
+                  f"    Site publié : s3://{BUCKET}/site/current.json (la version en ligne) et "
+                  "site/builds/<version>/"]
+    return "\n".join([
+        *lines,
         f"    Entrepôt : {the.warehouse_url} ; métadonnées : {the.metadata_url}",
         f"    Journaux des processus : {the.processes.logs}",
-        "    Ctrl-C pour tout arrêter (rien ne reste en marche, le dossier est supprimé).",
-    ])
+        "    Ctrl-C pour tout arrêter (rien ne reste en marche, le dossier est supprimé)."])
 
 
 def drop(endpoint: str, partner: str, path: Path, bucket: str = BUCKET) -> str:

@@ -59,6 +59,7 @@ def single_machine(tmp_path_factory) -> dict[str, list[tuple]]:
     data = root / "data"
     write_samples(data / "inbox", REFERENCE_DAY)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "INCLUSION"))},
+           "PYTHONPATH": str(REPO),  # this tree's code, also in another worktree of the venv
            "INCLUSION_DATA": str(data), "INCLUSION_SETTLE_SECONDS": "0",
            "AIRFLOW_HOME": str(root / "airflow"),
            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),

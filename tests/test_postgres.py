@@ -5,54 +5,24 @@ PostgreSQL 15, initdb in a temporary folder, run as the `postgres` user) and sto
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 from conftest import REFERENCE_DAY, REPO
 from sqlalchemy import create_engine, text
 
 from demo.samples import write_samples
+from ops.cluster import AIRFLOW, postgres_available, postgres_server
 
-BIN = Path("/usr/lib/postgresql/15/bin")
 pytestmark = [pytest.mark.slow, pytest.mark.postgres,
-              pytest.mark.skipif(not (BIN / "initdb").exists() or shutil.which("runuser") is None,
+              pytest.mark.skipif(not postgres_available(),
                                  reason="PostgreSQL 15 server binaries are not installed")]
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
-
-
-def as_postgres(*command: str) -> None:
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
 
 
 @pytest.fixture
 def postgres():
-    # Not under pytest's tmp_path: its parents are private to root, and the server runs as
-    # the `postgres` user.
-    folder = Path(tempfile.mkdtemp(prefix="pg-test-"))
-    os.chmod(folder, 0o755)
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    as_postgres(str(BIN / "initdb"), "-D", str(folder / "data"), "-U", "postgres",
-                "--auth=trust", "--encoding=UTF8", "--locale=C")
-    as_postgres(str(BIN / "pg_ctl"), "-D", str(folder / "data"), "-w", "-l",
-                str(folder / "server.log"), "-o",
-                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
-    try:
-        for database in ("entrepot", "airflow"):
-            as_postgres(str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), database)
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}"
-    finally:
-        as_postgres(str(BIN / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+    with postgres_server("entrepot", "airflow") as server:
+        yield server.url
 
 
 def test_pipeline_runs_unchanged_on_postgresql(postgres, tmp_path):
