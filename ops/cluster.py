@@ -295,13 +295,29 @@ class Cluster:
                    "--concurrency", str(concurrency), "--without-mingle", "--without-gossip"],
             self.env(name))
 
+    # --- Failure drills (issue 19, item 4) ---
+
+    def kill_worker(self, name: str) -> None:
+        """SIGKILL to the worker's whole process group: the worker and its running tasks."""
+        self.processes.stop(name, signal.SIGKILL, timeout=10)
+
+    def restart_redis(self) -> None:
+        """Redis stopped and started again on the same port (its queue is not persisted)."""
+        self.processes.stop("redis")
+        _start_redis(self.processes, self.root, self.redis_port)
+
+    def restart_postgres(self) -> None:
+        """PostgreSQL stopped (fast: open connections cut) and started again."""
+        self.postgres.stop()
+        self.postgres.start()
+
     def worker_ready(self, name: str) -> bool:
         child = self.processes.get(name)
         return b" ready." in child.log_path.read_bytes()
 
 
 def _start_redis(processes: Processes, root: Path, port: int) -> None:
-    (root / "redis").mkdir()
+    (root / "redis").mkdir(exist_ok=True)
     processes.start("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                               "--dir", str(root / "redis"), "--save", "", "--appendonly", "no",
                               "--protected-mode", "yes"], dict(os.environ))
@@ -324,11 +340,12 @@ def _api_healthy(url: str) -> bool:
 
 @contextmanager
 def cluster(root: Path | None = None, *, shared_folder: bool = False, concurrency: int = 2,
-            settle_seconds: float | None = None, extra_env: dict[str, str] | None = None
-            ) -> Iterator[Cluster]:
+            settle_seconds: float | None = None, extra_env: dict[str, str] | None = None,
+            worker_env: dict[str, dict[str, str]] | None = None) -> Iterator[Cluster]:
     """Starts everything, waits until the DAGs are parsed and both workers are ready, yields
     the cluster, and stops every child on exit. ``root`` (created if needed; a temporary folder
-    by default) is removed afterwards."""
+    by default) is removed afterwards. ``extra_env`` goes to every process, ``worker_env`` to
+    one worker (by name) only."""
     if shutil.which("redis-server") is None:
         raise RuntimeError("redis-server est introuvable : apt-get install redis-server")
     if not postgres_available():
@@ -355,7 +372,7 @@ def cluster(root: Path | None = None, *, shared_folder: bool = False, concurrenc
                 base_env = the.env
 
                 def env(name: str = "client") -> dict[str, str]:
-                    return {**base_env(name), **extra}
+                    return {**base_env(name), **extra, **(worker_env or {}).get(name, {})}
                 the.env = env  # type: ignore[method-assign]
                 the.airflow("db", "migrate")
                 subprocess.run([sys.executable, "-m", "pipeline.load.migrate"], env=env(),

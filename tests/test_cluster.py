@@ -205,3 +205,65 @@ def test_object_storage_run_publishes_the_site_in_the_bucket(single_machine, tmp
             assert not list((the.data(name) / "inbox").glob("*/*"))
         check_both_workers_and_warehouse(the, single_machine, sampler.stop())
     print(f"whole cluster run: {time.monotonic() - started:.0f} s")
+
+
+# --- Failure drills (issue 19, item 4), on the shared-folder fallback -----------------------
+# A dead worker's task is failed after a short heartbeat timeout and retried; a task whose
+# message died with Redis goes back to the scheduler after a short queued timeout.
+DRILL_ENV = {**CLUSTER_ENV, "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "60"}
+
+
+def loading_started(the: Cluster) -> bool:
+    return query(the.metadata_url,
+                 "SELECT count(*) FROM task_instance WHERE task_id LIKE 'traiter_lot%' "
+                 "AND state IN ('queued', 'running', 'success')")[0][0] > 0
+
+
+def run_drill(the: Cluster, single_machine, drill) -> None:
+    """The sample files through both DAGs with ``drill(the)`` in the middle of the loads; the
+    warehouse and the ledger end equal to a clean single-machine run."""
+    write_samples(the.data("partage") / "inbox", REFERENCE_DAY)
+    the.airflow("dags", "trigger", "reception_fichiers")
+    drill(the)
+    wait_for(lambda: ledger_size(the) == 8, "the 8 sample files in the ledger", the)
+    wait_for(lambda: published_after_ingestion(the), "the publication after the load", the)
+    assert not the.processes.exited(), [c.name for c in the.processes.exited()]
+    assert warehouse_content(the.warehouse_url) == single_machine
+
+
+def test_worker_killed_mid_load_its_task_retried_on_the_other(single_machine, tmp_path):
+    marker = tmp_path / "paused.pid"
+    pause = {"INCLUSION_FAULT_PAUSE": "ingest-before-commit",
+             "INCLUSION_FAULT_MARKER": str(marker)}
+
+    def kill_the_loading_worker(the: Cluster) -> None:
+        wait_for(marker.exists, "a load paused before its commit on travailleur-1", the)
+        the.kill_worker("travailleur-1")
+
+    with cluster(shared_folder=True, settle_seconds=0, extra_env=DRILL_ENV,
+                 worker_env={"travailleur-1": pause}) as the:
+        run_drill(the, single_machine, kill_the_loading_worker)
+        retried = query(the.metadata_url,
+                        "SELECT task_id, map_index, hostname FROM task_instance WHERE "
+                        "task_id LIKE 'traiter_lot%' AND try_number > 1")
+        assert retried and {host for _t, _i, host in retried} == {"travailleur-2"}, retried
+
+
+def test_redis_restarted_during_a_run(single_machine):
+    def restart(the: Cluster) -> None:
+        wait_for(lambda: loading_started(the), "the first batch to be queued", the)
+        the.restart_redis()
+
+    with cluster(shared_folder=True, settle_seconds=0, extra_env=DRILL_ENV) as the:
+        run_drill(the, single_machine, restart)
+
+
+def test_postgresql_restarted_during_a_run(single_machine):
+    def restart(the: Cluster) -> None:
+        wait_for(lambda: loading_started(the), "the first batch to be queued", the)
+        the.restart_postgres()
+
+    with cluster(shared_folder=True, settle_seconds=0, extra_env=DRILL_ENV) as the:
+        run_drill(the, single_machine, restart)
