@@ -98,28 +98,47 @@ class Processes:
 
     def stop(self, name: str | None = None, sig: int = signal.SIGTERM,
              timeout: float = 30) -> None:
-        """Stops one child (or all, the last started first), the whole process group."""
+        """Stops one child (or all, the last started first) with everything in its session: a
+        task process that Airflow put in a process group of its own is stopped too."""
         chosen = [c for c in reversed(self.children) if name is None or c.name == name]
         for child in chosen:
-            try:
-                os.killpg(child.process.pid, sig)
-            except ProcessLookupError:
-                pass
+            _signal_session(child.process.pid, sig)
         for child in chosen:
             try:
                 child.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 pass
-            try:  # the leader gone, what is left of its group too
-                os.killpg(child.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _signal_session(child.process.pid, signal.SIGKILL)  # what is left of it
             child.process.wait(timeout=30)
             child.log.close()
             self.children.remove(child)
 
     def exited(self) -> list[Child]:
         return [c for c in self.children if c.process.poll() is not None]
+
+
+def _sessions() -> dict[int, list[tuple[int, int]]]:
+    """Session id -> (pid, resident bytes) of each of its processes (Linux /proc)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    found: dict[int, list[tuple[int, int]]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            rss = int((entry / "statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        found.setdefault(int(fields[3]), []).append((int(entry.name), rss))
+    return found
+
+
+def _signal_session(sid: int, sig: int) -> None:
+    for pid, _rss in _sessions().get(sid, []):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 # --- PostgreSQL 15 (Debian's server binaries, run as the `postgres` user when root) ---------
@@ -191,7 +210,9 @@ class Cluster:
     api_port: int
     shared_folder: bool
     secrets: dict[str, str]
-    homes: dict[str, Path] = field(default_factory=dict)
+    # Added to every process's environment, and to one process's (by name).
+    extra_env: dict[str, str] = field(default_factory=dict)
+    worker_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def s3_endpoint(self) -> str:
@@ -279,7 +300,7 @@ class Cluster:
         if not self.shared_folder:
             env |= {setting: f"s3://{BUCKET}/{folder}"
                     for setting, folder in AREA_SETTINGS.items()}
-        return env
+        return {**env, **self.extra_env, **self.worker_env.get(name, {})}
 
     def airflow(self, *arguments: str, timeout: float = 300) -> str:
         done = subprocess.run([AIRFLOW, *arguments], env=self.env(), cwd=REPO,
@@ -361,27 +382,23 @@ def cluster(root: Path | None = None, *, shared_folder: bool = False, concurrenc
                           redis_port=free_port(), s3_port=free_port(), api_port=free_port(),
                           shared_folder=shared_folder,
                           secrets={"fernet": _fernet_key(), "api": secrets.token_urlsafe(24),
-                                   "jwt": secrets.token_urlsafe(32)})
+                                   "jwt": secrets.token_urlsafe(32)},
+                          extra_env={**(extra_env or {}), **(
+                              {} if settle_seconds is None
+                              else {"INCLUSION_SETTLE_SECONDS": str(settle_seconds)})},
+                          worker_env=worker_env or {})
             try:
                 _start_redis(processes, root, the.redis_port)
                 _start_s3(processes, the.s3_port)
                 the.s3().create_bucket(Bucket=BUCKET)
-                extra = dict(extra_env or {})
-                if settle_seconds is not None:
-                    extra["INCLUSION_SETTLE_SECONDS"] = str(settle_seconds)
-                base_env = the.env
-
-                def env(name: str = "client") -> dict[str, str]:
-                    return {**base_env(name), **extra, **(worker_env or {}).get(name, {})}
-                the.env = env  # type: ignore[method-assign]
                 the.airflow("db", "migrate")
-                subprocess.run([sys.executable, "-m", "pipeline.load.migrate"], env=env(),
+                subprocess.run([sys.executable, "-m", "pipeline.load.migrate"], env=the.env(),
                                cwd=REPO, check=True, capture_output=True, timeout=300)
                 for name, command in (("api-server", ["api-server"]),
                                       ("scheduler", ["scheduler"]),
                                       ("dag-processor", ["dag-processor"]),
                                       ("triggerer", ["triggerer"])):
-                    processes.start(name, [AIRFLOW, *command], env(name))
+                    processes.start(name, [AIRFLOW, *command], the.env(name))
                 for name in WORKERS:
                     the.start_worker(name, concurrency)
                 wait_until(lambda: _api_healthy(the.ui_url), "le serveur d'API Airflow", 180, 2)
@@ -456,22 +473,12 @@ def _comparable(value):
 
 
 def memory(the: Cluster) -> dict[str, tuple[int, int]]:
-    """For each child: the resident memory of its whole process group and of its largest
-    process, in bytes (Linux /proc)."""
-    page = os.sysconf("SC_PAGE_SIZE")
-    groups: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            groups.setdefault(int(fields[2]), []).append(
-                int((entry / "statm").read_text().split()[1]) * page)
-        except (OSError, IndexError, ValueError):
-            continue
+    """For each child: the resident memory of all its processes (its session, task processes
+    included) and of its largest process, in bytes."""
+    sessions = _sessions()
     found = {}
     for child in the.processes.children:
-        sizes = groups.get(child.process.pid, [])
+        sizes = [rss for _pid, rss in sessions.get(child.process.pid, [])]
         found[child.name] = (sum(sizes), max(sizes, default=0))
     return found
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from conftest import REFERENCE_DAY, REPO
 from sqlalchemy import create_engine, text
+from test_scheduler import wait_for as wait_in_logs
 
 from demo.samples import write_samples
 from ops.cluster import (AIRFLOW, BUCKET, WORKERS, Cluster, cluster, memory, postgres_available,
@@ -102,14 +103,8 @@ def query(url: str, sql: str) -> list[tuple]:
 
 
 def wait_for(condition, what: str, the: Cluster, seconds: float = DEADLINE_SECONDS) -> None:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if condition():
-            return
-        time.sleep(3)
-    tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-                      for p in sorted(the.processes.logs.glob("*.log")))
-    pytest.fail(f"timed out waiting for {what}\n{tails}")
+    """Polls ``condition``; at the deadline, fails with the tails of the processes' logs."""
+    wait_in_logs(condition, what, the.processes.logs, seconds)
 
 
 def published_after_ingestion(the: Cluster) -> bool:
@@ -251,19 +246,11 @@ def test_worker_killed_mid_load_its_task_retried_on_the_other(single_machine, tm
         assert retried and {host for _t, _i, host in retried} == {"travailleur-2"}, retried
 
 
-def test_redis_restarted_during_a_run(single_machine):
-    def restart(the: Cluster) -> None:
+@pytest.mark.parametrize("restart", ["restart_redis", "restart_postgres"])
+def test_broker_or_database_restarted_during_a_run(single_machine, restart):
+    def drill(the: Cluster) -> None:
         wait_for(lambda: loading_started(the), "the first batch to be queued", the)
-        the.restart_redis()
+        getattr(the, restart)()
 
     with cluster(shared_folder=True, settle_seconds=0, extra_env=DRILL_ENV) as the:
-        run_drill(the, single_machine, restart)
-
-
-def test_postgresql_restarted_during_a_run(single_machine):
-    def restart(the: Cluster) -> None:
-        wait_for(lambda: loading_started(the), "the first batch to be queued", the)
-        the.restart_postgres()
-
-    with cluster(shared_folder=True, settle_seconds=0, extra_env=DRILL_ENV) as the:
-        run_drill(the, single_machine, restart)
+        run_drill(the, single_machine, drill)
