@@ -9,6 +9,9 @@ Two variants:
 - object storage: each process has its own data folder and the partner areas and site builds
   are in the bucket. It runs once the ingestion reads its inboxes through ``pipeline.storage``
   (skipped before, saying so).
+
+Failure drills (issue 19, item 4) on the shared-folder fallback: a worker killed mid-load,
+Redis restarted, PostgreSQL restarted; the warehouse and the ledger end as after a clean run.
 """
 
 from __future__ import annotations
