@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from test_postgres import BIN, postgres  # noqa: F401  (the throw-away cluster, for release_url)
+from test_postgres import postgres  # noqa: F401  (the throw-away cluster, for release_url)
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.contracts.model import Column
+from ops.cluster import postgres_available
 from pipeline.load import migrate, warehouse
 
 FIXTURE = REPO / "tests" / "fixtures" / "warehouse-1b19bd9.sqlite.gz"
@@ -196,7 +197,7 @@ def release_url(request, tmp_path) -> str:
     url = release_warehouse(tmp_path)
     if request.param == "sqlite":
         return url
-    if not (BIN / "initdb").exists() or shutil.which("runuser") is None:
+    if not postgres_available():
         pytest.skip("PostgreSQL 15 server binaries are not installed")
     target = f"{request.getfixturevalue('postgres')}/entrepot"
     rows = dump(url)
