@@ -15,8 +15,13 @@ SPLIT_ADVICE = "DÃ©coupez le fichier en plusieurs fichiers plus petits (par annÃ
 
 
 def oversize_reason(path: Path) -> str | None:
-    size_mb = path.stat().st_size / 1_000_000
-    is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    return oversize_reason_for(path.name, path.stat().st_size)
+
+
+def oversize_reason_for(name: str, size: int) -> str | None:
+    """Why a file (or an object, before it is read) of that name and size is refused."""
+    size_mb = size / 1_000_000
+    is_xlsx = Path(name).suffix.lower() in (".xlsx", ".xlsm")
     limit = settings.get("INCLUSION_MAX_XLSX_MB" if is_xlsx else "INCLUSION_MAX_CSV_MB")
     if size_mb > limit:
         return (f"Le fichier est trop gros ({size_mb:.0f} Mo ; au plus {limit:.0f} Mo pour un "
