@@ -261,7 +261,13 @@ def test_partners_in_the_territory_have_an_inbox_folder_name():
 
 # The crash drills: killed after the commit (before the object leaves the inbox), then run
 # again: the warehouse and the ledger are those of a run never interrupted.
-INGEST_BUCKET = ("import test_object_inbox as t\nt.ingest_all()\n")
+INGEST_BUCKET = (
+    "from pipeline.receive.inbox import plan_batches, report_refusals, scan_inboxes, split_waves\n"
+    "from pipeline.ingest.objects import process_batch\n"
+    "refusals = []\ncandidates = scan_inboxes(refusals=refusals)\nreport_refusals(refusals)\n"
+    "for wave in split_waves(candidates):\n"
+    "    for batch in plan_batches(wave):\n"
+    "        process_batch(batch['fichiers'])\n")
 
 
 @pytest.mark.slow
@@ -271,8 +277,6 @@ def test_killed_after_the_commit_then_rerun_counts_nothing_twice(
         object_store, data_dir, tmp_path, local_run, monkeypatch, fault):
     from test_crash import complete, run_and_kill_at
 
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent),
-                                                      os.environ.get("PYTHONPATH", "")]))
     dropped = drop_samples(object_store, tmp_path / "drops")
     run_and_kill_at(INGEST_BUCKET, data_dir, fault, tmp_path)
     assert len(ledger.entries()) >= 1  # killed after a commit
