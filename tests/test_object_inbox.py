@@ -25,7 +25,8 @@ REPORT = ".rapport.txt"
 # Two tiny workshop files of one partner (the first and the second version of one file).
 HEADER = ("identifiant_seance;commune;lieu;date;heure_debut;duree_minutes;thematique;public;"
           "places;inscrits;presents;statut;inscription\n")
-ROW = "PAL-{n:04d};91477;Médiathèque George Sand;12/01/2026;14h;60;Accès aux services en ligne;Jeunes;10;8;{p};Réalisée;CCAS\n"
+ROW = ("PAL-{n:04d};91477;Médiathèque George Sand;12/01/2026;14h;60;Accès aux services en ligne;"
+       "Jeunes;10;8;{p};Réalisée;CCAS\n")
 
 
 def workshops(*presents: int) -> bytes:
@@ -148,6 +149,16 @@ def test_an_object_too_big_is_refused_and_quarantined_without_being_read(
     assert ledger.entries() == [] and files_under(data_dir / "inbox") == []
 
 
+def test_a_json_object_too_big_is_refused_by_its_own_limit_before_being_read(
+        object_store, data_dir, monkeypatch):
+    monkeypatch.setenv("INCLUSION_MAX_JSON_MB", "0.0001")
+    key = "inbox/ville-palaiseau/ateliers.json"
+    object_store.put(key, b'[{"identifiant_seance": "PAL-0001"}' + b", {}" * 100 + b"]")
+    assert ingest_all() == []
+    assert "au plus 0 Mo pour un fichier JSON" in object_store.get(key + REPORT).decode("utf-8")
+    assert object_store.keys("inbox/") == [key + REPORT]
+
+
 def test_a_key_in_a_sub_folder_is_refused_with_a_report(object_store, data_dir):
     object_store.put("inbox/ville-palaiseau/2026/ateliers.csv", workshops(8))
     object_store.put("inbox/ville-palaiseau/2026/ateliers_bis.csv", workshops(7))
@@ -238,6 +249,24 @@ def test_an_object_replaced_after_its_listing_is_left_for_the_next_run(object_st
     assert ledger.entries() == [] and object_store.get(key) == workshops(7)
     (outcome,) = ingest_all()
     assert outcome.rows_loaded == 1 and object_store.keys("inbox/") == [key + REPORT]
+
+
+def test_a_stewards_withdrawal_is_dropped_into_the_bucket_inbox(object_store, data_dir):
+    from datetime import datetime
+
+    from pipeline.config import data_paths
+    from pipeline.ingest.withdrawals import request_file
+
+    object_store.put("inbox/ville-palaiseau/ateliers.csv", workshops(8, 7))
+    ingest_all()
+    target = request_file(load_territory(), data_paths(), "ville-palaiseau", "ateliers",
+                          ["PAL-0001"], "saisie en double", datetime(2026, 11, 25, 9, 0))
+    key = f"inbox/ville-palaiseau/{target.name}"
+    assert key in object_store.keys("inbox/")
+    (outcome,) = ingest_all()
+    assert outcome.status == ledger.STATUS_WITHDRAWN
+    assert list(warehouse.current_rows("ateliers")["identifiant_seance"]) == ["PAL-0002"]
+    assert key not in object_store.keys("inbox/") and key + REPORT in object_store.keys("inbox/")
 
 
 def test_alerts_are_written_to_the_alerts_area(object_store, data_dir):

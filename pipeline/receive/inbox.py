@@ -172,7 +172,7 @@ def _settled_objects(partner: Partner, now: float | None
         if not name or is_ignored_name(name) or name in folders:  # "" : the folder's marker
             continue
         reason = _refusal_reason(name, stat.S_IFDIR if deeper else stat.S_IFREG)
-        too_big = oversize_reason_for(name, found.size)
+        too_big = oversize_reason_for(name, found.size, unread=True)
         if deeper:
             folders.add(name)
             refusals.append(Refusal(partner.id, name, reason))

@@ -101,9 +101,10 @@ def _check_bucket(conn_id: str, bucket: str, setting: str) -> None:
                                f"stockage de la connexion « {conn_id} » ; créez-le ou corrigez "
                                "l'adresse.") from None
         if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-            raise StorageError(f"{setting} : accès refusé au compartiment « {bucket} » (code "
-                               f"{code}) ; vérifiez les identifiants de la connexion Airflow "
-                               f"« {conn_id} » (INCLUSION_STORAGE_CONN_ID) et ses droits.") from None
+            raise StorageError(
+                f"{setting} : accès refusé au compartiment « {bucket} » (code {code}) ; "
+                f"vérifiez les identifiants de la connexion Airflow « {conn_id} » "
+                "(INCLUSION_STORAGE_CONN_ID) et ses droits.") from None
         raise StorageError(f"{setting} : le compartiment « {bucket} » n'a pas pu être vérifié "
                            f"(code {code}).") from None
     except BotoCoreError as error:
