@@ -251,6 +251,21 @@ def test_an_object_replaced_after_its_listing_is_left_for_the_next_run(object_st
     assert outcome.rows_loaded == 1 and object_store.keys("inbox/") == [key + REPORT]
 
 
+def test_a_local_inbox_can_file_into_an_archive_on_the_object_store(object_store, data_dir,
+                                                                    monkeypatch):
+    monkeypatch.delenv("INCLUSION_INBOX_URL")
+    dropped = data_dir / "inbox" / "ville-palaiseau" / "ateliers.csv"
+    dropped.parent.mkdir(parents=True)
+    dropped.write_bytes(workshops(8))
+    (outcome,) = ingest_all()
+    assert outcome.status == ledger.STATUS_ACCEPTED and not dropped.exists()
+    assert "fichier ACCEPTÉ" in (dropped.parent / f"ateliers.csv{REPORT}").read_text("utf-8")
+    (entry,) = ledger.entries()
+    assert object_store.keys("archive/") == [entry.stored_path]
+    assert object_store.get(entry.stored_path) == workshops(8)
+    assert files_under(data_dir / "archive") == []
+
+
 def test_a_stewards_withdrawal_is_dropped_into_the_bucket_inbox(object_store, data_dir):
     from datetime import datetime
 

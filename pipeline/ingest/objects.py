@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import storage
+from pipeline import settings, storage
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.faults import fault_point
 from pipeline.files import fit_name, report_name
@@ -118,7 +118,9 @@ def _remove_local(local: Path) -> None:
 
 
 def _in_data_folder(area: str, paths: DataPaths) -> bool:
-    return storage.area_url(area) == (paths.root / area).as_uri()
+    """The area is the data folder's own: its setting unset, or naming that folder."""
+    configured = settings.get(storage.AREAS[area][0])
+    return not configured or storage.area_url(area) == (paths.root / area).as_uri()
 
 
 def file_into_areas(partners: set[str], paths: DataPaths | None = None) -> None:
