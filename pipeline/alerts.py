@@ -39,8 +39,7 @@ def raise_alert(subject: str, body: str, now: datetime | None = None,
         return None
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in subject)[:80]
     text = f"{subject}\n\n{body}\n"
-    elsewhere = storage.area_url("alerts") != folder.as_uri()
-    path = _write_to_store(now, safe, text) if elsewhere else None
+    path = None if storage.in_data_folder("alerts") else _write_to_store(now, safe, text)
     if path is None:
         path = _new_name(folder, now, safe, Path.exists)
         write_atomically(path, text)

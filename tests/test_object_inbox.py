@@ -274,6 +274,7 @@ def test_a_stewards_withdrawal_is_dropped_into_the_bucket_inbox(object_store, da
 
     object_store.put("inbox/ville-palaiseau/ateliers.csv", workshops(8, 7))
     ingest_all()
+    time.sleep(1.1)  # LastModified counts whole seconds: the withdrawal comes after the file
     target = request_file(load_territory(), data_paths(), "ville-palaiseau", "ateliers",
                           ["PAL-0001"], "saisie en double", datetime(2026, 11, 25, 9, 0))
     key = f"inbox/ville-palaiseau/{target.name}"
@@ -282,6 +283,37 @@ def test_a_stewards_withdrawal_is_dropped_into_the_bucket_inbox(object_store, da
     assert outcome.status == ledger.STATUS_WITHDRAWN
     assert list(warehouse.current_rows("ateliers")["identifiant_seance"]) == ["PAL-0002"]
     assert key not in object_store.keys("inbox/") and key + REPORT in object_store.keys("inbox/")
+
+
+def test_an_object_that_keeps_crashing_ends_in_the_quarantine_area_with_a_report(
+        object_store, data_dir, monkeypatch):
+    from pipeline.ingest import screen
+    from pipeline.ingest.flow import BatchIncomplete
+
+    def read(*_args):
+        raise RuntimeError("bogue de lecture")
+
+    monkeypatch.setattr(screen, "_read", read)
+    key = "inbox/ville-palaiseau/ateliers.csv"
+    object_store.put(key, workshops(8))
+    (batch,) = plan_batches(scan_inboxes())
+    with pytest.raises(BatchIncomplete, match="ville-palaiseau/ateliers.csv"):
+        process_batch(batch["fichiers"])
+    assert object_store.keys("inbox/") == [key]  # first failure: left for the retry
+    assert files_under(data_dir / "inbox") == []
+    with pytest.raises(BatchIncomplete, match="mis en quarantaine après 2 pannes"):
+        process_batch(batch["fichiers"])  # the retry
+    (quarantined,) = object_store.keys("quarantine/")
+    assert object_store.get(quarantined) == workshops(8)
+    assert object_store.keys("inbox/") == [key + REPORT]
+    assert "NON TRAITÉ" in object_store.get(key + REPORT).decode("utf-8")
+    (alert,) = object_store.keys("alertes/")
+    text = object_store.get(alert).decode("utf-8")
+    assert f"/quarantine/{quarantined.split('/', 1)[1]}" in text
+    assert f"recopiez le fichier dans s3://{object_store.bucket}/inbox/ville-palaiseau ;" in text
+    with pytest.raises(BatchIncomplete, match="mis en quarantaine"):
+        process_batch(batch["fichiers"])  # the task's last retry still fails: the run shows it
+    assert process_batch(batch["fichiers"]) == [] and ledger.entries() == []
 
 
 def test_alerts_are_written_to_the_alerts_area(object_store, data_dir):

@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import settings, storage
+from pipeline import storage
 from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
 from pipeline.faults import fault_point
 from pipeline.files import fit_name, report_name
@@ -117,12 +117,6 @@ def _remove_local(local: Path) -> None:
     report_path(local.parent, local.name).unlink(missing_ok=True)
 
 
-def _in_data_folder(area: str, paths: DataPaths) -> bool:
-    """The area is the data folder's own: its setting unset, or naming that folder."""
-    configured = settings.get(storage.AREAS[area][0])
-    return not configured or storage.area_url(area) == (paths.root / area).as_uri()
-
-
 def file_into_areas(partners: set[str], paths: DataPaths | None = None) -> None:
     """Upload the partners' filed-away files from the working folder's ``archive/`` and
     ``quarantine/`` to those areas when they are elsewhere, under the same relative names
@@ -132,7 +126,7 @@ def file_into_areas(partners: set[str], paths: DataPaths | None = None) -> None:
 
     paths = paths or data_paths()
     for area in FILED_AREAS:
-        if _in_data_folder(area, paths):
+        if storage.in_data_folder(area):
             continue
         for partner in sorted(partners):
             folder = paths.root / area / partner
