@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import (SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_warehouse,
-                     dag_settings)
+from _shared import (SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_storage,
+                     check_warehouse, dag_settings)
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
@@ -48,6 +48,7 @@ def publication_site():
                  "avec un message clair, si l'entrepôt n'est pas à la version du code.")
     def construire(dag_run=None) -> dict:
         check_warehouse()
+        check_storage()
         from dataclasses import asdict
         from zoneinfo import ZoneInfo
 

@@ -1,6 +1,7 @@
-"""Steward alerts: a failed task writes a French alert file into the data folder and the task
-log, and sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PORT``,
-``_FROM``, ``_TO``). Alerts never raise: a broken mail server must not hide the first failure."""
+"""Steward alerts: a failed task writes a French alert file into the alerts area (the data
+folder's ``alertes/``, or ``INCLUSION_ALERTS_URL`` on an object store) and the task log, and
+sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PORT``, ``_FROM``,
+``_TO``). Alerts never raise: a broken mail server must not hide the first failure."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from pipeline import settings
+from pipeline import settings, storage
 from pipeline.config import REPO_ROOT, data_paths
 from pipeline.files import write_atomically
 
@@ -37,15 +38,38 @@ def raise_alert(subject: str, body: str, now: datetime | None = None,
         log.error("ALERTE (déjà envoyée, répétition non renvoyée) : %s — %s", subject, body)
         return None
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in subject)[:80]
-    path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}.txt"
-    for number in range(2, 100):  # two alerts of one subject in the same second both stay
-        if not path.exists():
-            break
-        path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}-{number}.txt"
-    write_atomically(path, f"{subject}\n\n{body}\n")
+    text = f"{subject}\n\n{body}\n"
+    path = None if storage.in_data_folder("alerts") else _write_to_store(now, safe, text)
+    if path is None:
+        path = _new_name(folder, now, safe, Path.exists)
+        write_atomically(path, text)
     log.error("ALERTE : %s — %s", subject, body)
     _send_mail(subject, body)
     return path
+
+
+def _new_name(folder, now: datetime, safe: str, exists):
+    """The alert's name; two alerts of one subject in the same second both stay."""
+    path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}.txt"
+    for number in range(2, 100):
+        if not exists(path):
+            break
+        path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}-{number}.txt"
+    return path
+
+
+def _write_to_store(now: datetime, safe: str, text: str):
+    """The alert as an object of the alerts area (``INCLUSION_ALERTS_URL``); None when the
+    store cannot be written (unreachable, for instance): the alert then goes to the data
+    folder, since an alert must never be lost nor raise."""
+    try:
+        path = _new_name(storage.area("alerts"), now, safe, lambda p: p.exists())
+        path.write_bytes(text.encode("utf-8"))
+        return path
+    except Exception:
+        log.exception("alerte non écrite dans %s ; écrite dans le dossier de données",
+                      storage.area_url("alerts"))
+        return None
 
 
 def _repeated(key: str, now: datetime) -> bool:

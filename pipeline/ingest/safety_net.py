@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline import settings
+from pipeline import settings, storage
 from pipeline.alerts import raise_alert
 from pipeline.config import DataPaths, Partner, Territory
 from pipeline.files import _file_away, sha256_of, stored_name, write_atomically
@@ -169,8 +169,18 @@ def _alert(partner: Partner, path: Path, error: BaseException, failures: int,
         f"Fichier mis en quarantaine après {failures} pannes : {partner.id}",
         f"Le fichier « {_shown(path.name)} » de {partner.name} a échoué {failures} fois sur une "
         f"erreur inattendue : {error!r}\n"
-        f"Il est maintenant dans {target}, avec un rapport au partenaire dans son dossier de "
-        "dépôt ; rien n'en a été enregistré. Le détail de chaque échec est dans le journal de "
-        "la tâche et dans le dossier etat/pannes/ des données.\n\n"
-        f"Que faire : corrigez la cause, puis recopiez le fichier dans {path.parent} ; il "
-        "sera traité au prochain passage.")
+        f"Il est maintenant dans {_where('quarantine', partner.id, target)}, avec un rapport "
+        "au partenaire dans son dossier de dépôt ; rien n'en a été enregistré. Le détail de "
+        "chaque échec est dans le journal de la tâche et dans le dossier etat/pannes/ des "
+        "données.\n\n"
+        "Que faire : corrigez la cause, puis recopiez le fichier dans "
+        f"{_where('inbox', partner.inbox, path).rsplit('/', 1)[0]} ; il sera traité au prochain "
+        "passage.")
+
+
+def _where(area: str, folder: str, local: Path) -> str:
+    """Where a steward finds the file: its place in the data folder, or on the object store
+    (``pipeline.ingest.objects`` copies it there, under the same name)."""
+    if storage.in_data_folder(area):
+        return str(local)
+    return f"{storage.area_url(area)}/{folder}/{local.name}"

@@ -37,6 +37,15 @@ def area_url(area: str) -> str:
     return (settings.get("INCLUSION_DATA").resolve() / folder).as_uri()
 
 
+def in_data_folder(area: str) -> bool:
+    """Whether the area is its own folder of the data folder: its setting unset (the default)
+    or naming that very folder. Nothing then has to be copied anywhere."""
+    setting, folder = AREAS[area]
+    configured = settings.get(setting)
+    return not configured or area_url(area) == (
+        settings.get("INCLUSION_DATA").resolve() / folder).as_uri()
+
+
 def is_local(area: str) -> bool:
     url = area_url(area)
     return (url.partition("://")[0] if "://" in url else "") in LOCAL_SCHEMES
