@@ -394,11 +394,8 @@ def cluster(root: Path | None = None, *, shared_folder: bool = False, concurrenc
                 the.airflow("db", "migrate")
                 subprocess.run([sys.executable, "-m", "pipeline.load.migrate"], env=the.env(),
                                cwd=REPO, check=True, capture_output=True, timeout=300)
-                for name, command in (("api-server", ["api-server"]),
-                                      ("scheduler", ["scheduler"]),
-                                      ("dag-processor", ["dag-processor"]),
-                                      ("triggerer", ["triggerer"])):
-                    processes.start(name, [AIRFLOW, *command], the.env(name))
+                for name in ("api-server", "scheduler", "dag-processor", "triggerer"):
+                    processes.start(name, [AIRFLOW, name], the.env(name))
                 for name in WORKERS:
                     the.start_worker(name, concurrency)
                 wait_until(lambda: _api_healthy(the.ui_url), "le serveur d'API Airflow", 180, 2)
