@@ -48,6 +48,8 @@ STORAGE_CONN_ID = "inclusion_stockage"
 CLUSTER_SETTINGS = frozenset({*AREA_SETTINGS, "INCLUSION_DATA", "INCLUSION_WAREHOUSE_URL",
                               "INCLUSION_STORAGE_CONN_ID", "INCLUSION_WORKER_NAME"})
 AIRFLOW_DAGS = ("reception_fichiers", "publication_site", "relance_partenaires")
+# Restarted when they exit on their own (Cluster.watch), as their service manager would.
+RESTARTED = frozenset({"api-server", "scheduler", "dag-processor", "triggerer", *WORKERS})
 
 
 def free_port() -> int:
@@ -76,6 +78,8 @@ class Child:
     process: subprocess.Popen
     log: IO[bytes]
     log_path: Path
+    command: list[str]
+    env: dict[str, str]
 
 
 @dataclass
@@ -83,15 +87,29 @@ class Processes:
     """Commands started each in its own session (process group), stopped as whole groups."""
     logs: Path
     children: list[Child] = field(default_factory=list)
+    restarts: list[str] = field(default_factory=list)
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> Child:
         path = self.logs / f"{name}.log"
         log = open(path, "ab")  # noqa: SIM115 - closed in stop()
         process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-        child = Child(name, process, log, path)
+        child = Child(name, process, log, path, command, env)
         self.children.append(child)
         return child
+
+    def restart_exited(self, names: frozenset[str]) -> list[str]:
+        """Starts again those of ``names`` that exited on their own, as a service manager
+        (systemd, Kubernetes) would: Airflow's scheduler, DAG processor and triggerer exit when
+        the metadata database goes away for a moment."""
+        restarted = []
+        for child in [c for c in self.exited() if c.name in names]:
+            child.log.close()
+            self.children.remove(child)
+            self.start(child.name, child.command, child.env)
+            restarted.append(child.name)
+        self.restarts += restarted
+        return restarted
 
     def get(self, name: str) -> Child:
         return next(c for c in self.children if c.name == name)
@@ -332,6 +350,10 @@ class Cluster:
         self.postgres.stop()
         self.postgres.start()
 
+    def watch(self) -> list[str]:
+        """Restarts the Airflow processes that exited (RESTARTED); returns their names."""
+        return self.processes.restart_exited(RESTARTED)
+
     def worker_ready(self, name: str) -> bool:
         child = self.processes.get(name)
         return b" ready." in child.log_path.read_bytes()
@@ -540,8 +562,13 @@ def main(argv: list[str] | None = None) -> None:
         with cluster(shared_folder=getattr(arguments, "dossier_partage", False)) as the:
             print(_banner(the), flush=True)
             print(f"    (démarrée en {time.monotonic() - started:.0f} s)", flush=True)
-            while not (gone := the.processes.exited()):
-                time.sleep(1)
+            restarted: list[str] = []
+            while not (gone := the.processes.exited()) or the.watch():
+                for name in the.processes.restarts[len(restarted):]:
+                    print(f"==> {name} s'est arrêté, relancé ; voir {the.processes.logs}",
+                          flush=True)
+                restarted = list(the.processes.restarts)
+                time.sleep(2)
             print(f"==> Arrêt : {', '.join(c.name for c in gone)} s'est arrêté ; voir "
                   f"{gone[0].log_path}", flush=True)
     except KeyboardInterrupt:

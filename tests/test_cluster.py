@@ -227,9 +227,14 @@ def run_drill(the: Cluster, single_machine, drill) -> None:
     write_samples(the.data("partage") / "inbox", REFERENCE_DAY)
     the.airflow("dags", "trigger", "reception_fichiers")
     drill(the)
-    wait_for(lambda: ledger_size(the) == 8, "the 8 sample files in the ledger", the)
-    wait_for(lambda: published_after_ingestion(the), "the publication after the load", the)
+    # While waiting, an Airflow process that exited is started again (Cluster.watch), as its
+    # service manager would in production.
+    wait_for(lambda: not the.watch() and ledger_size(the) == 8,
+             "the 8 sample files in the ledger", the)
+    wait_for(lambda: not the.watch() and published_after_ingestion(the),
+             "the publication after the load", the)
     assert not the.processes.exited(), [c.name for c in the.processes.exited()]
+    print(f"\nrestarted during the drill: {the.processes.restarts or 'nothing'}")
     assert warehouse_content(the.warehouse_url) == single_machine
 
 
