@@ -34,16 +34,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from pipeline.storage import AREAS
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 AIRFLOW = str(BIN / "airflow")
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 WORKERS = ("travailleur-1", "travailleur-2")
 BUCKET = "inclusion-numerique"
-# The storage areas' folders under the bucket, as pipeline.storage names them locally.
-AREA_SETTINGS = {"INCLUSION_INBOX_URL": "inbox", "INCLUSION_ARCHIVE_URL": "archive",
-                 "INCLUSION_QUARANTINE_URL": "quarantine", "INCLUSION_ALERTS_URL": "alertes",
-                 "INCLUSION_SITE_STORE_URL": "site"}
+# Every storage area's setting -> its folder under the bucket, as pipeline.storage names the
+# folders in a local data folder.
+AREA_SETTINGS = {setting: folder for setting, folder in AREAS.values()}
 STORAGE_CONN_ID = "inclusion_stockage"
 CLUSTER_SETTINGS = frozenset({*AREA_SETTINGS, "INCLUSION_DATA", "INCLUSION_WAREHOUSE_URL",
                               "INCLUSION_STORAGE_CONN_ID", "INCLUSION_WORKER_NAME"})
