@@ -187,7 +187,8 @@ class _Unsupported(Exception):
     """The store does not know the condition asked for."""
 
 
-_LOST = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "404", "409", "412")
+# The condition failed, or the object is gone: another writer was first.
+_LOST = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "409", "412")
 _UNKNOWN = ("NotImplemented", "501")
 
 
@@ -198,15 +199,15 @@ def _on_s3(path: ObjectStoragePath) -> bool:
 def _conditional(path: ObjectStoragePath, method: str, **arguments) -> bool:
     """One S3 request with a condition: True when done, False when the condition failed (or
     the object is gone), ``_Unsupported`` when the store does not know the condition."""
-    from botocore.exceptions import ClientError
-
     bucket, key, _version = path.fs.split_path(path.path)
     try:
         path.fs.call_s3(method, Bucket=bucket, Key=key, **arguments)
-    except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        status = str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-        if code in _LOST or status in _LOST:
+    except Exception as error:  # s3fs turns the store's answer into an OSError: its cause
+        answer = _store_answer(error)
+        if answer is None:
+            raise
+        code, status = answer
+        if code in _LOST or (status in _LOST and not code):
             return False
         if code in _UNKNOWN or status in _UNKNOWN:
             log.info("%s : le stockage ne connaît pas la requête conditionnelle %s (%s)", path,
@@ -214,6 +215,19 @@ def _conditional(path: ObjectStoragePath, method: str, **arguments) -> bool:
             raise _Unsupported from error
         raise
     return True
+
+
+def _store_answer(error: BaseException) -> tuple[str, str] | None:
+    """(error code, HTTP status) of the store's answer behind ``error``, if it is one."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        response = getattr(error, "response", None)
+        if isinstance(response, dict) and "Error" in response:
+            return (str(response["Error"].get("Code", "")),
+                    str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _create_local(target: Path, data: bytes) -> bool:
