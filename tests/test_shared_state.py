@@ -190,6 +190,19 @@ def test_an_unreachable_state_area_still_alerts_once_per_worker(object_store, da
     assert len(files_under(data_dir / "etat" / "alertes-envoyees")) == 1  # kept locally
 
 
+def test_inboxes_on_the_store_without_the_shared_state_stop_the_dag_at_its_start(
+        object_store, monkeypatch):
+    from pipeline.storage.check import StorageError, check_storage
+
+    check_storage()
+    monkeypatch.delenv("INCLUSION_STATE_URL")
+    with pytest.raises(StorageError, match="^INCLUSION_STATE_URL : les dossiers de dépôt sont "
+                                           "sur un stockage objet"):
+        check_storage()
+    monkeypatch.delenv("INCLUSION_INBOX_URL")  # one machine, files filed into the store: fine
+    check_storage()
+
+
 # 3. The steward commands on the object store -------------------------------------------------
 
 def test_reprocess_puts_a_rejected_object_back_into_the_inbox_area(object_store, data_dir,
