@@ -180,6 +180,40 @@ def test_markers_are_written_only_on_a_condition(object_store, data_dir):
     assert objects.read_bytes(marker) == b"renouvele"
 
 
+def refuse_conditions(monkeypatch, method: str) -> list[str]:
+    """The store answers 501 to ``method`` with a condition, as a store without conditional
+    requests does; returns the keys it was asked for."""
+    from botocore.exceptions import ClientError
+    from s3fs import S3FileSystem
+
+    real = S3FileSystem.call_s3
+    asked = []
+
+    def without_conditions(self, called, *args, **kwargs):
+        if called == method and {"IfMatch", "IfNoneMatch"} & set(kwargs):
+            asked.append(kwargs["Key"])
+            raise ClientError({"Error": {"Code": "NotImplemented", "Message": "condition"},
+                               "ResponseMetadata": {"HTTPStatusCode": 501}}, called)
+        return real(self, called, *args, **kwargs)
+
+    monkeypatch.setattr(S3FileSystem, "call_s3", without_conditions)
+    return asked
+
+
+def test_a_store_without_conditional_writes_still_shares_the_markers(
+        object_store, two_workers, monkeypatch):
+    first, second = two_workers
+    asked = refuse_conditions(monkeypatch, "put_object")
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    for folder, minutes, sent in ((first, 0, True), (second, 5, False), (second, 400, True),
+                                  (first, 405, False)):
+        on_worker(monkeypatch, folder)
+        alert = raise_alert("Échec", "Le détail.", now=now + timedelta(minutes=minutes),
+                            repeat_key="même")
+        assert (alert is not None) == sent, minutes
+    assert len(asked) == 2 and len(object_store.keys("alertes/")) == 2
+
+
 def test_an_unreachable_state_area_still_alerts_once_per_worker(object_store, data_dir,
                                                                 monkeypatch):
     monkeypatch.setenv("INCLUSION_STATE_URL", "s3://inclusion-absent/etat")
@@ -291,20 +325,7 @@ def test_a_version_dropped_just_before_the_delete_is_kept_by_the_store(
 
 def test_a_store_without_conditional_delete_gets_the_plain_delete(object_store, data_dir,
                                                                    monkeypatch):
-    from botocore.exceptions import ClientError
-    from s3fs import S3FileSystem
-
-    real = S3FileSystem.call_s3
-    asked = []
-
-    def without_conditions(self, method, *args, **kwargs):
-        if method == "delete_object" and "IfMatch" in kwargs:
-            asked.append(kwargs["Key"])
-            raise ClientError({"Error": {"Code": "NotImplemented", "Message": "If-Match"},
-                               "ResponseMetadata": {"HTTPStatusCode": 501}}, "DeleteObject")
-        return real(self, method, *args, **kwargs)
-
-    monkeypatch.setattr(S3FileSystem, "call_s3", without_conditions)
+    asked = refuse_conditions(monkeypatch, "delete_object")
     object_store.put(KEY, workshops(8))
     (outcome,) = ingest_all()
     assert outcome.status == ledger.STATUS_ACCEPTED and asked == ["inbox/" + KEY.split("/", 1)[1]]

@@ -153,11 +153,8 @@ def create_exclusive(path: ObjectStoragePath, data: bytes) -> bool:
         return _create_local(Path(path.path), data)
     try:
         return _conditional(path, "put_object", Body=data, IfNoneMatch="*")
-    except _Unsupported:  # the store cannot tell: check, then write
-        if stat_object(path) is not None:
-            return False
-        path.write_bytes(data)
-        return True
+    except _Unsupported:
+        return _write_if(path, data, lambda now: now is None)
     finally:
         _fresh(path)
 
@@ -165,22 +162,23 @@ def create_exclusive(path: ObjectStoragePath, data: bytes) -> bool:
 def replace_if_unchanged(path: ObjectStoragePath, data: bytes, etag: str) -> bool:
     """Overwrite the object only if it is still the version ``etag`` (``If-Match``): False
     when another writer replaced or removed it first."""
-    if not _on_s3(path):
-        now = stat_object(path)
-        if now is None or now.etag != etag:
-            return False
-        path.write_bytes(data)
-        return True
     try:
-        return _conditional(path, "put_object", Body=data, IfMatch=f'"{etag}"')
+        if _on_s3(path):
+            return _conditional(path, "put_object", Body=data, IfMatch=f'"{etag}"')
     except _Unsupported:
-        now = stat_object(path)
-        if now is None or now.etag != etag:
-            return False
-        path.write_bytes(data)
-        return True
+        pass
     finally:
         _fresh(path)
+    return _write_if(path, data, lambda now: now is not None and now.etag == etag)
+
+
+def _write_if(path: ObjectStoragePath, data: bytes, condition) -> bool:
+    """Where the store cannot check a condition: checked here, then written."""
+    if not condition(stat_object(path)):
+        return False
+    path.write_bytes(data)
+    _fresh(path)
+    return True
 
 
 class _Unsupported(Exception):
