@@ -5,9 +5,9 @@ the store's client. ``check_storage`` fails at once with one French message that
 setting to fix: an area URL with a scheme the project does not handle or without a bucket,
 the inboxes on an object store while the state the workers share (``INCLUSION_STATE_URL``)
 stays in each data folder, the Airflow connection missing or without credentials, a bucket
-that does not exist or a store that cannot be reached. Areas in the data folder (the default) cost nothing: no client is
-imported. Messages never show a secret: only the setting's name, the scheme, the bucket, the
-connection id and the store's error code.
+that does not exist or a store that cannot be reached. Areas in the data folder (the default)
+cost nothing: no client is imported. Messages never show a secret: only the setting's name, the
+scheme, the bucket, the connection id and the store's error code.
 """
 
 from __future__ import annotations
