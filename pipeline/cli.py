@@ -67,8 +67,13 @@ def _alerts() -> list[tuple[str, list[str]]]:
     if not storage.in_data_folder("alerts"):
         from pipeline.storage import objects
 
-        names = sorted(item.name for item in objects.list_objects(storage.area("alerts"))
-                       if "/" not in item.name and item.name.endswith(".txt"))
+        try:
+            names = sorted(item.name for item in objects.list_objects(storage.area("alerts"))
+                           if "/" not in item.name and item.name.endswith(".txt"))
+        except Exception as error:  # the store down: say so, and still show the local ones
+            print(f"\nAlertes illisibles dans {storage.area_url('alerts')} : "
+                  f"{type(error).__name__} ({error}).")
+            names = []
         if names:
             found.append((storage.area_url("alerts"), names))
     local = sorted(p.name for p in alerts_folder().glob("*.txt")) if alerts_folder().exists() \

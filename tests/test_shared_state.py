@@ -283,14 +283,19 @@ def test_reprocess_puts_an_object_quarantined_by_the_net_back_with_fresh_attempt
     assert object_store.keys("inbox/") == [KEY + REPORT]
 
 
-def test_status_counts_the_alerts_of_the_alerts_area(object_store, data_dir, capsys):
+def test_status_counts_the_alerts_of_the_alerts_area(object_store, data_dir, capsys,
+                                                     monkeypatch):
     raise_alert("Échec un", "Le détail.", now=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     last = raise_alert("Échec deux", "Le détail.", now=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     assert cli(["status"]) == 0
     out = capsys.readouterr().out
-    assert f"2 alerte(s) dans s3://{object_store.bucket}/alertes ; la plus récente : " \
-           f"{last.name}" in out
-    assert "alerte(s) dans" not in out.split(last.name, 1)[1]  # none in the data folder
+    assert [line for line in out.splitlines() if "alerte(s) dans" in line] == [
+        f"2 alerte(s) dans s3://{object_store.bucket}/alertes ; la plus récente : {last.name}"]
+    monkeypatch.setenv("INCLUSION_ALERTS_URL", "s3://inclusion-absent/alertes")
+    raise_alert("Échec trois", "Le détail.")  # no such bucket: written in the data folder
+    assert cli(["status"]) == 0
+    out = capsys.readouterr().out
+    assert f"1 alerte(s) dans {data_dir / 'alertes'}" in out
 
 
 # 4. The conditional delete of an inbox object ------------------------------------------------
