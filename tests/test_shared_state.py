@@ -237,6 +237,33 @@ def test_inboxes_on_the_store_without_the_shared_state_stop_the_dag_at_its_start
     check_storage()
 
 
+def test_a_late_partner_is_reminded_once_whichever_worker_runs_the_days_task(
+        object_store, two_workers, monkeypatch):
+    from test_deposits import NOW, _entry
+
+    from pipeline.config import DEFAULT_TERRITORY_FILE, data_paths, load_territory
+    from pipeline.reminders import remind_late_partners
+
+    territory = load_territory(DEFAULT_TERRITORY_FILE)
+    late = [_entry(p.id, NOW + timedelta(days=7), sha=f"{n:064x}")  # on time all along
+            for n, p in enumerate(territory.partners) if p.id != "operateur-pass"]
+    late.append(_entry("operateur-pass", NOW - timedelta(days=8), original_name="pass.csv"))
+
+    def remind(folder: Path, days_later: int) -> list[str]:
+        on_worker(monkeypatch, folder)
+        return [r.partner for r in remind_late_partners(
+            territory, data_paths(), late, NOW + timedelta(days=days_later))]
+
+    first, second = two_workers
+    assert remind(first, 0) == ["operateur-pass"]
+    assert remind(second, 1) == []  # the same overdue period, the other worker
+    assert remind(second, 7) == ["operateur-pass"]  # the next period
+    assert remind(first, 8) == []
+    assert len(object_store.keys("alertes/")) == 2
+    assert object_store.keys("etat/relances.json") == ["etat/relances.json"]
+    assert files_under(first / "etat") == files_under(second / "etat") == []
+
+
 # 3. The steward commands on the object store -------------------------------------------------
 
 def test_reprocess_puts_a_rejected_object_back_into_the_inbox_area(object_store, data_dir,
