@@ -69,6 +69,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     _S("INCLUSION_ALERTS_URL", "str", None,
        "Base URL where steward alerts are written; unset: <data>/alertes.",
        "pipeline.storage, pipeline.alerts"),
+    _S("INCLUSION_STATE_URL", "str", None,
+       "Base URL of the state the workers share: the safety net's failure counts and the "
+       "alerts' repeat markers; unset: <data>/etat. Set it (s3://…) whenever several workers "
+       "share no disk. docs/object-storage.md.",
+       "pipeline.storage, pipeline.ingest.safety_net, pipeline.alerts"),
     _S("INCLUSION_SITE_STORE_URL", "str", None,
        "Base URL where site builds are published for readers (s3://bucket/prefix); unset: "
        "the local <data>/site folder and its current symlink.",

@@ -3,10 +3,11 @@
 A misconfigured area would otherwise fail deep in a task, after retries, with an error from
 the store's client. ``check_storage`` fails at once with one French message that names the
 setting to fix: an area URL with a scheme the project does not handle or without a bucket,
-the Airflow connection missing or without credentials, a bucket that does not exist or a store
-that cannot be reached. Areas in the data folder (the default) cost nothing: no client is
-imported. Messages never show a secret: only the setting's name, the scheme, the bucket, the
-connection id and the store's error code.
+the inboxes on an object store while the state the workers share (``INCLUSION_STATE_URL``)
+stays in each data folder, the Airflow connection missing or without credentials, a bucket
+that does not exist or a store that cannot be reached. Areas in the data folder (the default)
+cost nothing: no client is imported. Messages never show a secret: only the setting's name, the
+scheme, the bucket, the connection id and the store's error code.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ def check_storage() -> None:
             bucket = _bucket_of(setting, url)
             if bucket:
                 buckets.setdefault(bucket, setting)
+    if _bucket_of("INCLUSION_INBOX_URL", settings.get("INCLUSION_INBOX_URL") or "") and \
+            not settings.get("INCLUSION_STATE_URL"):
+        raise StorageError(
+            "INCLUSION_STATE_URL : les dossiers de dépôt sont sur un stockage objet "
+            "(INCLUSION_INBOX_URL), mais l'état que les workers doivent partager (pannes de "
+            "chaque fichier, alertes déjà envoyées) resterait dans le dossier de données de "
+            "chaque machine ; réglez INCLUSION_STATE_URL sur le même stockage, par exemple "
+            "s3://<compartiment>/etat.")
     if buckets:
         conn_id = settings.get("INCLUSION_STORAGE_CONN_ID")
         _check_connection(conn_id, sorted(buckets.values())[0])

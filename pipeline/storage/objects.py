@@ -119,7 +119,12 @@ def write_text(target: ObjectStoragePath, text: str) -> None:
 
 def delete_if_unchanged(path: ObjectStoragePath, etag: str) -> bool:
     """Delete the object if it is still the version ``etag``; False when a new version was
-    written meanwhile (it stays, for the next run) or it is already gone."""
+    written meanwhile (it stays, for the next run) or it is already gone.
+
+    The store is asked for a conditional delete (``If-Match`` on DeleteObject: AWS S3 on
+    general-purpose buckets, moto's server): a version written after the check below is then
+    kept by the store itself. A store that refuses the condition (``NotImplemented``…) gets
+    the plain delete, right after the ETag was checked here."""
     now = stat_object(path)
     if now is None:
         return False
@@ -127,11 +132,140 @@ def delete_if_unchanged(path: ObjectStoragePath, etag: str) -> bool:
         log.warning("%s : remplacé par une nouvelle version pendant son traitement, laissé pour "
                     "le prochain passage", path)
         return False
-    path.fs.rm_file(path.path)
+    try:
+        if not _on_s3(path):
+            raise _Unsupported
+        deleted = _conditional(path, "delete_object", IfMatch=f'"{etag}"')
+    except _Unsupported:
+        path.fs.rm_file(path.path)
+        deleted = True
+    _fresh(path)
+    if not deleted:
+        log.warning("%s : remplacé par une nouvelle version juste avant sa suppression, laissé "
+                    "pour le prochain passage", path)
+    return deleted
+
+
+def create_exclusive(path: ObjectStoragePath, data: bytes) -> bool:
+    """Write the object only if there is none (``If-None-Match: *``): False when another
+    writer made it first. On a local folder, an exclusive create of the file."""
+    if not _on_s3(path):
+        return _create_local(Path(path.path), data)
+    try:
+        return _conditional(path, "put_object", Body=data, IfNoneMatch="*")
+    except _Unsupported:
+        return _write_if(path, data, lambda now: now is None)
+    finally:
+        _fresh(path)
+
+
+def replace_if_unchanged(path: ObjectStoragePath, data: bytes, etag: str) -> bool:
+    """Overwrite the object only if it is still the version ``etag`` (``If-Match``): False
+    when another writer replaced or removed it first."""
+    try:
+        if _on_s3(path):
+            return _conditional(path, "put_object", Body=data, IfMatch=f'"{etag}"')
+    except _Unsupported:
+        pass
+    finally:
+        _fresh(path)
+    return _write_if(path, data, lambda now: now is not None and now.etag == etag)
+
+
+def _write_if(path: ObjectStoragePath, data: bytes, condition) -> bool:
+    """Where the store cannot check a condition: checked here, then written."""
+    if not condition(stat_object(path)):
+        return False
+    path.write_bytes(data)
     _fresh(path)
     return True
+
+
+class _Unsupported(Exception):
+    """The store does not know the condition asked for."""
+
+
+# The condition failed, or the object is gone: another writer was first.
+_LOST = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "409", "412")
+_UNKNOWN = ("NotImplemented", "501")
+
+
+def _on_s3(path: ObjectStoragePath) -> bool:
+    return hasattr(path.fs, "call_s3")
+
+
+def _conditional(path: ObjectStoragePath, method: str, **arguments) -> bool:
+    """One S3 request with a condition: True when done, False when the condition failed (or
+    the object is gone), ``_Unsupported`` when the store does not know the condition."""
+    bucket, key, _version = path.fs.split_path(path.path)
+    try:
+        path.fs.call_s3(method, Bucket=bucket, Key=key, **arguments)
+    except Exception as error:  # s3fs turns the store's answer into an OSError: its cause
+        answer = _store_answer(error)
+        if answer is None:
+            raise
+        code, status = answer
+        if code in _LOST or (status in _LOST and not code):
+            return False
+        if code in _UNKNOWN or status in _UNKNOWN:
+            log.info("%s : le stockage ne connaît pas la requête conditionnelle %s (%s)", path,
+                     method, code or status)
+            raise _Unsupported from error
+        raise
+    return True
+
+
+def _store_answer(error: BaseException) -> tuple[str, str] | None:
+    """(error code, HTTP status) of the store's answer behind ``error``, if it is one."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        response = getattr(error, "response", None)
+        if isinstance(response, dict) and "Error" in response:
+            return (str(response["Error"].get("Code", "")),
+                    str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _create_local(target: Path, data: bytes) -> bool:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with target.open("xb") as handle:
+            handle.write(data)
+    except FileExistsError:
+        return False
+    return True
+
+
+def read_bytes(path: ObjectStoragePath) -> bytes | None:
+    """The object's bytes; None when there is none."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def copy(source: ObjectStoragePath, target: ObjectStoragePath) -> None:
     """A copy made by the store itself: the bytes never pass through the worker."""
     source.fs.copy(source.path, target.path)
+
+
+def transfer(source: ObjectStoragePath, target: ObjectStoragePath) -> None:
+    """Copy an object to another area: by the store itself when both are on it, streamed
+    through the worker otherwise (an object appears whole or not at all)."""
+    if _on_s3(source) and _on_s3(target):
+        copy(source, target)
+        return
+    with source.open("rb") as remote, target.open("wb") as local:
+        shutil.copyfileobj(remote, local, BLOCK)
+
+
+def remove_all(folder: ObjectStoragePath) -> None:
+    """Every object under ``folder`` removed (none there: nothing to do)."""
+    for item in list_objects(folder):
+        try:
+            (folder / item.name).fs.rm_file((folder / item.name).path)
+        except FileNotFoundError:
+            continue
+    _fresh(folder)
