@@ -11,6 +11,9 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 APPROVE, REJECT = "Publier", "Écarter"
+# An object store away for a while (up to ~15 min: 1, 2, 4, 8 min between attempts) delays the
+# publication without an alert; after that the stewards get one, and the live site stays.
+STORE_RETRIES = 4
 # A steward who does not answer within this delay: the approval task fails (alert), the live
 # site stays and the build waits in <site>/attente/ until the next publication replaces it.
 DECISION_DELAY = timedelta(days=2)
@@ -33,6 +36,11 @@ est automatique.
 
 **Si une tâche échoue**, le site en ligne ne change pas : les habitants voient la dernière version
 correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version précédente.
+
+**Site sur un stockage objet** (`INCLUSION_SITE_STORE_URL`) : le site est construit et vérifié
+sur le poste de travail, puis envoyé sous `builds/<version>/`, vérifié sur place, et le pointeur
+`current.json` change en une seule écriture. Stockage injoignable : nouvelles tentatives, puis
+alerte ; le pointeur ne nomme jamais une version incomplète.
 """
 
 
@@ -48,6 +56,7 @@ def publication_site():
                  "avec un message clair, si l'entrepôt n'est pas à la version du code.")
     def construire(dag_run=None) -> dict:
         check_warehouse()
+        _check_site_store()
         from dataclasses import asdict
         from zoneinfo import ZoneInfo
 
@@ -82,8 +91,13 @@ def publication_site():
                "formulaire. Sans réponse en 2 jours, la tâche échoue et le site ne change pas.")
 
     @task(trigger_rule="none_failed_min_one_success", outlets=[SITE],
-          doc_md="Met en ligne la version construite (échange atomique du lien current) et "
-                 "joint le résumé des changements à l'événement de l'Asset site_public.")
+          retries=STORE_RETRIES, retry_delay=timedelta(minutes=1),
+          doc_md="Met en ligne la version construite (échange atomique du lien current ; sur "
+                 "un stockage objet : envoi sous son propre préfixe, vérification, puis "
+                 "écriture du pointeur current.json) et joint le résumé des changements à "
+                 "l'événement de l'Asset site_public. Si le stockage objet ne répond pas, la "
+                 "tâche est retentée (1, 2, 4, 8 min) puis alerte : le site en ligne ne change "
+                 "pas tant que l'envoi n'est pas complet et vérifié.")
     def mettre_en_ligne(candidate: dict, outlet_events=None, ti=None) -> dict:
         from dataclasses import asdict
 
@@ -121,6 +135,18 @@ def publication_site():
     refused = ecarter(candidate)
     approbation >> refused
     [online, refused] >> documenter_controles()  # residents' site first
+
+
+def _check_site_store() -> None:
+    """A wrong site store URL, connection or bucket fails the run here, without retries, with
+    one French message naming the setting; an unreachable store is retried."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from publish.bucket import SiteStoreSettingError, check_site_store
+
+    try:
+        check_site_store()
+    except SiteStoreSettingError as error:
+        raise AirflowFailException(str(error)) from None
 
 
 def _decision(ti) -> str | None:

@@ -8,6 +8,11 @@ link over the old one is atomic). The ``publication_site`` DAG waits for a stewa
 between the two when the summary finds anomalies; ``set_aside`` moves a refused build to
 ``ecartees/<id>``, never online. A failed build or
 check leaves ``current`` untouched. The last ``KEEP_BUILDS`` builds are kept for rollback.
+
+When the site area is an object store (``INCLUSION_SITE_STORE_URL``), everything up to
+``attente/<id>`` stays in the worker's own data folder; ``go_live`` uploads the build under its
+own prefix, checks it there and switches the pointer ``current.json`` (``publish.bucket``)
+before mirroring the swap locally.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from pipeline.alerts import failing_step
 from pipeline.files import write_atomically
 from pipeline.load import ledger
 from pipeline.stages import stage
-from publish import changes
+from pipeline import storage
+from publish import bucket, changes
 from publish.build_cache import BuildCache, manifest_path, recorded_pages
 
 KEEP_BUILDS = 5
@@ -267,9 +273,14 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
     paths = paths or data_paths()
     pending = pending_folder(paths) / build_id
     final = paths.site_builds / build_id
+    remote = None
+    if bucket.is_remote():
+        remote = _go_live_on_store(build_id, pending if pending.exists() else final)
     with failing_step("mise en ligne (échange du lien current)"), \
             stage("publish", step="swap"):
-        if pending.exists():
+        if remote is not None and not (pending.exists() or final.exists()):
+            pass  # uploaded from another worker's folder: nothing to mirror here
+        elif pending.exists():
             _swap_in(paths, pending, final)
         elif final.exists():
             _swap_current(paths, final)
@@ -281,7 +292,32 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
         changes.set_status(folder, build_id, changes.PUBLISHED, decision)
     changes.prune_history(folder, history or load_territory().publication.history,
                           {build_id})
+    if remote is not None:
+        return Published(build_id, remote["url"], remote["pages"])
     return Published(build_id, str(final), recorded_pages(final) or count_pages(final))
+
+
+def _go_live_on_store(build_id: str, build: Path) -> dict:
+    """The site area is an object store (``publish.bucket``): upload the build under its own
+    prefix, check it there, then switch the pointer in one write and prune old builds. The
+    worker's local ``current`` follows afterwards, as its mirror of the live build."""
+    with failing_step("mise en ligne (envoi vers le stockage objet)"), \
+            stage("publish", step="upload"):
+        try:
+            if build.exists():
+                bucket.upload(build_id, build)
+            pointer = bucket.switch(build_id, KEEP_BUILDS)
+            bucket.prune(KEEP_BUILDS)
+        except bucket.BucketError as error:
+            raise SiteCheckFailed(str(error)) from error
+        except Exception as error:
+            if bucket.unreachable(error):
+                raise bucket.SiteStoreUnreachable(
+                    f"le stockage objet du site ({storage.area_url('site')}) ne répond pas "
+                    f"({type(error).__name__}) ; le site en ligne n'a pas changé : la "
+                    "publication sera retentée") from error
+            raise
+    return {"url": f"{storage.area_url('site')}/{pointer['prefix']}", "pages": pointer["pages"]}
 
 
 def set_aside(build_id: str, territory: Territory | None = None,
@@ -353,8 +389,18 @@ def _swap_in(paths: DataPaths, partial: Path, final: Path) -> None:
 
 
 def rollback(paths: DataPaths | None = None) -> Path:
-    """Point ``current`` back at the build before it."""
+    """Point ``current`` back at the build before it; on an object store, the pointer
+    ``current.json`` (and the worker's local mirror when it holds that build)."""
     paths = paths or data_paths()
+    if bucket.is_remote():
+        try:
+            pointer = bucket.rollback(KEEP_BUILDS)
+        except bucket.BucketError as error:
+            raise SiteCheckFailed(str(error)) from error
+        local = paths.site_builds / pointer["build_id"]
+        if local.is_dir():
+            _swap_current(paths, local)
+        return storage.area("site") / bucket.BUILDS / pointer["build_id"]
     builds = sorted(p for p in paths.site_builds.iterdir()
                     if p.is_dir() and not p.name.endswith(".partial"))
     current = paths.site_current.resolve()
