@@ -39,8 +39,9 @@ def pointer(store) -> dict:
 
 
 def remote_files(store, build_id: str) -> dict[str, bytes]:
-    prefix = f"site/builds/{build_id}/"
-    return {key[len(prefix):]: store.get(key) for key in store.keys(prefix)}
+    client, prefix = store.server.client(), f"site/builds/{build_id}/"
+    return {key[len(prefix):]: client.get_object(Bucket=store.bucket, Key=key)["Body"].read()
+            for key in store.keys(prefix)}
 
 
 def local_files(build: Path) -> dict[str, bytes]:
@@ -212,7 +213,8 @@ class Relay:
     def __init__(self, upstream: str) -> None:
         self.upstream = int(upstream.rsplit(":", 1)[1])
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.port = self.listener.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
         self.puts: int | None = None
         self.down = threading.Event()
         self.lock = threading.Lock()
@@ -276,11 +278,14 @@ class Relay:
 
 @pytest.fixture
 def relay(store, monkeypatch):
-    """The site store reached through ``Relay`` (the Airflow connection's endpoint)."""
+    """The site store reached through ``Relay``: a connection of its own (Airflow keeps one
+    file system per connection id in a process), with few botocore retries to keep it short."""
     through = Relay(store.server.endpoint)
     connection = json.loads(store.server.connection())
-    connection["extra"]["endpoint_url"] = through.endpoint
-    monkeypatch.setenv("AIRFLOW_CONN_INCLUSION_STOCKAGE", json.dumps(connection))
+    connection["extra"].update(endpoint_url=through.endpoint,
+                               config_kwargs={"retries": {"max_attempts": 2}})
+    monkeypatch.setenv("INCLUSION_STORAGE_CONN_ID", f"stockage_relais_{through.port}")
+    monkeypatch.setenv(f"AIRFLOW_CONN_STOCKAGE_RELAIS_{through.port}", json.dumps(connection))
     yield through
     through.close()
 
