@@ -1,7 +1,10 @@
 """Publishing the site to an object store (``INCLUSION_SITE_STORE_URL`` set to ``s3://…``).
 
-The build is rendered and checked in the worker's own data folder as on one machine
-(``publish.site.prepare``); ``publish.site.go_live`` then calls ``upload`` and ``switch``:
+The build is rendered and checked in the worker's own data folder as on one machine; then
+``publish.site.prepare`` sends it (``upload``: never online, readers follow the pointer), so
+that whichever worker runs ``publish.site.go_live`` can put it online: ``upload`` again (only a
+check when the build is sealed; it completes an interrupted upload from its own copy) and
+``switch``. A build a steward sets aside is removed from the store (``discard``).
 
 ``<site>/builds/<id>/…``
     The build's files, each with its Content-Type. A build prefix never changes once sealed.
@@ -262,9 +265,25 @@ def prune(keep: int) -> list[str]:
                     for path in store.fs.ls(store.key(BUILDS), detail=False, refresh=True))
     dropped = [b for b in builds[:-keep] if b not in kept]
     for build_id in dropped:
-        store.fs.rm_file(store.key(INVENTORIES, f"{build_id}.json"))  # unsealed first
-        store.fs.rm(store.key(BUILDS, build_id), recursive=True)
+        _delete(store, build_id)
     return dropped
+
+
+def discard(build_id: str) -> None:
+    """Remove a build that never went online (set aside by a steward): unsealed, then its
+    files. The live build and those kept for rollback are refused."""
+    store = _Store()
+    pointer = store.read_json(POINTER)
+    if pointer is not None and build_id in (pointer["build_id"], *pointer["previous"]):
+        raise BucketError(f"la version {build_id} est en ligne ou gardée pour un retour "
+                          "arrière : elle reste sur le stockage objet")
+    _delete(store, build_id)
+
+
+def _delete(store: _Store, build_id: str) -> None:
+    store.fs.rm_file(store.key(INVENTORIES, f"{build_id}.json"))  # unsealed first
+    if store.listing(BUILDS, build_id):
+        store.fs.rm(store.key(BUILDS, build_id), recursive=True)
 
 
 def unreachable(error: BaseException) -> bool:

@@ -9,10 +9,11 @@ between the two when the summary finds anomalies; ``set_aside`` moves a refused 
 ``ecartees/<id>``, never online. A failed build or
 check leaves ``current`` untouched. The last ``KEEP_BUILDS`` builds are kept for rollback.
 
-When the site area is an object store (``INCLUSION_SITE_STORE_URL``), everything up to
-``attente/<id>`` stays in the worker's own data folder; ``go_live`` uploads the build under its
-own prefix, checks it there and switches the pointer ``current.json`` (``publish.bucket``)
-before mirroring the swap locally.
+When the site area is an object store (``INCLUSION_SITE_STORE_URL``), the build is made and
+checked in the worker's own data folder as above; ``prepare`` then sends it under its own
+prefix and checks it there (never online: readers follow the pointer), ``go_live`` switches the
+pointer ``current.json`` (``publish.bucket``) before mirroring the swap locally, and
+``set_aside`` removes it from the store.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -243,6 +246,9 @@ def prepare(now: datetime, territory: Territory | None = None,
     except Exception:
         shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
         raise
+    if bucket.is_remote():  # sent and sealed now, so any worker can put it online later
+        with _on_store("envoi vers le stockage objet"), stage("publish", step="upload"):
+            bucket.upload(build_id, pending)
     return Candidate(build_id, str(pending), pages, [a.message for a in summary.anomalies],
                      sorted({p for a in summary.anomalies for p in a.partners}), text)
 
@@ -298,16 +304,26 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
 
 
 def _go_live_on_store(build_id: str, build: Path) -> dict:
-    """The site area is an object store (``publish.bucket``): upload the build under its own
-    prefix, check it there, then switch the pointer in one write and prune old builds. The
-    worker's local ``current`` follows afterwards, as its mirror of the live build."""
-    with failing_step("mise en ligne (envoi vers le stockage objet)"), \
+    """The site area is an object store (``publish.bucket``): make sure the build is whole
+    under its own prefix (sent by ``prepare``; completed here if not), then switch the pointer
+    in one write and prune old builds. The worker's local ``current`` follows afterwards, as
+    its mirror of the live build."""
+    with _on_store("mise en ligne (pointeur du stockage objet)"), \
             stage("publish", step="upload"):
+        if build.exists():
+            bucket.upload(build_id, build)
+        pointer = bucket.switch(build_id, KEEP_BUILDS)
+        bucket.prune(KEEP_BUILDS)
+    return {"url": f"{storage.area_url('site')}/{pointer['prefix']}", "pages": pointer["pages"]}
+
+
+@contextmanager
+def _on_store(step: str) -> Iterator[None]:
+    """A step on the object store: refusals become ``SiteCheckFailed``, a store that does not
+    answer ``SiteStoreUnreachable`` (retried by the task); the live pointer never moves."""
+    with failing_step(step):
         try:
-            if build.exists():
-                bucket.upload(build_id, build)
-            pointer = bucket.switch(build_id, KEEP_BUILDS)
-            bucket.prune(KEEP_BUILDS)
+            yield
         except bucket.BucketError as error:
             raise SiteCheckFailed(str(error)) from error
         except Exception as error:
@@ -317,7 +333,6 @@ def _go_live_on_store(build_id: str, build: Path) -> dict:
                     f"({type(error).__name__}) ; le site en ligne n'a pas changé : la "
                     "publication sera retentée") from error
             raise
-    return {"url": f"{storage.area_url('site')}/{pointer['prefix']}", "pages": pointer["pages"]}
 
 
 def set_aside(build_id: str, territory: Territory | None = None,
@@ -333,6 +348,9 @@ def set_aside(build_id: str, territory: Territory | None = None,
         shutil.rmtree(aside, ignore_errors=True)
         aside.parent.mkdir(parents=True, exist_ok=True)
         os.replace(pending, aside)
+    if bucket.is_remote():  # sent by prepare, never online: off the store
+        with _on_store("mise à l'écart (stockage objet)"):
+            bucket.discard(build_id)
     folder = changes.publications_folder(paths)
     record = changes.set_status(folder, build_id, changes.SET_ASIDE, decision)
     for stale in sorted(p for p in aside.parent.iterdir() if p.is_dir())[:-KEEP_BUILDS]:

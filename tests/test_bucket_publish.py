@@ -6,6 +6,7 @@ local S3 server (tests/s3server.py); the build itself is made in the test's data
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import shutil
 import socket
@@ -76,14 +77,16 @@ def test_a_build_goes_online_under_its_own_prefix_with_its_content_types(store, 
     assert local_live(data_dir) == first.build_id  # the worker's own mirror follows
 
 
+@pytest.mark.heavy  # two builds, a reader thread
 def test_readers_always_see_a_complete_build_across_the_switch_and_the_rollback(store, data_dir):
     first = publishing.publish(REFERENCE_RUN)
     second = publishing.prepare(REFERENCE_RUN + timedelta(days=1))
     expected = {first.build_id: local_files(data_dir / "site" / "builds" / first.build_id),
                 second.build_id: local_files(Path(second.path))}
     assert expected[first.build_id] != expected[second.build_id]
-    assert pointer(store)["build_id"] == first.build_id  # prepared, not online
-    assert store.keys(f"site/builds/{second.build_id}/") == []  # nothing sent before go_live
+    # Prepared: sent under its own prefix and sealed, but readers still get the first.
+    assert complete(store, second.build_id)
+    assert pointer(store)["build_id"] == first.build_id
 
     seen: list[tuple[str, bool]] = []
     stop = threading.Event()
@@ -124,6 +127,7 @@ def test_readers_always_see_a_complete_build_across_the_switch_and_the_rollback(
     assert pointer(store)["build_id"] == first.build_id
 
 
+@pytest.mark.heavy  # the same build twice
 def test_a_rerun_of_the_same_build_changes_nothing_on_the_store(store, data_dir):
     first = publishing.publish(REFERENCE_RUN)
     client = store.server.client()
@@ -158,24 +162,43 @@ def test_a_prefix_holding_other_content_is_never_overwritten(store, data_dir):
     assert pointer(store)["build_id"] == first.build_id
 
 
-def test_a_build_waiting_for_a_steward_or_set_aside_is_never_sent(store, data_dir):
+@pytest.mark.heavy  # three builds of the site
+def test_a_build_waiting_for_a_steward_is_never_online_and_one_set_aside_leaves(store, data_dir):
     first = publishing.publish(REFERENCE_RUN)
     _drop_one_venue(data_dir)
     candidate = publishing.prepare(REFERENCE_RUN + timedelta(hours=1))
     assert candidate.needs_approval
-    assert store.keys(f"site/builds/{candidate.build_id}/") == []
+    assert complete(store, candidate.build_id)  # sent, for whichever worker publishes it
+    assert pointer(store)["build_id"] == first.build_id  # ... but not online
     publishing.set_aside(candidate.build_id, decision="« Écarter » par admin")
     assert store.keys(f"site/builds/{candidate.build_id}/") == []
+    assert store.keys(f"site/inventaires/{candidate.build_id}") == []
     assert pointer(store)["build_id"] == first.build_id
+    assert (data_dir / "site" / "ecartees" / candidate.build_id / "index.html").is_file()
 
     approved = publishing.prepare(REFERENCE_RUN + timedelta(hours=2))
-    assert approved.needs_approval
-    assert store.keys(f"site/builds/{approved.build_id}/") == []
+    assert approved.needs_approval and pointer(store)["build_id"] == first.build_id
     publishing.go_live(approved.build_id, decision="« Publier » par admin")
     assert pointer(store)["build_id"] == approved.build_id
     assert pointer(store)["previous"] == [first.build_id]
+    with pytest.raises(bucket.BucketError, match="en ligne"):
+        bucket.discard(first.build_id)  # kept for rollback: never removed
 
 
+def test_the_worker_putting_it_online_needs_only_the_store(store, data_dir):
+    """Celery workers share no disk: the build made on one is put online from another."""
+    first = publishing.publish(REFERENCE_RUN)
+    second = publishing.prepare(REFERENCE_RUN + timedelta(days=1))
+    shutil.rmtree(second.path)  # this worker never had it
+    published = publishing.go_live(second.build_id)
+    assert published.build_id == pointer(store)["build_id"] == second.build_id
+    assert pointer(store)["previous"] == [first.build_id] and complete(store, second.build_id)
+    assert local_live(data_dir) == first.build_id  # its own mirror keeps what it had
+    with pytest.raises(publishing.SiteCheckFailed, match="ni en attente"):
+        publishing.go_live("20200101T000000")
+
+
+@pytest.mark.heavy  # four builds of the site
 def test_pruning_keeps_the_live_build_and_the_one_before(store, data_dir, monkeypatch):
     monkeypatch.setattr(publishing, "KEEP_BUILDS", 2)
     ids = [publishing.publish(REFERENCE_RUN + timedelta(hours=h)).build_id for h in range(3)]
@@ -290,30 +313,40 @@ def relay(store, monkeypatch):
     through.close()
 
 
+@pytest.mark.heavy  # three builds, retries while the store is away
 def test_a_store_going_away_mid_upload_never_leaves_a_half_published_site(store, relay,
                                                                           data_dir):
     first = publishing.publish(REFERENCE_RUN)
-    second = publishing.prepare(REFERENCE_RUN + timedelta(days=1))
+    later = REFERENCE_RUN + timedelta(days=1)
+    build_id = publishing.build_id_for(later)
     relay.puts = 40  # the store goes away after 40 files of the second build
     with pytest.raises(bucket.SiteStoreUnreachable, match="le site en ligne n'a pas changé") \
             as failure:
-        publishing.go_live(second.build_id)
-    sent = store.keys(f"site/builds/{second.build_id}/")
-    assert 0 < len(sent) < len(list(files_under(Path(second.path))))  # half sent...
-    assert pointer(store)["build_id"] == first.build_id  # ... and never online
-    assert store.keys(f"site/inventaires/{second.build_id}") == []
-    assert local_live(data_dir) == first.build_id and Path(second.path).is_dir()
+        publishing.prepare(later)
+    sent = store.keys(f"site/builds/{build_id}/")
+    built = data_dir / "site" / "attente" / build_id
+    assert 0 < len(sent) < len(list(files_under(built)))  # half sent...
+    assert pointer(store)["build_id"] == first.build_id  # ... never online, never sealed
+    assert store.keys(f"site/inventaires/{build_id}") == []
+    assert local_live(data_dir) == first.build_id
 
     # The task's last retry failed: the stewards' alert (the DAG's failure callback).
     class LastTry:
-        dag_id, task_id, map_index, run_id = "publication_site", "mettre_en_ligne", -1, "r1"
+        dag_id, task_id, map_index, run_id = "publication_site", "construire", -1, "r1"
 
     task_failure_alert({"task_instance": LastTry(), "exception": failure.value})
     (alert,) = (data_dir / "alertes").glob("*.txt")
     text = alert.read_text(encoding="utf-8")
     assert "stockage objet" in text and "réseau" in text
 
-    relay.restore()  # the store is back: the same task again completes and switches
+    relay.restore()  # the store is back: the task again completes the upload
+    second = publishing.prepare(later)
+    assert complete(store, build_id) and pointer(store)["build_id"] == first.build_id
+    relay.puts = 0  # away again just as the pointer is written
+    with pytest.raises(bucket.SiteStoreUnreachable):
+        publishing.go_live(second.build_id)
+    assert pointer(store)["build_id"] == first.build_id
+    relay.restore()
     published = publishing.go_live(second.build_id)
     assert published.build_id == second.build_id == pointer(store)["build_id"]
     assert remote_files(store, second.build_id) == local_files(
@@ -344,3 +377,33 @@ def test_a_wrong_bucket_or_url_names_the_setting(store, monkeypatch):
 def test_the_local_site_area_never_touches_a_store(data_dir):
     assert not bucket.is_remote()
     bucket.check_site_store()  # nothing to check
+
+
+_run_offsets = itertools.count(300)  # run times distinct from the other DAG tests'
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+def test_the_publication_dag_publishes_to_the_bucket(store, data_dir, dagbag):
+    dag = dagbag.get_dag("publication_site")
+    dag_run = dag.test(run_after=REFERENCE_RUN + timedelta(seconds=next(_run_offsets)))
+    assert dag_run.state == "success"
+    live = pointer(store)
+    assert complete(store, live["build_id"]) and live["pages"] > 0
+    published = dag_run.get_task_instance("mettre_en_ligne").xcom_pull(
+        task_ids="mettre_en_ligne")
+    assert published["path"] == f"{store.url('site')}/builds/{live['build_id']}/"
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+def test_a_missing_bucket_fails_the_dag_at_its_start_naming_the_setting(store, data_dir, dagbag,
+                                                                      monkeypatch):
+    monkeypatch.setenv("INCLUSION_SITE_STORE_URL", "s3://inclusion-absent/site")
+    dag = dagbag.get_dag("publication_site")
+    dag_run = dag.test(run_after=REFERENCE_RUN + timedelta(seconds=next(_run_offsets)))
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert states["construire"] == "failed" and states["mettre_en_ligne"] == "upstream_failed"
+    alert = "\n".join(p.read_text(encoding="utf-8") for p in (data_dir / "alertes").glob("*.txt"))
+    assert "INCLUSION_SITE_STORE_URL" in alert and "inclusion-absent" in alert
+    assert not (data_dir / "site" / "attente").exists()  # nothing built
