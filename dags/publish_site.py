@@ -11,8 +11,9 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 APPROVE, REJECT = "Publier", "Écarter"
-# An object store away for a while (up to ~15 min: 1, 2, 4, 8 min between attempts) delays the
-# publication without an alert; after that the stewards get one, and the live site stays.
+# An object store away for a while delays the publication without an alert (4 retries, delays
+# doubling from 1 min: 15 to 30 min in all); after that the stewards get one, and the live site
+# stays.
 STORE_RETRIES = 4
 # A steward who does not answer within this delay: the approval task fails (alert), the live
 # site stays and the build waits in <site>/attente/ until the next publication replaces it.
@@ -52,8 +53,10 @@ alerte ; le pointeur ne nomme jamais une version incomplète.
 def publication_site():
     @task(doc_md="Calcule les indicateurs, construit le site dans un dossier neuf, le vérifie "
                  "et relève ce qui change par rapport au site en ligne (fichiers reçus, lignes, "
-                 "pages, chiffres clés par commune) ; ne met rien en ligne. Échoue d'abord, "
-                 "avec un message clair, si l'entrepôt n'est pas à la version du code.")
+                 "pages, chiffres clés par commune) ; ne met rien en ligne (sur un stockage "
+                 "objet, l'envoie sous son propre préfixe, que personne ne lit encore). Échoue "
+                 "d'abord, avec un message clair, si l'entrepôt n'est pas à la version du code "
+                 "ou si le stockage objet du site est mal réglé.")
     def construire(dag_run=None) -> dict:
         check_warehouse()
         _check_site_store()
@@ -96,7 +99,7 @@ def publication_site():
                  "un stockage objet : envoi sous son propre préfixe, vérification, puis "
                  "écriture du pointeur current.json) et joint le résumé des changements à "
                  "l'événement de l'Asset site_public. Si le stockage objet ne répond pas, la "
-                 "tâche est retentée (1, 2, 4, 8 min) puis alerte : le site en ligne ne change "
+                 "tâche est retentée (délais doublés à partir d'une minute) puis alerte : le site en ligne ne change "
                  "pas tant que l'envoi n'est pas complet et vérifié.")
     def mettre_en_ligne(candidate: dict, outlet_events=None, ti=None) -> dict:
         from dataclasses import asdict

@@ -187,11 +187,11 @@ def upload(build_id: str, build: Path) -> dict[str, list]:
             f"la version {build_id} existe déjà sur le stockage objet avec un autre contenu ; "
             "une version publiée ne change jamais : relancez la publication (nouvelle version)")
     missing, extra = _differences(store, build_id, files)
-    if sealed is None and extra:  # left by an interrupted upload of this build, never online
+    if (missing or extra) and sealed is None:  # an interrupted upload, never online
         for name in extra:
             store.fs.rm_file(store.key(BUILDS, build_id, name))
-    _send(store, build, build_id, missing)
-    missing, extra = _differences(store, build_id, files)
+        _send(store, build, build_id, missing)
+        missing, extra = _differences(store, build_id, files)
     if missing or extra:
         raise BucketError(
             f"la version {build_id} envoyée sur le stockage objet ne correspond pas à la version "
