@@ -284,13 +284,11 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
         remote = _go_live_on_store(build_id, pending if pending.exists() else final)
     with failing_step("mise en ligne (échange du lien current)"), \
             stage("publish", step="swap"):
-        if remote is not None and not (pending.exists() or final.exists()):
-            pass  # uploaded from another worker's folder: nothing to mirror here
-        elif pending.exists():
+        if pending.exists():
             _swap_in(paths, pending, final)
         elif final.exists():
             _swap_current(paths, final)
-        else:
+        elif remote is None:  # (online from the store: this worker has no copy to mirror)
             raise SiteCheckFailed(f"la version {build_id} n'existe plus (ni en attente ni "
                                   "parmi les versions construites)")
     folder = changes.publications_folder(paths)
@@ -411,10 +409,8 @@ def rollback(paths: DataPaths | None = None) -> Path:
     ``current.json`` (and the worker's local mirror when it holds that build)."""
     paths = paths or data_paths()
     if bucket.is_remote():
-        try:
+        with _on_store("retour arrière (stockage objet)"):
             pointer = bucket.rollback(KEEP_BUILDS)
-        except bucket.BucketError as error:
-            raise SiteCheckFailed(str(error)) from error
         local = paths.site_builds / pointer["build_id"]
         if local.is_dir():
             _swap_current(paths, local)

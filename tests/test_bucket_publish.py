@@ -354,11 +354,14 @@ def test_a_store_going_away_mid_upload_never_leaves_a_half_published_site(store,
     assert pointer(store)["previous"] == [first.build_id]
 
 
-def test_a_store_away_from_the_start_fails_before_anything_is_sent(store, relay, data_dir):
+def test_a_store_away_from_the_start_fails_before_anything_is_sent(store, relay, data_dir,
+                                                                   capsys):
     first = publishing.publish(REFERENCE_RUN)
     relay.cut()
     with pytest.raises(bucket.SiteStoreUnreachable, match="ne répond pas"):
         bucket.check_site_store()
+    assert cli(["rollback"]) == 1  # make rollback: one French line, no traceback
+    assert "Impossible : le stockage objet du site" in capsys.readouterr().err
     relay.restore()
     bucket.check_site_store()
     assert pointer(store)["build_id"] == first.build_id
