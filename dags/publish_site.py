@@ -99,8 +99,8 @@ def publication_site():
                  "un stockage objet : envoi sous son propre préfixe, vérification, puis "
                  "écriture du pointeur current.json) et joint le résumé des changements à "
                  "l'événement de l'Asset site_public. Si le stockage objet ne répond pas, la "
-                 "tâche est retentée (délais doublés à partir d'une minute) puis alerte : le site en ligne ne change "
-                 "pas tant que l'envoi n'est pas complet et vérifié.")
+                 "tâche est retentée (délais doublés à partir d'une minute) puis alerte : le "
+                 "site en ligne ne change pas tant que l'envoi n'est pas complet et vérifié.")
     def mettre_en_ligne(candidate: dict, outlet_events=None, ti=None) -> dict:
         from dataclasses import asdict
 

@@ -203,12 +203,7 @@ def upload(build_id: str, build: Path) -> dict[str, list]:
     return files
 
 
-def live() -> dict | None:
-    """The pointer (``current.json``) as written by ``switch``, or None before any publication."""
-    return _Store().read_json(POINTER)
-
-
-def switch(build_id: str, keep: int, now: datetime | None = None) -> dict:
+def switch(build_id: str, keep: int) -> dict:
     """Point readers at a sealed build in one write of ``current.json``; the builds before it
     (at most ``keep - 1``) are listed there for rollback."""
     store = _Store()
@@ -221,16 +216,14 @@ def switch(build_id: str, keep: int, now: datetime | None = None) -> dict:
         previous = before["previous"]  # a retry: it is already online
     else:
         previous = ([before["build_id"]] + before["previous"]) if before else []
-    pointer = _pointer(build_id, sealed["files"], [b for b in previous if b != build_id],
-                       keep, now)
+    pointer = _pointer(build_id, sealed["files"], [b for b in previous if b != build_id], keep)
     store.write_json(pointer, POINTER)
     return pointer
 
 
-def _pointer(build_id: str, files: dict, previous: list[str], keep: int,
-             now: datetime | None) -> dict:
+def _pointer(build_id: str, files: dict, previous: list[str], keep: int) -> dict:
     return {"build_id": build_id, "prefix": f"{BUILDS}/{build_id}/", "pages": pages_of(files),
-            "published_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "previous": previous[:max(keep - 1, 1)]}
 
 
@@ -245,7 +238,7 @@ def rollback(keep: int) -> dict:
     for index, build_id in enumerate(previous):
         sealed = store.read_json(INVENTORIES, f"{build_id}.json")
         if sealed is not None:
-            pointer = _pointer(build_id, sealed["files"], previous[index + 1:], keep, None)
+            pointer = _pointer(build_id, sealed["files"], previous[index + 1:], keep)
             pointer["rolled_back_from"] = before["build_id"]
             store.write_json(pointer, POINTER)
             return pointer
