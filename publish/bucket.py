@@ -301,9 +301,20 @@ def check_site_store() -> None:
     (retried). Nothing when the site is in the local data folder."""
     if not is_remote():
         return
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
     url = storage.area_url("site")
     conn_id = settings.get("INCLUSION_STORAGE_CONN_ID")
     bucket = url.partition("://")[2].split("/", 1)[0]
+    try:  # without it, the provider would look for credentials anywhere (default chain)
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        raise SiteStoreSettingError(
+            f"la connexion Airflow « {conn_id} » (INCLUSION_STORAGE_CONN_ID) n'existe pas : "
+            f"créez-la (variable d'environnement AIRFLOW_CONN_{conn_id.upper()} ou coffre de "
+            "secrets) avec le point d'accès et les identifiants du stockage objet ; vide, elle "
+            "utilise le rôle de la machine") from None
     try:
         store = _Store()
         store.fs.invalidate_cache(bucket)

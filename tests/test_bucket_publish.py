@@ -367,13 +367,18 @@ def test_a_store_away_from_the_start_fails_before_anything_is_sent(store, relay,
     assert pointer(store)["build_id"] == first.build_id
 
 
-def test_a_wrong_bucket_or_url_names_the_setting(store, monkeypatch):
+def test_a_wrong_bucket_url_or_connection_names_the_setting(store, monkeypatch):
     monkeypatch.setenv("INCLUSION_SITE_STORE_URL", "s3://inclusion-absent/site")
     with pytest.raises(bucket.SiteStoreSettingError,
                        match="« inclusion-absent » de INCLUSION_SITE_STORE_URL"):
         bucket.check_site_store()
     monkeypatch.setenv("INCLUSION_SITE_STORE_URL", "s3x://inclusion/site")
     with pytest.raises(bucket.SiteStoreSettingError, match="INCLUSION_SITE_STORE_URL"):
+        bucket.check_site_store()
+    monkeypatch.setenv("INCLUSION_SITE_STORE_URL", store.url("site"))
+    monkeypatch.setenv("INCLUSION_STORAGE_CONN_ID", "stockage_absent")
+    with pytest.raises(bucket.SiteStoreSettingError,
+                       match="« stockage_absent » \\(INCLUSION_STORAGE_CONN_ID\\) n'existe pas"):
         bucket.check_site_store()
 
 
