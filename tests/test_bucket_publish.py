@@ -275,20 +275,17 @@ class Relay:
                 target.sendall(chunk)
         except OSError:
             pass
-        finally:
-            for end in (source, target):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        finally:  # either side done: the pair is (the other pump's recv returns at once)
+            with self.lock:
+                for end in (source, target):
+                    _hang_up(end)
+                    if end in self.open:
+                        self.open.remove(end)
 
     def cut(self) -> None:
         self.down.set()
-        for end in self.open:
-            try:
-                end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        for end in list(self.open):
+            _hang_up(end)
 
     def restore(self) -> None:
         self.puts = None
@@ -296,7 +293,15 @@ class Relay:
 
     def close(self) -> None:
         self.cut()
-        self.listener.close()
+        _hang_up(self.listener)  # also wakes the thread waiting in accept()
+
+
+def _hang_up(end: socket.socket) -> None:
+    try:
+        end.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    end.close()
 
 
 @pytest.fixture
