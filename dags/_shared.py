@@ -55,6 +55,20 @@ def check_warehouse() -> None:
         raise AirflowFailException(str(error)) from None
 
 
+def check_storage() -> None:
+    """Beside ``check_warehouse``: a storage area on an object store that cannot be used (a
+    URL with an unknown scheme or no bucket, the connection INCLUSION_STORAGE_CONN_ID missing
+    or without credentials, a bucket missing or unreachable) fails the run here with one French
+    message naming the setting, without retries. Areas in the data folder cost nothing."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from pipeline.storage.check import StorageError, check_storage as check
+
+    try:
+        check()
+    except StorageError as error:
+        raise AirflowFailException(str(error)) from None
+
+
 def dag_settings(dag_id: str, schedule, kind: str, doc: str, retries: int,
                  retry_delay: timedelta, timeout: timedelta) -> dict:
     """The ``@dag`` arguments every DAG of the project shares (tests/test_dag_integrity.py):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import WAREHOUSE, check_warehouse, dag_settings
+from _shared import WAREHOUSE, check_storage, check_warehouse, dag_settings
 from airflow.sdk import dag, task
 
 DOC = """
@@ -43,12 +43,14 @@ def reception_fichiers():
                "passage complet n'est dû (toutes les 5 minutes). Attend un fichier qui "
                "finit d'arriver (délai INCLUSION_SETTLE_SECONDS). Une exécution lancée à "
                "la main fait toujours un passage complet. Échoue d'abord, avec un message "
-               "clair, si l'entrepôt n'est pas à la version du code (make migrate).")
+               "clair, si l'entrepôt n'est pas à la version du code (make migrate) ou si le "
+               "stockage configuré est inutilisable (adresse, connexion, compartiment).")
     def surveiller_depots() -> bool:
         from airflow.sdk import get_current_context
         from pipeline.receive.watch import check_inboxes
 
         check_warehouse()
+        check_storage()
         return check_inboxes(full=get_current_context()["dag_run"].run_type != "scheduled")
 
     @task(retries=3, doc_md="Récupère les fichiers que certains partenaires publient à une "
@@ -94,10 +96,10 @@ def reception_fichiers():
     def traiter_lot(lot: dict) -> list[dict]:
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowSkipException
-        from pipeline.ingest.flow import process_files
+        from pipeline.ingest.objects import process_batch
 
         get_current_context()["lot"] = lot["lot"]  # names the mapped task instance in the UI
-        outcomes = process_files([(c["partner"], c["path"]) for c in lot["fichiers"]])
+        outcomes = process_batch(lot["fichiers"])
         if not outcomes:  # a retry would not bring the files back
             raise AirflowSkipException("plus aucun fichier du lot dans les dossiers de dépôt "
                                        "(retirés, ou déjà traités par une autre exécution)")

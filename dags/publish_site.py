@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import (SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_warehouse,
-                     dag_settings)
+from _shared import (SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_storage,
+                     check_warehouse, dag_settings)
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
@@ -59,7 +59,7 @@ def publication_site():
                  "ou si le stockage objet du site est mal réglé.")
     def construire(dag_run=None) -> dict:
         check_warehouse()
-        _check_site_store()
+        check_storage()
         from dataclasses import asdict
         from zoneinfo import ZoneInfo
 
@@ -138,18 +138,6 @@ def publication_site():
     refused = ecarter(candidate)
     approbation >> refused
     [online, refused] >> documenter_controles()  # residents' site first
-
-
-def _check_site_store() -> None:
-    """A wrong site store URL, connection or bucket fails the run here, without retries, with
-    one French message naming the setting; an unreachable store is retried."""
-    from airflow.sdk.exceptions import AirflowFailException
-    from publish.bucket import SiteStoreSettingError, check_site_store
-
-    try:
-        check_site_store()
-    except SiteStoreSettingError as error:
-        raise AirflowFailException(str(error)) from None
 
 
 def _decision(ti) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from _shared import TIMEZONE, check_warehouse, dag_settings
+from _shared import TIMEZONE, check_storage, check_warehouse, dag_settings
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 DOC = """
@@ -30,6 +30,7 @@ def relance_partenaires():
                  "l'entrepôt n'est pas à la version du code.")
     def rappeler_retards(dag_run=None) -> list[str]:
         check_warehouse()
+        check_storage()
         from pipeline.config import data_paths, load_territory
         from pipeline.load import ledger
         from pipeline.reminders import remind_late_partners

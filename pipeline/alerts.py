@@ -1,21 +1,24 @@
-"""Steward alerts: a failed task writes a French alert file into the data folder and the task
-log, and sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PORT``,
-``_FROM``, ``_TO``). Alerts never raise: a broken mail server must not hide the first failure."""
+"""Steward alerts: a failed task writes a French alert file into the alerts area (the data
+folder's ``alertes/``, or ``INCLUSION_ALERTS_URL`` on an object store) and the task log, and
+sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PORT``, ``_FROM``,
+``_TO``). Alerts never raise: a broken mail server must not hide the first failure."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import smtplib
 import traceback
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from pipeline import settings
+from pipeline import settings, storage
 from pipeline.config import REPO_ROOT, data_paths
 from pipeline.files import write_atomically
 
@@ -37,24 +40,61 @@ def raise_alert(subject: str, body: str, now: datetime | None = None,
         log.error("ALERTE (déjà envoyée, répétition non renvoyée) : %s — %s", subject, body)
         return None
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in subject)[:80]
-    path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}.txt"
-    for number in range(2, 100):  # two alerts of one subject in the same second both stay
-        if not path.exists():
-            break
-        path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}-{number}.txt"
-    write_atomically(path, f"{subject}\n\n{body}\n")
+    text = f"{subject}\n\n{body}\n"
+    path = None if storage.in_data_folder("alerts") else _write_to_store(now, safe, text)
+    if path is None:
+        path = _new_name(folder, now, safe, Path.exists)
+        write_atomically(path, text)
     log.error("ALERTE : %s — %s", subject, body)
     _send_mail(subject, body)
     return path
 
 
+def _new_name(folder, now: datetime, safe: str, exists):
+    """The alert's name; two alerts of one subject in the same second both stay."""
+    path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}.txt"
+    for number in range(2, 100):
+        if not exists(path):
+            break
+        path = folder / f"{now:%Y%m%dT%H%M%S}-{safe}-{number}.txt"
+    return path
+
+
+def _write_to_store(now: datetime, safe: str, text: str):
+    """The alert as an object of the alerts area (``INCLUSION_ALERTS_URL``); None when the
+    store cannot be written (unreachable, for instance): the alert then goes to the data
+    folder, since an alert must never be lost nor raise."""
+    try:
+        path = _new_name(storage.area("alerts"), now, safe, lambda p: p.exists())
+        path.write_bytes(text.encode("utf-8"))
+        return path
+    except Exception:
+        log.exception("alerte non écrite dans %s ; écrite dans le dossier de données",
+                      storage.area_url("alerts"))
+        return None
+
+
 def _repeated(key: str, now: datetime) -> bool:
-    """Whether this alert went out within the repeat window; if not, remember it now. The
-    marker's modification time is the last sending (``etat/alertes-envoyees/``, beside the
-    inbox watch's state rather than among the alerts stewards read)."""
-    folder = data_paths().root / "etat" / "alertes-envoyees"
-    marker = folder / hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
+    """Whether this alert went out within the repeat window; if not, remember it now.
+
+    The markers are in the state area's ``alertes-envoyees/`` (``INCLUSION_STATE_URL``,
+    unset: ``<data>/etat``, beside the inbox watch's state rather than among the alerts
+    stewards read). In a local folder, a marker's modification time is the last sending. On an
+    object store, shared by every worker, a marker holds the time of the last sending and is
+    written only on a condition (created if absent, replaced if unchanged), so that of two
+    workers raising the same alert at once only one sends it. When the store cannot be reached
+    the worker's own data folder keeps the marker, as with one machine."""
+    name = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
     window = settings.get("INCLUSION_ALERT_REPEAT_HOURS") * 3600
+    if not storage.is_local("state"):
+        try:
+            return _repeated_on_store(storage.area("state") / "alertes-envoyees" / name, now,
+                                      window)
+        except Exception:
+            log.exception("marque d'alerte non lue dans %s ; gardée dans le dossier de données",
+                          storage.area_url("state"))
+    folder = storage.local_folder("state") / "alertes-envoyees"
+    marker = folder / name
     try:
         if now.timestamp() - marker.stat().st_mtime < window:
             return True
@@ -63,6 +103,28 @@ def _repeated(key: str, now: datetime) -> bool:
     marker.touch()
     os.utime(marker, (now.timestamp(), now.timestamp()))
     return False
+
+
+def _repeated_on_store(marker, now: datetime, window: float) -> bool:
+    from pipeline.storage import objects
+
+    sending = json.dumps({"envoyee_le": now.isoformat(), "par": uuid.uuid4().hex}).encode()
+    for _ in range(5):
+        seen = objects.stat_object(marker)
+        if seen is None:
+            if objects.create_exclusive(marker, sending):
+                return False
+            continue  # another worker sent it just now: read its marker
+        stored = objects.read_bytes(marker)
+        try:
+            sent = datetime.fromisoformat(json.loads(stored or b"{}")["envoyee_le"])
+        except (ValueError, KeyError, TypeError):
+            sent = None  # a marker cut short or foreign: as if the window had passed
+        if sent is not None and now.timestamp() - sent.timestamp() < window:
+            return True
+        if objects.replace_if_unchanged(marker, sending, seen.etag):
+            return False
+    return True  # other workers keep renewing it: one of them sent it
 
 
 def _send_mail(subject: str, body: str) -> None:

@@ -39,9 +39,9 @@ def print_ledger(as_json: bool) -> None:
 
 
 def print_status() -> None:
-    """Per partner: the last file received, its outcome, and alerts waiting in the data folder."""
+    """Per partner: the last file received, its outcome, and the alerts waiting in the alerts
+    area (the data folder's ``alertes/``, or ``INCLUSION_ALERTS_URL`` on an object store)."""
     from pipeline.config import load_territory
-    from pipeline.alerts import alerts_folder
 
     items = ledger.entries()
     print(f"{'partenaire':<20}{'dernier fichier reçu (UTC)':<28}{'statut':<30}fichier")
@@ -53,10 +53,35 @@ def print_status() -> None:
         last = max(mine, key=lambda e: e.received_at)
         label = ledger.STATUS_LABELS.get(last.status, last.status)
         print(f"{partner.id:<20}{last.received_at[:19].replace('T', ' '):<28}{label:<30}{last.original_name}")
-    alerts = sorted(alerts_folder().glob("*.txt")) if alerts_folder().exists() else []
-    if alerts:
-        print(f"\n{len(alerts)} alerte(s) dans {alerts_folder()} ; la plus récente : "
-              f"{alerts[-1].name}")
+    for where, names in _alerts():
+        print(f"\n{len(names)} alerte(s) dans {where} ; la plus récente : {names[-1]}")
+
+
+def _alerts() -> list[tuple[str, list[str]]]:
+    """(where, alert names sorted oldest first) of each place holding alerts: the alerts area,
+    and the data folder's ``alertes/`` when the area is on an object store (an alert written
+    while the store could not be reached)."""
+    from pipeline import storage
+    from pipeline.alerts import alerts_folder
+
+    found = []
+    if not storage.in_data_folder("alerts"):
+        from pipeline.storage import objects
+
+        try:
+            names = sorted(item.name for item in objects.list_objects(storage.area("alerts"))
+                           if "/" not in item.name and item.name.endswith(".txt"))
+        except Exception as error:  # the store down: say so, and still show the local ones
+            print(f"\nAlertes illisibles dans {storage.area_url('alerts')} : "
+                  f"{type(error).__name__} ({error}).")
+            names = []
+        if names:
+            found.append((storage.area_url("alerts"), names))
+    local = sorted(p.name for p in alerts_folder().glob("*.txt")) if alerts_folder().exists() \
+        else []
+    if local:
+        found.append((str(alerts_folder()), local))
+    return found
 
 
 @contextmanager

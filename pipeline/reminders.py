@@ -4,8 +4,10 @@ folder, the task log, an e-mail when SMTP is configured), once per overdue perio
 
 A period is one cadence: a weekly partner whose last file is 8 to 14 days old is in its first
 overdue period, 15 to 21 days in its second, and gets one reminder in each; a new file starts
-over. What was already reminded is kept in ``<data folder>/etat/relances.json``, written after
-each alert, so a re-run of the day's task or a crash between two partners reminds nobody twice.
+over. What was already reminded is kept in ``relances.json`` of the state area (unset
+``INCLUSION_STATE_URL``: ``<data folder>/etat/``; with several workers, on the object store, so
+that the next day's task, wherever it runs, knows it), written after each alert, so a re-run of
+the day's task or a crash between two partners reminds nobody twice.
 
 A partner with an ``email`` in territory.toml also gets the reminder itself, by e-mail, when
 SMTP is configured: what to send and where, in the same once-per-period rhythm.
@@ -19,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pipeline import storage
 from pipeline.alerts import raise_alert, send_mail, smtp_configured
 from pipeline.config import DataPaths, Territory
 from pipeline.files import write_atomically
@@ -107,14 +110,35 @@ def due_reminders(territory: Territory, entries: list[LedgerEntry], now: datetim
 
 
 def state_file(paths: DataPaths) -> Path:
-    return paths.root / "etat" / "relances.json"
+    root = paths.root / "etat" if storage.in_data_folder("state") else storage.local_folder(
+        "state")
+    return root / "relances.json"
+
+
+def _already_sent(paths: DataPaths):
+    """(partner id -> period already reminded, how to record it): a file of the state area's
+    folder, or its object on the store, shared by every worker."""
+    if storage.is_local("state"):
+        path = state_file(paths)
+
+        def record(sent: dict) -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, json.dumps(sent, ensure_ascii=False, indent=1,
+                                              sort_keys=True))
+
+        return (json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}), record
+    from pipeline.storage import objects
+
+    shared = storage.area("state") / "relances.json"
+    stored = objects.read_bytes(shared)
+    return (json.loads(stored) if stored else {}), lambda sent: objects.write_text(
+        shared, json.dumps(sent, ensure_ascii=False, indent=1, sort_keys=True))
 
 
 def remind_late_partners(territory: Territory, paths: DataPaths, entries: list[LedgerEntry],
                          now: datetime) -> list[Reminder]:
     """Raise the due reminders, recording each one as soon as it is out; returns them."""
-    path = state_file(paths)
-    sent = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    sent, record = _already_sent(paths)
     due = due_reminders(territory, entries, now, sent)
     for reminder in due:
         raise_alert(reminder.subject, reminder.body, now)
@@ -122,6 +146,5 @@ def remind_late_partners(territory: Territory, paths: DataPaths, entries: list[L
             send_mail(reminder.partner_email, "Rappel : votre prochain fichier est attendu",
                       reminder.partner_body)
         sent[reminder.partner] = reminder.period
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(sent, ensure_ascii=False, indent=1, sort_keys=True))
+        record(sent)
     return due

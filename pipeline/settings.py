@@ -57,17 +57,23 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "SQLAlchemy URL of the warehouse, instead of the SQLite file in the data folder.",
        "pipeline.config"),
     _S("INCLUSION_INBOX_URL", "str", None,
-       "Base URL of the partners' inboxes (s3://bucket/prefix…); unset: <data>/inbox.",
-       "pipeline.storage"),
+       "Base URL of the partners' inboxes (s3://bucket/prefix…); unset: <data>/inbox. "
+       "docs/object-storage.md.",
+       "pipeline.storage, pipeline.receive, pipeline.ingest.objects"),
     _S("INCLUSION_ARCHIVE_URL", "str", None,
        "Base URL of the archive of accepted files; unset: <data>/archive.",
-       "pipeline.storage"),
+       "pipeline.storage, pipeline.ingest.objects"),
     _S("INCLUSION_QUARANTINE_URL", "str", None,
        "Base URL of the quarantine of refused files; unset: <data>/quarantine.",
-       "pipeline.storage"),
+       "pipeline.storage, pipeline.ingest.objects, pipeline.receive.inbox"),
     _S("INCLUSION_ALERTS_URL", "str", None,
        "Base URL where steward alerts are written; unset: <data>/alertes.",
-       "pipeline.storage"),
+       "pipeline.storage, pipeline.alerts"),
+    _S("INCLUSION_STATE_URL", "str", None,
+       "Base URL of the state the workers share: the safety net's failure counts and the "
+       "alerts' repeat markers; unset: <data>/etat. Set it (s3://…) whenever several workers "
+       "share no disk. docs/object-storage.md.",
+       "pipeline.storage, pipeline.ingest.safety_net, pipeline.alerts"),
     _S("INCLUSION_SITE_STORE_URL", "str", None,
        "Base URL where site builds are published for readers (s3://bucket/prefix); unset: "
        "the local <data>/site folder and its current symlink.",
@@ -75,7 +81,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     _S("INCLUSION_STORAGE_CONN_ID", "str", "inclusion_stockage",
        "Airflow connection holding the object store's credentials and endpoint (an environment "
        "variable AIRFLOW_CONN_ + the id in capitals, or a secrets backend); s3:// areas only.",
-       "pipeline.storage"),
+       "pipeline.storage, pipeline.storage.check (at DAG start)"),
     _S("INCLUSION_SETTLE_SECONDS", "float", "30",
        "A file modified less than this many seconds ago is not picked up yet (still uploading); "
        "a partner's report comes about this long plus 10 s after the drop (docs/operations.md).",
@@ -94,7 +100,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "pipeline.receive.filing"),
     _S("INCLUSION_MAX_JSON_MB", "float", "100",
        "Larger JSON files are refused with a report asking the partner to split them.",
-       "pipeline.read.json_reading"),
+       "pipeline.read.json_reading, pipeline.receive.filing (objects, before being read)"),
     _S("INCLUSION_CHUNK_ROWS", "int", "50000",
        "Rows read and validated at a time; larger files are read chunk by chunk (at least 1).",
        "pipeline.read.reading"),

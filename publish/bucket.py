@@ -34,7 +34,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import settings, storage
+from pipeline import storage
 
 POINTER = "current.json"
 BUILDS = "builds"
@@ -52,10 +52,6 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset
 
 class BucketError(Exception):
     """A publication refused on the store (French message; the live pointer is unchanged)."""
-
-
-class SiteStoreSettingError(Exception):
-    """The site area's URL, connection or bucket is wrong: retrying will not help."""
 
 
 class SiteStoreUnreachable(ConnectionError):
@@ -292,47 +288,3 @@ def unreachable(error: BaseException) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
-
-
-def check_site_store() -> None:
-    """At DAG start: the site area's store answers, with a bucket and credentials that work.
-    A wrong URL, connection or bucket raises ``SiteStoreSettingError`` with one French message
-    naming the setting (no retry helps); an unreachable store raises ``SiteStoreUnreachable``
-    (retried). Nothing when the site is in the local data folder."""
-    if not is_remote():
-        return
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    url = storage.area_url("site")
-    conn_id = settings.get("INCLUSION_STORAGE_CONN_ID")
-    bucket = url.partition("://")[2].split("/", 1)[0]
-    try:  # without it, the provider would look for credentials anywhere (default chain)
-        BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        raise SiteStoreSettingError(
-            f"la connexion Airflow « {conn_id} » (INCLUSION_STORAGE_CONN_ID) n'existe pas : "
-            f"créez-la (variable d'environnement AIRFLOW_CONN_{conn_id.upper()} ou coffre de "
-            "secrets) avec le point d'accès et les identifiants du stockage objet ; vide, elle "
-            "utilise le rôle de la machine") from None
-    try:
-        store = _Store()
-        store.fs.invalidate_cache(bucket)
-        store.fs.ls(bucket, refresh=True)
-    except FileNotFoundError:
-        raise SiteStoreSettingError(
-            f"le compartiment « {bucket} » de INCLUSION_SITE_STORE_URL ({url}) n'existe pas "
-            "sur le stockage objet : créez-le ou corrigez le réglage") from None
-    except PermissionError:
-        raise SiteStoreSettingError(
-            f"le stockage objet refuse l'accès à {url} : vérifiez les identifiants de la "
-            f"connexion Airflow « {conn_id} » (INCLUSION_STORAGE_CONN_ID)") from None
-    except Exception as error:
-        if unreachable(error):
-            raise SiteStoreUnreachable(
-                f"le stockage objet de INCLUSION_SITE_STORE_URL ({url}) ne répond pas : "
-                f"{type(error).__name__}") from error
-        raise SiteStoreSettingError(
-            f"INCLUSION_SITE_STORE_URL ({url}) ou la connexion Airflow « {conn_id} » "
-            f"(INCLUSION_STORAGE_CONN_ID) ne permet pas d'atteindre le stockage objet : "
-            f"{type(error).__name__}") from None

@@ -359,37 +359,15 @@ def test_a_store_going_away_mid_upload_never_leaves_a_half_published_site(store,
     assert pointer(store)["previous"] == [first.build_id]
 
 
-def test_a_store_away_from_the_start_fails_before_anything_is_sent(store, relay, data_dir,
-                                                                   capsys):
+def test_a_store_away_makes_go_live_and_rollback_fail_cleanly(store, relay, data_dir, capsys):
     first = publishing.publish(REFERENCE_RUN)
     relay.cut()
     with pytest.raises(bucket.SiteStoreUnreachable, match="ne répond pas"):
-        bucket.check_site_store()
+        publishing.go_live(first.build_id)  # a retry while the store is away
     assert cli(["rollback"]) == 1  # make rollback: one French line, no traceback
     assert "Impossible : le stockage objet du site" in capsys.readouterr().err
     relay.restore()
-    bucket.check_site_store()
     assert pointer(store)["build_id"] == first.build_id
-
-
-def test_a_wrong_bucket_url_or_connection_names_the_setting(store, monkeypatch):
-    monkeypatch.setenv("INCLUSION_SITE_STORE_URL", "s3://inclusion-absent/site")
-    with pytest.raises(bucket.SiteStoreSettingError,
-                       match="« inclusion-absent » de INCLUSION_SITE_STORE_URL"):
-        bucket.check_site_store()
-    monkeypatch.setenv("INCLUSION_SITE_STORE_URL", "s3x://inclusion/site")
-    with pytest.raises(bucket.SiteStoreSettingError, match="INCLUSION_SITE_STORE_URL"):
-        bucket.check_site_store()
-    monkeypatch.setenv("INCLUSION_SITE_STORE_URL", store.url("site"))
-    monkeypatch.setenv("INCLUSION_STORAGE_CONN_ID", "stockage_absent")
-    with pytest.raises(bucket.SiteStoreSettingError,
-                       match="« stockage_absent » \\(INCLUSION_STORAGE_CONN_ID\\) n'existe pas"):
-        bucket.check_site_store()
-
-
-def test_the_local_site_area_never_touches_a_store(data_dir):
-    assert not bucket.is_remote()
-    bucket.check_site_store()  # nothing to check
 
 
 _run_offsets = itertools.count(300)  # run times distinct from the other DAG tests'

@@ -3,15 +3,22 @@
 A file that hits an unexpected error (a bug, a broken database, a full disk) stays in its inbox
 so that the task's retry tries it again, and the task fails. The same bytes failing every time
 would jam the inbox for good and the partner would never hear back. So each unexpected failure
-is counted per partner and fingerprint, one line per failed attempt, under
-``<data>/etat/pannes/<partner>/``; at ``INCLUSION_MAX_FAILURES`` failures (default 2) the file
-is quarantined with a French report (an internal problem prevented its processing, the team was
-alerted, nothing was loaded) and the stewards get an alert. The retry that no longer finds the
-file fails too (``quarantined_after_failures``), so the run still shows the failure.
+is counted per partner and fingerprint, one record per failed attempt, in the state area
+(``INCLUSION_STATE_URL``, unset: ``<data>/etat``) under ``pannes/<partner>/``; at
+``INCLUSION_MAX_FAILURES`` failures (default 2) the file is quarantined with a French report
+(an internal problem prevented its processing, the team was alerted, nothing was loaded) and the
+stewards get an alert. The retry that no longer finds the file fails too
+(``quarantined_after_failures``), so the run still shows the failure.
+
+With several workers that share no disk, the state area is on the object store: each failed
+attempt is an object of its own (``pannes/<partner>/<fingerprint>/<time>-<random>.json``,
+written whole or not at all, never rewritten), so every worker counts the failures of all, and
+a count already written survives its worker being killed. A killed attempt is not a failure:
+nothing is counted for it (a worker is also killed when it is stopped or moved).
 
 Bytes that fail again later (a re-drop) are quarantined at their next failure; a successful
-processing forgets their count. The net itself may fail (a full disk): it then logs and leaves
-the file where it is, as before.
+processing forgets their count. The net itself may fail (a full disk, the store unreachable):
+it then logs and leaves the file where it is, as before.
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ import hashlib
 import json
 import logging
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline import settings
+from pipeline import settings, storage
 from pipeline.alerts import raise_alert
 from pipeline.config import DataPaths, Partner, Territory
 from pipeline.files import _file_away, sha256_of, stored_name, write_atomically
@@ -40,13 +48,33 @@ def max_failures() -> int:
 
 
 def _folder(paths: DataPaths, partner: Partner) -> Path:
-    return paths.root / "etat" / "pannes" / partner.id
+    """The partner's failure records when the state area is a local folder (the default:
+    ``<data>/etat``)."""
+    root = paths.root / "etat" if storage.in_data_folder("state") else storage.local_folder(
+        "state")
+    return root / "pannes" / partner.id
+
+
+def _shared(partner: Partner):
+    """The partner's failure records on the object store; None when the state area is a
+    local folder."""
+    if storage.is_local("state"):
+        return None
+    return storage.area("state") / "pannes" / partner.id
 
 
 def _marker(paths: DataPaths, partner: Partner, path: Path) -> Path:
     """Left where a quarantined file was listed, for the retry that will not find it."""
     where = hashlib.sha256(os.fsencode(str(path))).hexdigest()[:24]
     return _folder(paths, partner) / f"quarantaine-{where}"
+
+
+def _shared_marker(paths: DataPaths, partner: Partner, path: Path):
+    """The same on the object store, named after the file's place under the working folder
+    (the inbox key), which is the same on every worker whatever its data folder."""
+    place = path.relative_to(paths.root) if path.is_relative_to(paths.root) else path
+    where = hashlib.sha256(os.fsencode(place.as_posix())).hexdigest()[:24]
+    return _shared(partner) / f"quarantaine-{where}"
 
 
 def _fingerprint(path: Path) -> str:
@@ -62,12 +90,20 @@ def _fingerprint(path: Path) -> str:
 
 def _count(paths: DataPaths, partner: Partner, sha256: str, path: Path, error: BaseException
            ) -> int:
-    folder = _folder(paths, partner)
-    folder.mkdir(parents=True, exist_ok=True)
-    record = folder / f"{sha256}.jsonl"
     line = json.dumps({"le": datetime.now(UTC).isoformat(timespec="seconds"),
                        "fichier": _shown(path.name), "erreur": repr(error)[:500]},
                       ensure_ascii=False)
+    shared = _shared(partner)
+    if shared is not None:  # one object per failed attempt: workers never overwrite each other
+        from pipeline.storage import objects
+
+        attempts = shared / sha256
+        (attempts / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.json"
+         ).write_bytes(line.encode("utf-8"))
+        return len(objects.list_objects(attempts))
+    folder = _folder(paths, partner)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / f"{sha256}.jsonl"
     with record.open("a", encoding="utf-8") as handle:  # one short append per failed attempt
         handle.write(line + "\n")
     return len(record.read_text(encoding="utf-8").splitlines())
@@ -75,6 +111,12 @@ def _count(paths: DataPaths, partner: Partner, sha256: str, path: Path, error: B
 
 def forget(paths: DataPaths, partner: Partner, sha256: str) -> None:
     """These bytes were processed: their earlier failures no longer count."""
+    shared = _shared(partner)
+    if shared is not None:
+        from pipeline.storage import objects
+
+        objects.remove_all(shared / sha256)
+        return
     (_folder(paths, partner) / f"{sha256}.jsonl").unlink(missing_ok=True)
 
 
@@ -98,11 +140,27 @@ def note_failure(partner: Partner, path: Path, error: BaseException, paths: Data
 
 def quarantined_after_failures(paths: DataPaths, partner: Partner, path: Path) -> bool:
     """Whether ``path``, listed but gone, was quarantined by the net (once: the marker goes)."""
+    if _shared(partner) is not None:
+        from pipeline.storage import objects
+
+        marker = _shared_marker(paths, partner, path)
+        if objects.stat_object(marker) is None:
+            return False
+        marker.fs.rm_file(marker.path)
+        return True
     marker = _marker(paths, partner, path)
     if not marker.exists():
         return False
     marker.unlink(missing_ok=True)
     return True
+
+
+def _leave_marker(paths: DataPaths, partner: Partner, path: Path, target: Path) -> None:
+    if _shared(partner) is not None:
+        _shared_marker(paths, partner, path).write_bytes(str(target).encode("utf-8"))
+        return
+    _marker(paths, partner, path).parent.mkdir(parents=True, exist_ok=True)
+    _marker(paths, partner, path).write_text(str(target), encoding="utf-8")
 
 
 def _quarantine(partner: Partner, path: Path, sha256: str, failures: int, paths: DataPaths,
@@ -112,8 +170,7 @@ def _quarantine(partner: Partner, path: Path, sha256: str, failures: int, paths:
               _report(partner, path, sha256, failures, territory))
     target = paths.quarantine / partner.id / stored_name(sha256, path.name)
     write_atomically(report_path(path.parent, path.name), report)
-    _marker(paths, partner, path).parent.mkdir(parents=True, exist_ok=True)
-    _marker(paths, partner, path).write_text(str(target), encoding="utf-8")
+    _leave_marker(paths, partner, path, target)
     _file_away(path, target)
     log.error("%s/%s : mis en quarantaine après %d pannes (%s)", partner.id, path.name,
               failures, ledger.STATUS_LABELS.get(known.status, "non traité") if known else
@@ -169,8 +226,24 @@ def _alert(partner: Partner, path: Path, error: BaseException, failures: int,
         f"Fichier mis en quarantaine après {failures} pannes : {partner.id}",
         f"Le fichier « {_shown(path.name)} » de {partner.name} a échoué {failures} fois sur une "
         f"erreur inattendue : {error!r}\n"
-        f"Il est maintenant dans {target}, avec un rapport au partenaire dans son dossier de "
-        "dépôt ; rien n'en a été enregistré. Le détail de chaque échec est dans le journal de "
-        "la tâche et dans le dossier etat/pannes/ des données.\n\n"
-        f"Que faire : corrigez la cause, puis recopiez le fichier dans {path.parent} ; il "
-        "sera traité au prochain passage.")
+        f"Il est maintenant dans {_where('quarantine', partner.id, target)}, avec un rapport "
+        "au partenaire dans son dossier de dépôt ; rien n'en a été enregistré. Le détail de "
+        f"chaque échec est dans le journal de la tâche et dans {_records(partner)}.\n\n"
+        "Que faire : corrigez la cause, puis recopiez le fichier dans "
+        f"{_where('inbox', partner.inbox, path).rsplit('/', 1)[0]} ; il sera traité au prochain "
+        "passage.")
+
+
+def _records(partner: Partner) -> str:
+    """Where a steward reads the failure records."""
+    if storage.in_data_folder("state"):
+        return "le dossier etat/pannes/ des données"
+    return f"{storage.area_url('state')}/pannes/{partner.id}/"
+
+
+def _where(area: str, folder: str, local: Path) -> str:
+    """Where a steward finds the file: its place in the data folder, or on the object store
+    (``pipeline.ingest.objects`` copies it there, under the same name)."""
+    if storage.in_data_folder(area):
+        return str(local)
+    return f"{storage.area_url(area)}/{folder}/{local.name}"

@@ -23,10 +23,12 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline import storage
 from pipeline.config import DataPaths, Partner, Territory
 from pipeline.contracts.datasets import CONTRACTS, contract_for
 from pipeline.contracts.model import normalize_header
@@ -40,6 +42,9 @@ from pipeline.read.unreadable import UnreadableFile
 from pipeline.receive.filestate import ensure_unchanged
 from pipeline.receive.filing import SPLIT_ADVICE, Outcome, oversize_reason
 from pipeline.report.reports import problem_section
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 WITHDRAWAL_WORDS = ("retrait", "retraits")
 REASON_COLUMN = "motif"
@@ -247,7 +252,7 @@ def record(file: Received, territory: Territory, paths: DataPaths) -> Outcome:
 
 
 def request_file(territory: Territory, paths: DataPaths, partner_id: str, dataset: str,
-                 keys: list[str], reason: str, stamp: datetime) -> Path:
+                 keys: list[str], reason: str, stamp: datetime) -> Path | ObjectStoragePath:
     """A steward's withdrawal on a partner's behalf: a ``retrait_…`` file written into the
     partner's inbox, so that it goes the same way as the partner's own (ledger, report the
     partner sees, archive). Raises ``LookupError`` with a French reason."""
@@ -265,9 +270,15 @@ def request_file(territory: Territory, paths: DataPaths, partner_id: str, datase
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow([contract_for(dataset).key, REASON_COLUMN])
     writer.writerows([key, reason] for key in wanted)
-    target = paths.partner_inbox(partner) / f"retrait_{dataset}_{stamp:%Y%m%d-%H%M%S}.csv"
+    name = f"retrait_{dataset}_{stamp:%Y%m%d-%H%M%S}.csv"
+    local = storage.is_local("inbox")
+    target = (paths.partner_inbox(partner) if local else storage.area("inbox") / partner.inbox
+              ) / name
     if target.exists():
         raise LookupError(f"{target.name} existe déjà ; réessayez dans une seconde")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, buffer.getvalue())
+    if local:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, buffer.getvalue())
+    else:  # the inbox on an object store: an object appears whole
+        target.write_bytes(buffer.getvalue().encode("utf-8"))
     return target

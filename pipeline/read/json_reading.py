@@ -19,8 +19,7 @@ import pandas as pd
 
 from pipeline import settings
 from pipeline.read.unreadable import UnreadableFile
-
-JSON_SUFFIXES = (".json", ".geojson")
+from pipeline.receive.filing import JSON_SUFFIXES
 SHAPE_ADVICE = ("Exportez un tableau d'objets (un objet par lieu) ou une FeatureCollection "
                 "GeoJSON de points, ou bien un fichier CSV.")
 

@@ -97,6 +97,10 @@ def place_rows(frame: pd.DataFrame, contract: Contract,
     name_column, code_column = contract.commune_name_column, contract.commune_column
     if not name_column or not code_column or frame.empty:
         return []
+    codes = frame[code_column]
+    misplaced = frame.index[codes.notna() & ~codes.astype(str).str.match(INSEE_CODE)]
+    if misplaced.empty and codes.notna().all():
+        return []  # every row has its INSEE code: no name index to build (one per venue file)
     gazetteer = Gazetteer(territory.communes)
     example = (f"{territory.communes[0].insee} pour {territory.communes[0].name}"
                if territory.communes else "91477 pour Palaiseau")
@@ -105,8 +109,7 @@ def place_rows(frame: pd.DataFrame, contract: Contract,
     postal = (frame[POSTAL_CODE_COLUMN] if POSTAL_CODE_COLUMN in frame.columns
               else pd.Series(None, index=frame.index))
     problems = []
-    codes = frame[code_column]
-    for index in frame.index[codes.notna() & ~codes.astype(str).str.match(INSEE_CODE)]:
+    for index in misplaced:
         # A commune name written in the code column, as spreadsheets often do.
         placed = gazetteer.place(codes.at[index], postal.at[index])
         if placed.insee:

@@ -11,16 +11,26 @@ from pipeline.config import Partner
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.contracts.model import normalize_header
 
+JSON_SUFFIXES = (".json", ".geojson")
 SPLIT_ADVICE = "Découpez le fichier en plusieurs fichiers plus petits (par année, par exemple)."
 
 
 def oversize_reason(path: Path) -> str | None:
-    size_mb = path.stat().st_size / 1_000_000
-    is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
-    limit = settings.get("INCLUSION_MAX_XLSX_MB" if is_xlsx else "INCLUSION_MAX_CSV_MB")
+    return oversize_reason_for(path.name, path.stat().st_size)
+
+
+def oversize_reason_for(name: str, size: int, unread: bool = False) -> str | None:
+    """Why a file of that name and size is refused. ``unread``: an object judged before it is
+    copied, so a JSON file's own limit (otherwise applied by its reader) applies here too."""
+    size_mb = size / 1_000_000
+    suffix = Path(name).suffix.lower()
+    kind, setting = (("Excel", "INCLUSION_MAX_XLSX_MB") if suffix in (".xlsx", ".xlsm") else
+                     ("JSON", "INCLUSION_MAX_JSON_MB") if unread and suffix in JSON_SUFFIXES
+                     else ("CSV", "INCLUSION_MAX_CSV_MB"))
+    limit = settings.get(setting)
     if size_mb > limit:
         return (f"Le fichier est trop gros ({size_mb:.0f} Mo ; au plus {limit:.0f} Mo pour un "
-                f"fichier {'Excel' if is_xlsx else 'CSV'}).")
+                f"fichier {kind}).")
     return None
 
 

@@ -1,5 +1,13 @@
 """Scanning the partners' inbox folders for new files, safely.
 
+On an object store (``INCLUSION_INBOX_URL=s3://…``) the same rules hold for the objects under
+``<inbox>/<partner folder>/``: an object whose key goes deeper (a "sub-folder") is refused like a
+folder, settle time is measured from its ``LastModified``, and an object larger than the size
+limits is refused with its report and moved to the quarantine by the store, never read. An
+upload only becomes an object once complete, so there is nothing "held open for writing".
+Candidates then name the key under the inbox area and carry its ETag (``pipeline.ingest.objects``
+copies each one to the worker's working folder to process it).
+
 Only regular files directly inside a partner's folder are candidates. Symbolic links,
 sub-folders, devices, sockets and names that try to escape the folder are refused: the partner
 gets a report saying why, and nothing is read through them. Reports written back by the pipeline
@@ -21,11 +29,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline import settings
-from pipeline.config import DataPaths, Territory, data_paths, load_territory
-from pipeline.files import ELLIPSIS, REPORT_SUFFIX, report_name, write_atomically
+from pipeline import settings, storage
+from pipeline.config import DataPaths, Partner, Territory, data_paths, load_territory
+from pipeline.files import ELLIPSIS, REPORT_SUFFIX, report_name, stored_name, write_atomically
 from pipeline.receive.filestate import files_open_for_writing
-from pipeline.receive.filing import detect_dataset
+from pipeline.receive.filing import SPLIT_ADVICE, detect_dataset, oversize_reason_for
 
 TEMPORARY_MARKERS = (".part", ".tmp", ".crdownload", ".partial", ".download", "~")
 DATASET_ORDER = ("lieux", "collecte", "ateliers", "pass", "tri")  # referenced data first
@@ -42,12 +50,19 @@ LABEL_MAX_CHARS = 200
 
 @dataclass(frozen=True)
 class Candidate:
+    """A file to process: its path, or on an object store its key under the inbox area
+    (``<partner folder>/<name>``) and the ETag of the version listed."""
     partner: str
     path: str
     size: int
+    etag: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+FOLDER_ADVICE = ("Déposez vos fichiers (CSV ou XLSX) directement dans votre dossier de dépôt, "
+                 "sans sous-dossier ni raccourci.")
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,8 @@ class Refusal:
     partner: str
     name: str
     reason: str
+    advice: str = FOLDER_ADVICE
+    etag: str = ""  # an object too big: moved to the quarantine after its report, if unchanged
 
 
 def settle_seconds() -> float:
@@ -109,15 +126,65 @@ def report_refusals(refusals: list[Refusal], territory: Territory | None = None,
     """Tell the partner, beside the refused entry, why nothing was read from it."""
     territory = territory or load_territory()
     paths = paths or data_paths()
+    local = storage.is_local("inbox")
     for refusal in refusals:
         partner = territory.partner(refusal.partner)
-        target = paths.partner_inbox(partner) / report_name(refusal.name)
-        write_atomically(target, (
-            f"Rapport de dépôt — {territory.name}\n\n"
-            f"Élément : {refusal.name}\nPartenaire : {partner.name}\n\n"
-            f"Résultat : REFUSÉ sans être lu, car {refusal.reason}.\n"
-            "Déposez vos fichiers (CSV ou XLSX) directement dans votre dossier de dépôt, "
-            "sans sous-dossier ni raccourci.\n"))
+        text = (f"Rapport de dépôt — {territory.name}\n\n"
+                f"Élément : {refusal.name}\nPartenaire : {partner.name}\n\n"
+                f"Résultat : REFUSÉ sans être lu, car {refusal.reason}.\n{refusal.advice}\n")
+        if local:
+            write_atomically(paths.partner_inbox(partner) / report_name(refusal.name), text)
+        else:
+            _refuse_object(partner, refusal, text)
+
+
+def _refuse_object(partner: Partner, refusal: Refusal, text: str) -> None:
+    """The report beside the refused object; an object too big then goes to the quarantine,
+    copied by the store (never read) and named after its ETag, as it has no fingerprint."""
+    from pipeline.storage import objects
+
+    folder = partner_folder(partner)
+    objects.write_text(folder / report_name(refusal.name), text)
+    if refusal.etag:
+        source = folder / refusal.name
+        objects.copy(source, storage.area("quarantine") / partner.id
+                     / stored_name(refusal.etag.replace("-", ""), refusal.name))
+        objects.delete_if_unchanged(source, refusal.etag)
+
+
+def partner_folder(partner: Partner):
+    """The partner's inbox folder on the object store (an ``ObjectStoragePath``)."""
+    return storage.area("inbox") / partner.inbox
+
+
+def _settled_objects(partner: Partner, now: float | None
+                     ) -> tuple[list[Candidate], list[Refusal]]:
+    """The objects of a partner's inbox folder, as ``_settled_files`` sees files: a key one
+    level deeper is a sub-folder (one refusal for it), the names the scan ignores are
+    ignored, an object too big is refused; the rest is a candidate once settled."""
+    from pipeline.storage import objects
+
+    now = time.time() if now is None else now
+    settle = settle_seconds()
+    candidates, refusals, folders = [], [], set()
+    for found in objects.list_objects(partner_folder(partner)):
+        name, deeper, _rest = found.name.partition("/")
+        if not name or is_ignored_name(name) or name in folders:  # "" : the folder's marker
+            continue
+        reason = _refusal_reason(name, stat.S_IFDIR if deeper else stat.S_IFREG)
+        too_big = oversize_reason_for(name, found.size, unread=True)
+        if deeper:
+            folders.add(name)
+            refusals.append(Refusal(partner.id, name, reason))
+        elif reason:
+            refusals.append(Refusal(partner.id, name, reason))
+        elif too_big:
+            refusals.append(Refusal(partner.id, name, too_big[0].lower() + too_big[1:-1],
+                                    SPLIT_ADVICE, found.etag))
+        elif now - found.modified >= settle:
+            candidates.append(Candidate(partner.id, f"{partner.inbox}/{name}", found.size,
+                                        found.etag))
+    return candidates, refusals
 
 
 def _dataset_rank(candidate: Candidate, territory: Territory) -> int:
@@ -131,6 +198,14 @@ def scan_inboxes(territory: Territory | None = None, paths: DataPaths | None = N
     """New files, venues and pickups first so that files referring to them can be checked."""
     territory = territory or load_territory()
     paths = paths or data_paths()
+    if not storage.is_local("inbox"):
+        found = []
+        for partner in territory.partners:
+            ready, refused = _settled_objects(partner, None)
+            found += ready
+            if refusals is not None:
+                refusals += refused
+        return sorted(found, key=lambda c: (_dataset_rank(c, territory), c.partner, c.path))
     settled: list[tuple[Candidate, os.stat_result]] = []
     for partner in territory.partners:
         folder = paths.partner_inbox(partner)

@@ -15,6 +15,9 @@ scan, batches) only runs when:
   published at a web address are pulled, and a file left in an inbox by a failed run is tried
   again, as before.
 
+On an object store (``INCLUSION_INBOX_URL``) the listing is of the objects under each partner's
+folder (size, ``LastModified``, ETag; ``pipeline.storage.objects``), with the same rules.
+
 Reports written beside the files (``*.rapport.txt``) and the other names the scan ignores are not
 part of the listing: writing a report never triggers another run. Removed or archived files are
 not a reason to run either.
@@ -22,6 +25,7 @@ not a reason to run either.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -29,10 +33,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import storage
 from pipeline.config import DataPaths, Territory, data_paths, load_territory
 from pipeline.files import write_atomically
 from pipeline.receive.filestate import files_open_for_writing
-from pipeline.receive.inbox import is_ignored_name, settle_seconds
+from pipeline.receive.inbox import is_ignored_name, partner_folder, settle_seconds
 
 POLL_SECONDS = 30  # the schedule of reception_fichiers (dags/ingest_inbox.py; a test checks)
 FULL_SCAN_SECONDS = 300
@@ -63,6 +68,8 @@ def state_file(paths: DataPaths) -> Path:
 
 def list_inboxes(territory: Territory, paths: DataPaths) -> dict[str, Entry]:
     """Every entry the scan would look at, as ``partner/name``; no file is opened."""
+    if not storage.is_local("inbox"):
+        return _list_objects(territory)
     entries: dict[str, Entry] = {}
     for partner in territory.partners:
         try:
@@ -79,6 +86,26 @@ def list_inboxes(territory: Territory, paths: DataPaths) -> dict[str, Entry]:
                         info.st_mtime, stat.S_ISREG(info.st_mode))
         except FileNotFoundError:  # the scan creates the folder
             continue
+    return entries
+
+
+def _list_objects(territory: Territory) -> dict[str, Entry]:
+    """The same on an object store: a version is its size, ``LastModified`` and ETag (in
+    place of the inode); a key deeper than the partner's folder stands for its sub-folder."""
+    from pipeline.storage import objects
+
+    entries: dict[str, Entry] = {}
+    for partner in territory.partners:
+        for found in objects.list_objects(partner_folder(partner)):
+            name, deeper, _rest = found.name.partition("/")
+            if not name or is_ignored_name(name):
+                continue
+            version = int(hashlib.sha256(found.etag.encode()).hexdigest()[:15], 16)
+            key = f"{partner.id}/{name}"
+            if deeper:  # one entry per sub-folder, changed by any object in it
+                version ^= entries[key].signature[2] if key in entries else 0
+            entries[key] = Entry((found.size, int(found.modified * 1e9), version), 0,
+                                 found.modified, not deeper)
     return entries
 
 
@@ -103,7 +130,7 @@ def decide(territory: Territory | None = None, paths: DataPaths | None = None,
     settling = {k: e for k, e in entries.items() if e.regular and now - e.mtime < settle}
     complete = {k: e for k, e in entries.items() if k not in settling}
     new = {k: e for k, e in complete.items() if state["listing"].get(k) != e.signature}
-    if new:
+    if new and storage.is_local("inbox"):  # on an object store, an upload is whole or absent
         busy = files_open_for_writing({(e.device, e.signature[2]) for e in new.values()})
         held = {k for k, e in complete.items() if (e.device, e.signature[2]) in busy}
         complete = {k: e for k, e in complete.items() if k not in held}
