@@ -11,6 +11,10 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 APPROVE, REJECT = "Publier", "Écarter"
+# An object store away for a while delays the publication without an alert (4 retries, delays
+# doubling from 1 min: 15 to 30 min in all); after that the stewards get one, and the live site
+# stays.
+STORE_RETRIES = 4
 # A steward who does not answer within this delay: the approval task fails (alert), the live
 # site stays and the build waits in <site>/attente/ until the next publication replaces it.
 DECISION_DELAY = timedelta(days=2)
@@ -33,6 +37,11 @@ est automatique.
 
 **Si une tâche échoue**, le site en ligne ne change pas : les habitants voient la dernière version
 correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version précédente.
+
+**Site sur un stockage objet** (`INCLUSION_SITE_STORE_URL`) : le site est construit et vérifié
+sur le poste de travail, puis envoyé sous `builds/<version>/`, vérifié sur place, et le pointeur
+`current.json` change en une seule écriture. Stockage injoignable : nouvelles tentatives, puis
+alerte ; le pointeur ne nomme jamais une version incomplète.
 """
 
 
@@ -44,8 +53,10 @@ correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version
 def publication_site():
     @task(doc_md="Calcule les indicateurs, construit le site dans un dossier neuf, le vérifie "
                  "et relève ce qui change par rapport au site en ligne (fichiers reçus, lignes, "
-                 "pages, chiffres clés par commune) ; ne met rien en ligne. Échoue d'abord, "
-                 "avec un message clair, si l'entrepôt n'est pas à la version du code.")
+                 "pages, chiffres clés par commune) ; ne met rien en ligne (sur un stockage "
+                 "objet, l'envoie sous son propre préfixe, que personne ne lit encore). Échoue "
+                 "d'abord, avec un message clair, si l'entrepôt n'est pas à la version du code "
+                 "ou si le stockage objet du site est mal réglé.")
     def construire(dag_run=None) -> dict:
         check_warehouse()
         check_storage()
@@ -83,8 +94,13 @@ def publication_site():
                "formulaire. Sans réponse en 2 jours, la tâche échoue et le site ne change pas.")
 
     @task(trigger_rule="none_failed_min_one_success", outlets=[SITE],
-          doc_md="Met en ligne la version construite (échange atomique du lien current) et "
-                 "joint le résumé des changements à l'événement de l'Asset site_public.")
+          retries=STORE_RETRIES, retry_delay=timedelta(minutes=1),
+          doc_md="Met en ligne la version construite (échange atomique du lien current ; sur "
+                 "un stockage objet : envoi sous son propre préfixe, vérification, puis "
+                 "écriture du pointeur current.json) et joint le résumé des changements à "
+                 "l'événement de l'Asset site_public. Si le stockage objet ne répond pas, la "
+                 "tâche est retentée (délais doublés à partir d'une minute) puis alerte : le "
+                 "site en ligne ne change pas tant que l'envoi n'est pas complet et vérifié.")
     def mettre_en_ligne(candidate: dict, outlet_events=None, ti=None) -> dict:
         from dataclasses import asdict
 

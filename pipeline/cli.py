@@ -16,6 +16,7 @@ from pathlib import Path
 from pipeline.ingest.reprocess import reprocess_quarantined
 from pipeline.load import ledger
 from pipeline.load.migrate import WarehouseVersionError
+from publish.bucket import SiteStoreUnreachable
 from publish.site import SiteCheckFailed, rollback
 
 
@@ -221,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "rollback":
         try:
             print(f"Site remis à la version {rollback().name}.")
-        except SiteCheckFailed as exc:
+        except (SiteCheckFailed, SiteStoreUnreachable) as exc:
             print(f"Impossible : {exc}.", file=sys.stderr)
             return 1
     return 0

@@ -8,6 +8,12 @@ link over the old one is atomic). The ``publication_site`` DAG waits for a stewa
 between the two when the summary finds anomalies; ``set_aside`` moves a refused build to
 ``ecartees/<id>``, never online. A failed build or
 check leaves ``current`` untouched. The last ``KEEP_BUILDS`` builds are kept for rollback.
+
+When the site area is an object store (``INCLUSION_SITE_STORE_URL``), the build is made and
+checked in the worker's own data folder as above; ``prepare`` then sends it under its own
+prefix and checks it there (never online: readers follow the pointer), ``go_live`` switches the
+pointer ``current.json`` (``publish.bucket``) before mirroring the swap locally, and
+``set_aside`` removes it from the store.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +38,8 @@ from pipeline.alerts import failing_step
 from pipeline.files import write_atomically
 from pipeline.load import ledger
 from pipeline.stages import stage
-from publish import changes
+from pipeline import storage
+from publish import bucket, changes
 from publish.build_cache import BuildCache, manifest_path, recorded_pages
 
 KEEP_BUILDS = 5
@@ -237,6 +246,9 @@ def prepare(now: datetime, territory: Territory | None = None,
     except Exception:
         shutil.rmtree(partial, ignore_errors=True)  # residents keep seeing `current`
         raise
+    if bucket.is_remote():  # sent and sealed now, so any worker can put it online later
+        with _on_store("envoi vers le stockage objet"), stage("publish", step="upload"):
+            bucket.upload(build_id, pending)
     return Candidate(build_id, str(pending), pages, [a.message for a in summary.anomalies],
                      sorted({p for a in summary.anomalies for p in a.partners}), text)
 
@@ -267,13 +279,16 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
     paths = paths or data_paths()
     pending = pending_folder(paths) / build_id
     final = paths.site_builds / build_id
+    remote = None
+    if bucket.is_remote():
+        remote = _go_live_on_store(build_id, pending if pending.exists() else final)
     with failing_step("mise en ligne (échange du lien current)"), \
             stage("publish", step="swap"):
         if pending.exists():
             _swap_in(paths, pending, final)
         elif final.exists():
             _swap_current(paths, final)
-        else:
+        elif remote is None:  # (online from the store: this worker has no copy to mirror)
             raise SiteCheckFailed(f"la version {build_id} n'existe plus (ni en attente ni "
                                   "parmi les versions construites)")
     folder = changes.publications_folder(paths)
@@ -281,7 +296,41 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
         changes.set_status(folder, build_id, changes.PUBLISHED, decision)
     changes.prune_history(folder, history or load_territory().publication.history,
                           {build_id})
+    if remote is not None:
+        return Published(build_id, remote["url"], remote["pages"])
     return Published(build_id, str(final), recorded_pages(final) or count_pages(final))
+
+
+def _go_live_on_store(build_id: str, build: Path) -> dict:
+    """The site area is an object store (``publish.bucket``): make sure the build is whole
+    under its own prefix (sent by ``prepare``; completed here if not), then switch the pointer
+    in one write and prune old builds. The worker's local ``current`` follows afterwards, as
+    its mirror of the live build."""
+    with _on_store("mise en ligne (pointeur du stockage objet)"), \
+            stage("publish", step="upload"):
+        if build.exists():
+            bucket.upload(build_id, build)
+        pointer = bucket.switch(build_id, KEEP_BUILDS)
+        bucket.prune(KEEP_BUILDS)
+    return {"url": f"{storage.area_url('site')}/{pointer['prefix']}", "pages": pointer["pages"]}
+
+
+@contextmanager
+def _on_store(step: str) -> Iterator[None]:
+    """A step on the object store: refusals become ``SiteCheckFailed``, a store that does not
+    answer ``SiteStoreUnreachable`` (retried by the task); the live pointer never moves."""
+    with failing_step(step):
+        try:
+            yield
+        except bucket.BucketError as error:
+            raise SiteCheckFailed(str(error)) from error
+        except Exception as error:
+            if bucket.unreachable(error):
+                raise bucket.SiteStoreUnreachable(
+                    f"le stockage objet du site ({storage.area_url('site')}) ne répond pas "
+                    f"({type(error).__name__}) ; le site en ligne n'a pas changé : la "
+                    "publication sera retentée") from error
+            raise
 
 
 def set_aside(build_id: str, territory: Territory | None = None,
@@ -297,6 +346,9 @@ def set_aside(build_id: str, territory: Territory | None = None,
         shutil.rmtree(aside, ignore_errors=True)
         aside.parent.mkdir(parents=True, exist_ok=True)
         os.replace(pending, aside)
+    if bucket.is_remote():  # sent by prepare, never online: off the store
+        with _on_store("mise à l'écart (stockage objet)"):
+            bucket.discard(build_id)
     folder = changes.publications_folder(paths)
     record = changes.set_status(folder, build_id, changes.SET_ASIDE, decision)
     for stale in sorted(p for p in aside.parent.iterdir() if p.is_dir())[:-KEEP_BUILDS]:
@@ -353,8 +405,16 @@ def _swap_in(paths: DataPaths, partial: Path, final: Path) -> None:
 
 
 def rollback(paths: DataPaths | None = None) -> Path:
-    """Point ``current`` back at the build before it."""
+    """Point ``current`` back at the build before it; on an object store, the pointer
+    ``current.json`` (and the worker's local mirror when it holds that build)."""
     paths = paths or data_paths()
+    if bucket.is_remote():
+        with _on_store("retour arrière (stockage objet)"):
+            pointer = bucket.rollback(KEEP_BUILDS)
+        local = paths.site_builds / pointer["build_id"]
+        if local.is_dir():
+            _swap_current(paths, local)
+        return storage.area("site") / bucket.BUILDS / pointer["build_id"]
     builds = sorted(p for p in paths.site_builds.iterdir()
                     if p.is_dir() and not p.name.endswith(".partial"))
     current = paths.site_current.resolve()
