@@ -120,3 +120,31 @@ def test_a_publication_prepared_on_one_worker_is_decided_on_the_other(workers, o
     assert not usual.needs_approval
     assert f"comparée à la version en ligne {approved.build_id}" in usual.text
     assert "Fichiers reçus depuis la version en ligne : 0" in usual.text
+
+
+def test_two_workers_changing_one_record_at_once_lose_nothing(object_store, data_dir,
+                                                              monkeypatch):
+    """A status change is written only over the version it read (``If-Match``): a change made
+    by another worker in between is read again and kept, never overwritten by a stale copy."""
+    from publish import changes
+
+    folder = changes.records_folder()
+    assert folder.path == f"{object_store.bucket}/site/publications"
+    summary = changes.ChangeSummary("20260401T050000", None)
+    changes.write_publication(folder, summary, {}, [], changes.PENDING, REFERENCE_RUN)
+    real_read = changes.read_publication
+    meddled = []
+
+    def read_then_other_worker_writes(where, build_id):
+        found = real_read(where, build_id)
+        if not meddled:  # another worker records the steward's decision meanwhile
+            meddled.append(1)
+            changes.set_status(where, build_id, changes.PENDING, "« Publier » par paul")
+        return found
+
+    monkeypatch.setattr(changes, "read_publication", read_then_other_worker_writes)
+    changes.set_status(folder, summary.build_id, changes.PUBLISHED)
+    stored = json.loads(object_store.get(f"site/publications/{summary.build_id}.json"))
+    assert stored["status"] == "publiee" and stored["decision"] == "« Publier » par paul"
+    assert [p["build_id"] for p in recent_publications(5)] == [summary.build_id]
+    assert not (data_dir / "site" / "publications").exists()
