@@ -4,8 +4,9 @@ Each publication compares its new build with the live one: the partner files rec
 the live build (the ledger), rows added, superseded, withdrawn and rejected per dataset, pages
 added and removed (the two builds' file lists), and the key figures that moved by commune (the
 published values of the yearly results' commune tables). The key figures of every build are
-stored beside it (``<site>/publications/<id>.chiffres.json``), so the next publication compares
-without reading any HTML. The summary is written there too, as JSON and French text, and the
+stored beside it (``<site>/publications/<id>.chiffres.json``; on the object store when the site
+is published there, ``records_folder``, so that every worker reads the same records), so the
+next publication compares without reading any HTML. The summary is written there too, as JSON and French text, and the
 records of the last publications form the history that ``recent_publications`` lists.
 
 ``find_anomalies`` says what makes a publication wait for a steward's approval: a commune's
