@@ -13,7 +13,9 @@ When the site area is an object store (``INCLUSION_SITE_STORE_URL``), the build 
 checked in the worker's own data folder as above; ``prepare`` then sends it under its own
 prefix and checks it there (never online: readers follow the pointer), ``go_live`` switches the
 pointer ``current.json`` (``publish.bucket``) before mirroring the swap locally, and
-``set_aside`` removes it from the store.
+``set_aside`` removes it from the store. The publication records are then on the store too
+(``changes.records_folder``), and a new build is compared with the build the pointer names
+(its page count, its sealed inventory, its record), so each step may run on another worker.
 """
 
 from __future__ import annotations
