@@ -276,7 +276,7 @@ def prepare(now: datetime, territory: Territory | None = None,
             cache.save(pending)
         if bucket.is_remote():
             compared = remote_live
-        else:
+        else:  # this worker's ``current`` (its page count was checked above, not needed here)
             compared = live and LiveBuild(live.name, files_under(live), 0)
         with failing_step("relevé des changements"), \
                 _records_on_store("relevé des changements (stockage objet)"):
