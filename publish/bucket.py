@@ -223,6 +223,17 @@ def _pointer(build_id: str, files: dict, previous: list[str], keep: int) -> dict
             "previous": previous[:max(keep - 1, 1)]}
 
 
+def live() -> tuple[dict, dict[str, list]] | None:
+    """The pointer and the sealed inventory's files of the build it names (the live one, for
+    any worker, whether or not it has a copy); None when nothing is online."""
+    store = _Store()
+    pointer = store.read_json(POINTER)
+    if pointer is None:
+        return None
+    sealed = store.read_json(INVENTORIES, f"{pointer['build_id']}.json") or {}
+    return pointer, sealed.get("files", {})
+
+
 def rollback(keep: int) -> dict:
     """Point readers back at the build before the live one (the first of the pointer's
     ``previous`` still sealed on the store)."""

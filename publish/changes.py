@@ -4,8 +4,9 @@ Each publication compares its new build with the live one: the partner files rec
 the live build (the ledger), rows added, superseded, withdrawn and rejected per dataset, pages
 added and removed (the two builds' file lists), and the key figures that moved by commune (the
 published values of the yearly results' commune tables). The key figures of every build are
-stored beside it (``<site>/publications/<id>.chiffres.json``), so the next publication compares
-without reading any HTML. The summary is written there too, as JSON and French text, and the
+stored beside it (``<site>/publications/<id>.chiffres.json``; on the object store when the site
+is published there, ``records_folder``, so that every worker reads the same records), so the
+next publication compares without reading any HTML. The summary is written there too, as JSON and French text, and the
 records of the last publications form the history that ``recent_publications`` lists.
 
 ``find_anomalies`` says what makes a publication wait for a steward's approval: a commune's
@@ -340,6 +341,73 @@ def publications_folder(paths: DataPaths | None = None) -> Path:
     return (paths or data_paths()).site_root / "publications"
 
 
+def records_folder(paths: DataPaths | None = None):
+    """Where the publication records are kept: ``publications_folder`` in the data folder, or,
+    when the site is published to an object store (``INCLUSION_SITE_STORE_URL``), the prefix
+    ``<site>/publications/`` there (an ``ObjectStoragePath``), so that every worker reads and
+    updates the same records: a build prepared on one worker is approved, set aside or put
+    online on another, and the next build anywhere compares with the live one's figures."""
+    from publish import bucket
+
+    if bucket.is_remote():
+        from pipeline import storage
+
+        return storage.area("site") / "publications"
+    return publications_folder(paths)
+
+
+# A record on the object store is one whole object, written in one PUT (never half written);
+# a status change is written only if the record is still the version read (``If-Match``).
+STATUS_TRIES = 5
+
+
+def _on_store(path) -> bool:
+    return hasattr(path, "fs")  # an ObjectStoragePath; a pathlib.Path has no file system
+
+
+def _read_text(path) -> str | None:
+    if _on_store(path):
+        path.fs.invalidate_cache(path.path)
+        try:
+            return path.fs.cat_file(path.path).decode("utf-8")
+        except FileNotFoundError:
+            return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _write_text(path, text: str, content_type: str) -> None:
+    if _on_store(path):
+        path.fs.pipe_file(path.path, text.encode("utf-8"), ContentType=content_type)
+        path.fs.invalidate_cache(path.path)
+    else:
+        write_atomically(path, text)
+
+
+def _record_ids(folder) -> list[str]:
+    if _on_store(folder):
+        from pipeline.storage.objects import list_objects
+
+        names = [o.name for o in list_objects(folder) if "/" not in o.name]
+    else:
+        names = [p.name for p in folder.glob("*.json")]
+    return sorted(n[:-len(".json")] for n in names
+                  if n.endswith(".json") and not n.endswith(".chiffres.json"))
+
+
+def _remove(path) -> None:
+    if _on_store(path):
+        try:
+            path.fs.rm_file(path.path)
+        except FileNotFoundError:
+            pass
+        path.fs.invalidate_cache(path.path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _record(folder: Path, build_id: str) -> Path:
     return folder / f"{build_id}.json"
 
@@ -351,57 +419,80 @@ def _figures_file(folder: Path, build_id: str) -> Path:
 def write_publication(folder: Path, summary: ChangeSummary, figures: dict[str, float],
                       known_files: list[str], status: str, when: datetime) -> str:
     """Write the build's key figures, its summary (JSON and French text) and its status;
-    returns the text."""
-    folder.mkdir(parents=True, exist_ok=True)
+    returns the text. The record itself last: a build's record is never without its figures."""
+    if not _on_store(folder):
+        folder.mkdir(parents=True, exist_ok=True)
     text = summary_text(summary)
-    write_atomically(_figures_file(folder, summary.build_id), json.dumps(
+    _write_text(_figures_file(folder, summary.build_id), json.dumps(
         {"figures": figures, "files": sorted(known_files)}, ensure_ascii=False,
-        sort_keys=True))
-    write_atomically(folder / f"{summary.build_id}.txt", text)
-    write_atomically(_record(folder, summary.build_id), json.dumps(
+        sort_keys=True), "application/json")
+    _write_text(folder / f"{summary.build_id}.txt", text, "text/plain; charset=utf-8")
+    _write_text(_record(folder, summary.build_id), json.dumps(
         {**summary.as_dict(), "status": status, "built_at": when.isoformat(), "text": text,
-         "decision": None}, ensure_ascii=False, indent=1))
+         "decision": None}, ensure_ascii=False, indent=1), "application/json")
     return text
 
 
 def read_figures(folder: Path, build_id: str) -> tuple[dict[str, float], set[str]] | None:
     """A build's key figures and the ledger files it knew, if recorded."""
     try:
-        stored = json.loads(_figures_file(folder, build_id).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        stored = json.loads(_read_text(_figures_file(folder, build_id)) or "")
+    except ValueError:
         return None
     return stored["figures"], set(stored["files"])
 
 
 def read_publication(folder: Path, build_id: str) -> dict | None:
     try:
-        return json.loads(_record(folder, build_id).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(_read_text(_record(folder, build_id)) or "")
+    except ValueError:
         return None
 
 
 def set_status(folder: Path, build_id: str, status: str, decision: str | None = None) -> dict:
-    """Record a publication's new status (and the steward's decision, in French)."""
-    record = read_publication(folder, build_id)
-    if record is None:
-        raise FileNotFoundError(f"aucun relevé de la publication {build_id} dans {folder}")
-    record["status"] = status
-    if decision is not None:
-        record["decision"] = decision
-    write_atomically(_record(folder, build_id), json.dumps(record, ensure_ascii=False, indent=1))
-    return record
+    """Record a publication's new status (and the steward's decision, in French). On the
+    object store, the record is rewritten only if no other worker changed it since it was
+    read (``If-Match``), else read again and the change applied to the new version."""
+    for _attempt in range(STATUS_TRIES if _on_store(folder) else 1):
+        seen = _seen_version(_record(folder, build_id))
+        record = read_publication(folder, build_id)
+        if record is None:
+            raise FileNotFoundError(f"aucun relevé de la publication {build_id} dans {folder}")
+        record["status"] = status
+        if decision is not None:
+            record["decision"] = decision
+        data = json.dumps(record, ensure_ascii=False, indent=1)
+        if not _on_store(folder):
+            write_atomically(_record(folder, build_id), data)
+            return record
+        from pipeline.storage.objects import replace_if_unchanged
+
+        if seen is not None and replace_if_unchanged(_record(folder, build_id),
+                                                     data.encode("utf-8"), seen):
+            return record
+    raise RuntimeError(f"le relevé de la publication {build_id} a changé {STATUS_TRIES} fois "
+                       "pendant sa mise à jour par un autre poste ; réessayez")
+
+
+def _seen_version(path) -> str | None:
+    """The ETag of a record on the object store (None: none there, or a local file)."""
+    if not _on_store(path):
+        return None
+    from pipeline.storage.objects import stat_object
+
+    found = stat_object(path)
+    return found.etag if found else None
 
 
 def prune_history(folder: Path, keep: int, protect: set[str]) -> None:
     """Keep the records of the last ``keep`` publications, and those of ``protect`` (the live
     build's figures are what the next publication compares with)."""
-    ids = sorted(p.name[:-len(".json")] for p in folder.glob("*.json")
-                 if not p.name.endswith(".chiffres.json"))
+    ids = _record_ids(folder)
     for stale in ids[:-keep]:
         if stale not in protect:
             for path in (_record(folder, stale), _figures_file(folder, stale),
                          folder / f"{stale}.txt"):
-                path.unlink(missing_ok=True)
+                _remove(path)
 
 
 def decision_text(decision: dict | None) -> str | None:
@@ -423,11 +514,10 @@ def recent_publications(n: int = 10, paths: DataPaths | None = None) -> list[dic
     ``build_id``, ``status`` and ``status_label`` (French), ``built_at``, ``decision``,
     ``live_build_id`` (what it was compared with), ``files``, ``rows``, ``pages_added``,
     ``pages_removed``, ``anomalies`` (French messages and partners), ``text`` (the summary)."""
-    folder = publications_folder(paths)
-    if not folder.is_dir():
+    folder = records_folder(paths)
+    if not _on_store(folder) and not folder.is_dir():
         return []
-    ids = sorted((p.name[:-len(".json")] for p in folder.glob("*.json")
-                  if not p.name.endswith(".chiffres.json")), reverse=True)
+    ids = sorted(_record_ids(folder), reverse=True)
     found = []
     for build_id in ids:
         record = read_publication(folder, build_id)

@@ -13,7 +13,9 @@ When the site area is an object store (``INCLUSION_SITE_STORE_URL``), the build 
 checked in the worker's own data folder as above; ``prepare`` then sends it under its own
 prefix and checks it there (never online: readers follow the pointer), ``go_live`` switches the
 pointer ``current.json`` (``publish.bucket``) before mirroring the swap locally, and
-``set_aside`` removes it from the store.
+``set_aside`` removes it from the store. The publication records are then on the store too
+(``changes.records_folder``), and a new build is compared with the build the pointer names
+(its page count, its sealed inventory, its record), so each step may run on another worker.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -134,18 +136,54 @@ def check_site(root: Path, reused: frozenset[str] = frozenset(),
     return pages
 
 
-def _check_page_count(paths: DataPaths, pages: int) -> None:
-    live = paths.site_current
-    if not live.exists() or settings.get("INCLUSION_ALLOW_PAGE_DROP"):
+def _check_page_count(paths: DataPaths, pages: int, live: LiveBuild | None = None) -> None:
+    """A build with far fewer pages than the live one is refused. ``live``: the live build as
+    the object store's pointer names it (its page count is in ``current.json``), when the site
+    is published there; else this worker's ``current``."""
+    if settings.get("INCLUSION_ALLOW_PAGE_DROP"):
         return
-    before = recorded_pages(live.resolve())
-    if before is None:
-        before = count_pages(live.resolve())
+    if bucket.is_remote():
+        if live is None:
+            return
+        before = live.pages
+    else:
+        current = paths.site_current
+        if not current.exists():
+            return
+        before = recorded_pages(current.resolve())
+        if before is None:
+            before = count_pages(current.resolve())
     max_drop = settings.get("INCLUSION_MAX_PAGE_DROP")
     if before and pages < before * (1 - max_drop):
         raise SiteCheckFailed(
             f"le nouveau site a {pages} pages contre {before} en ligne (baisse de plus de "
             f"{max_drop:.0%}) ; relancez avec INCLUSION_ALLOW_PAGE_DROP=1 si c'est voulu")
+
+
+@dataclass(frozen=True)
+class LiveBuild:
+    """The live build a new one is compared with: its id, its files (relative paths) and its
+    page count."""
+    build_id: str
+    files: list[str]
+    pages: int
+
+
+def _live_on_store() -> LiveBuild | None:
+    """The live build as every worker sees it: the object store's pointer and the sealed
+    inventory of the build it names (no local copy needed)."""
+    with _on_store("lecture de la version en ligne (stockage objet)"):
+        found = bucket.live()
+    if found is None:
+        return None
+    pointer, files = found
+    return LiveBuild(pointer["build_id"], sorted(files), pointer["pages"])
+
+
+def _records_on_store(step: str):
+    """A step reading or writing the publication records: on the object store when the site
+    is published there (``_on_store``), else in the data folder as before."""
+    return _on_store(step) if bucket.is_remote() else nullcontext()
 
 
 def _swap_current(paths: DataPaths, build: Path) -> None:
@@ -219,6 +257,9 @@ def prepare(now: datetime, territory: Territory | None = None,
             site_data[RESULTS_KEY] = add_open_data(
                 present(results, territory.name), site_data, now)
             received = [changes.ReceivedFile.from_entry(e) for e in ledger.entries()]
+        # On an object store the live build is the pointer's, whichever worker published it;
+        # this worker's ``current`` (when it has one) only lends unchanged pages.
+        remote_live = _live_on_store() if bucket.is_remote() else None
         with failing_step("construction du site (Pelican)"), stage("site build") as measured:
             live = paths.site_current.resolve() if paths.site_current.exists() else None
             cache = BuildCache(live, site_wide_values(site_data))
@@ -230,16 +271,22 @@ def prepare(now: datetime, territory: Territory | None = None,
                 measured["search_index"] = "reused" if cache.search_reused else "built"
         with failing_step("contrôle du site construit"), stage("publish", pages=cache.pages):
             pages = check_site(partial, frozenset(cache.reused), cache.files)
-            _check_page_count(paths, pages)
+            _check_page_count(paths, pages, remote_live)
             cache.checked_pages = pages
             cache.save(pending)
-        with failing_step("relevé des changements"):
-            summary = _summarise(changes.publications_folder(paths), build_id, live,
+        if bucket.is_remote():
+            compared = remote_live
+        else:  # this worker's ``current`` (its page count was checked above, not needed here)
+            compared = live and LiveBuild(live.name, files_under(live), 0)
+        with failing_step("relevé des changements"), \
+                _records_on_store("relevé des changements (stockage objet)"):
+            records = changes.records_folder(paths)
+            summary = _summarise(records, build_id, compared,
                                  cache.files or files_under(partial), figures, received,
                                  territory)
             status = changes.PENDING if summary.anomalies else changes.READY
-            text = changes.write_publication(changes.publications_folder(paths), summary,
-                                             figures, [f.key for f in received], status, now)
+            text = changes.write_publication(records, summary, figures,
+                                             [f.key for f in received], status, now)
         shutil.rmtree(pending, ignore_errors=True)  # a retry of the same run
         pending.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, pending)
@@ -253,21 +300,21 @@ def prepare(now: datetime, territory: Territory | None = None,
                      sorted({p for a in summary.anomalies for p in a.partners}), text)
 
 
-def _summarise(folder: Path, build_id: str, live: Path | None, files: list[str],
+def _summarise(folder, build_id: str, live: LiveBuild | None, files: list[str],
                figures: dict[str, float], received: list,
                territory: Territory) -> changes.ChangeSummary:
-    stored = changes.read_figures(folder, live.name) if live else None
+    stored = changes.read_figures(folder, live.build_id) if live else None
     # A live build without a record (made before records existed): nothing to compare with,
     # so no file is listed as new and no figure as moved.
     before, known = stored if stored else ({}, {f.key for f in received} if live else None)
     new_files = changes.files_since(received, known)
     superseded = warehouse.rows_superseded_by(f.sha256 for f in new_files)
-    added, removed = changes.page_changes(files_under(live) if live else [], files)
+    added, removed = changes.page_changes(live.files if live else [], files)
     moves = changes.figure_moves(before, figures, territory.commune_names) if stored else []
     scopes = {p.id: None if "*" in p.communes else set(p.communes) for p in territory.partners}
     anomalies = (changes.find_anomalies(moves, new_files, received, territory.publication,
                                         scopes) if live else [])
-    return changes.ChangeSummary(build_id, live.name if live else None, new_files,
+    return changes.ChangeSummary(build_id, live.build_id if live else None, new_files,
                                  changes.rows_by_dataset(new_files, superseded), added, removed,
                                  moves, anomalies)
 
@@ -291,11 +338,12 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
         elif remote is None:  # (online from the store: this worker has no copy to mirror)
             raise SiteCheckFailed(f"la version {build_id} n'existe plus (ni en attente ni "
                                   "parmi les versions construites)")
-    folder = changes.publications_folder(paths)
-    if changes.read_publication(folder, build_id) is not None:
-        changes.set_status(folder, build_id, changes.PUBLISHED, decision)
-    changes.prune_history(folder, history or load_territory().publication.history,
-                          {build_id})
+    with _records_on_store("relevé de la publication (stockage objet)"):
+        folder = changes.records_folder(paths)
+        if changes.read_publication(folder, build_id) is not None:
+            changes.set_status(folder, build_id, changes.PUBLISHED, decision)
+        changes.prune_history(folder, history or load_territory().publication.history,
+                              {build_id})
     if remote is not None:
         return Published(build_id, remote["url"], remote["pages"])
     return Published(build_id, str(final), recorded_pages(final) or count_pages(final))
@@ -349,17 +397,22 @@ def set_aside(build_id: str, territory: Territory | None = None,
     if bucket.is_remote():  # sent by prepare, never online: off the store
         with _on_store("mise à l'écart (stockage objet)"):
             bucket.discard(build_id)
-    folder = changes.publications_folder(paths)
-    record = changes.set_status(folder, build_id, changes.SET_ASIDE, decision)
-    for stale in sorted(p for p in aside.parent.iterdir() if p.is_dir())[:-KEEP_BUILDS]:
-        shutil.rmtree(stale, ignore_errors=True)
-        manifest_path(stale).unlink(missing_ok=True)
+    with _records_on_store("relevé de la publication (stockage objet)"):
+        record = changes.set_status(changes.records_folder(paths), build_id, changes.SET_ASIDE,
+                                    decision)
+    if aside.parent.is_dir():  # (a worker that did not build it has none set aside)
+        for stale in sorted(p for p in aside.parent.iterdir() if p.is_dir())[:-KEEP_BUILDS]:
+            shutil.rmtree(stale, ignore_errors=True)
+            manifest_path(stale).unlink(missing_ok=True)
     _tell_partners(build_id, record["anomalies"], territory, paths)
     from pipeline.alerts import raise_alert
 
+    kept = (f"La version écartée est gardée dans {aside}." if aside.is_dir() else
+            "La version écartée a été retirée du stockage objet ; son relevé reste dans "
+            "l'historique des publications.")
     raise_alert(f"Publication {build_id} écartée",
                 f"La publication {build_id} a été écartée : le site en ligne n'a pas changé. "
-                f"La version écartée est gardée dans {aside}.\n\n{record['text']}")
+                f"{kept}\n\n{record['text']}")
     return aside
 
 
