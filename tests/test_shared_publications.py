@@ -15,6 +15,7 @@ from conftest import REFERENCE_RUN
 from test_publish import _drop_one_venue
 
 from pipeline.load import warehouse
+from pipeline.config import data_paths
 from pipeline.storage import AREAS
 from publish import site as publishing
 from publish.changes import recent_publications
@@ -148,3 +149,18 @@ def test_two_workers_changing_one_record_at_once_lose_nothing(object_store, data
     assert stored["status"] == "publiee" and stored["decision"] == "« Publier » par paul"
     assert [p["build_id"] for p in recent_publications(5)] == [summary.build_id]
     assert not (data_dir / "site" / "publications").exists()
+
+
+def test_a_set_aside_report_reaches_an_inbox_on_the_object_store(object_store, data_dir):
+    """With the inboxes on the store, the report of a build set aside is written beside the
+    partner's files there, not in the deciding worker's own folder, which no partner sees."""
+    from pipeline.config import load_territory
+
+    territory = load_territory()
+    partner = territory.partners[0]
+    anomalies = [{"message": "Les lieux passent de 40 à 1.", "partners": [partner.id]}]
+    publishing._tell_partners("20261125-060000", anomalies, territory, data_paths())
+    key = f"inbox/{partner.inbox}/publication-20261125-060000.rapport.txt"
+    assert object_store.keys("inbox/") == [key]
+    assert "Les lieux passent de 40 à 1." in object_store.get(key).decode("utf-8")
+    assert not (data_dir / "inbox").exists()
