@@ -32,14 +32,13 @@ from datetime import datetime
 from pathlib import Path
 
 from pages.page_plan import files_under
-from pipeline.config import (REPO_ROOT, DataPaths, Partner, Territory, data_paths,
-                             load_territory)
+from pipeline.config import REPO_ROOT, DataPaths, Territory, data_paths, load_territory
 from pipeline import settings
 from pipeline.faults import fault_point
 from pipeline.load import warehouse
 from pipeline.alerts import failing_step
-from pipeline.files import write_atomically
 from pipeline.load import ledger
+from pipeline.receive.inbox import write_in_inbox
 from pipeline.stages import stage
 from pipeline import storage
 from publish import bucket, changes
@@ -425,7 +424,7 @@ def _tell_partners(build_id: str, anomalies: list[dict], territory: Territory,
         except KeyError:  # a partner removed from territory.toml since
             continue
         mine = [f"- {a['message']}" for a in anomalies if partner_id in a["partners"]]
-        _write_partner_report(partner, paths, f"publication-{build_id}.rapport.txt", (
+        write_in_inbox(partner, f"publication-{build_id}.rapport.txt", (
             f"Rapport pour {partner.name}\n\n"
             "Vos derniers fichiers ont été acceptés, mais les chiffres qu'ils donnent "
             "s'écartent beaucoup de ceux publiés jusqu'ici. L'équipe qui gère le site a "
@@ -434,21 +433,6 @@ def _tell_partners(build_id: str, anomalies: list[dict], territory: Territory,
             "toutes les communes, toute la période). S'il manquait des lignes, déposez le "
             "fichier complet : il remplacera le précédent. Si ces chiffres sont justes, "
             "dites-le à l'équipe qui gère le site, qui pourra les publier.\n"))
-
-
-def _write_partner_report(partner: Partner, paths: DataPaths, name: str, text: str) -> None:
-    """The report in the partner's inbox, where the partner reads it: the local folder, or
-    the inbox area on the object store when the inboxes are there (the deciding worker's own
-    folder is seen by nobody)."""
-    if storage.is_local("inbox"):
-        inbox = paths.partner_inbox(partner)
-        inbox.mkdir(parents=True, exist_ok=True)
-        write_atomically(inbox / name, text)
-    else:
-        from pipeline.receive.inbox import partner_folder
-        from pipeline.storage import objects
-
-        objects.write_text(partner_folder(partner) / name, text)
 
 
 def publish(now: datetime, territory: Territory | None = None,

@@ -33,7 +33,6 @@ from pipeline.config import DataPaths, Partner, Territory
 from pipeline.contracts.datasets import CONTRACTS, contract_for
 from pipeline.contracts.model import normalize_header
 from pipeline.faults import fault_point
-from pipeline.files import write_atomically
 from pipeline.ingest.record import Received, finish, outcome_of, stored_path
 from pipeline.load import ledger, warehouse
 from pipeline.problems import MAX_DETAILS_PER_RULE, Problem, file_problem
@@ -41,6 +40,7 @@ from pipeline.read.reading import map_headers, read_cells
 from pipeline.read.unreadable import UnreadableFile
 from pipeline.receive.filestate import ensure_unchanged
 from pipeline.receive.filing import SPLIT_ADVICE, Outcome, oversize_reason
+from pipeline.receive.inbox import partner_folder, write_in_inbox
 from pipeline.report.reports import problem_section
 
 if TYPE_CHECKING:
@@ -271,14 +271,9 @@ def request_file(territory: Territory, paths: DataPaths, partner_id: str, datase
     writer.writerow([contract_for(dataset).key, REASON_COLUMN])
     writer.writerows([key, reason] for key in wanted)
     name = f"retrait_{dataset}_{stamp:%Y%m%d-%H%M%S}.csv"
-    local = storage.is_local("inbox")
-    target = (paths.partner_inbox(partner) if local else storage.area("inbox") / partner.inbox
-              ) / name
+    target = (paths.partner_inbox(partner) if storage.is_local("inbox")
+              else partner_folder(partner)) / name
     if target.exists():
         raise LookupError(f"{target.name} existe déjà ; réessayez dans une seconde")
-    if local:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(target, buffer.getvalue())
-    else:  # the inbox on an object store: an object appears whole
-        target.write_bytes(buffer.getvalue().encode("utf-8"))
+    write_in_inbox(partner, name, buffer.getvalue(), paths)
     return target

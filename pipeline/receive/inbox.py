@@ -132,24 +132,34 @@ def report_refusals(refusals: list[Refusal], territory: Territory | None = None,
         text = (f"Rapport de dépôt — {territory.name}\n\n"
                 f"Élément : {refusal.name}\nPartenaire : {partner.name}\n\n"
                 f"Résultat : REFUSÉ sans être lu, car {refusal.reason}.\n{refusal.advice}\n")
-        if local:
-            write_atomically(paths.partner_inbox(partner) / report_name(refusal.name), text)
-        else:
-            _refuse_object(partner, refusal, text)
+        write_in_inbox(partner, report_name(refusal.name), text, paths)
+        if not local and refusal.etag:
+            _quarantine_object(partner, refusal)
 
 
-def _refuse_object(partner: Partner, refusal: Refusal, text: str) -> None:
-    """The report beside the refused object; an object too big then goes to the quarantine,
-    copied by the store (never read) and named after its ETag, as it has no fingerprint."""
+def write_in_inbox(partner: Partner, name: str, text: str,
+                   paths: DataPaths | None = None) -> None:
+    """A text the partner reads in its inbox (a report, a withdrawal request): written
+    atomically in its local folder, or as one whole object in the inbox area on the store."""
+    if storage.is_local("inbox"):
+        folder = (paths or data_paths()).partner_inbox(partner)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(folder / name, text)
+    else:
+        from pipeline.storage import objects
+
+        objects.write_text(partner_folder(partner) / name, text)
+
+
+def _quarantine_object(partner: Partner, refusal: Refusal) -> None:
+    """An object too big goes to the quarantine, copied by the store (never read) and named
+    after its ETag, as it has no fingerprint."""
     from pipeline.storage import objects
 
-    folder = partner_folder(partner)
-    objects.write_text(folder / report_name(refusal.name), text)
-    if refusal.etag:
-        source = folder / refusal.name
-        objects.copy(source, storage.area("quarantine") / partner.id
-                     / stored_name(refusal.etag.replace("-", ""), refusal.name))
-        objects.delete_if_unchanged(source, refusal.etag)
+    source = partner_folder(partner) / refusal.name
+    objects.copy(source, storage.area("quarantine") / partner.id
+                 / stored_name(refusal.etag.replace("-", ""), refusal.name))
+    objects.delete_if_unchanged(source, refusal.etag)
 
 
 def partner_folder(partner: Partner):
