@@ -37,13 +37,14 @@ from pipeline.check import results
 from pipeline.check.crosschecks import run_cross_checks
 from pipeline.check.validation import (LINE_COLUMN, file_problems, quote_as_written, rule_order,
                                        uniqueness_rule, validate_chunk)
-from pipeline.contracts.model import Contract
+from pipeline.contracts.model import Contract, normalize_header
 from pipeline.contracts.partner_mapping import Mapping
 from pipeline.load import warehouse
 from pipeline.problems import MAX_DETAILS_PER_RULE, Problem
 from pipeline.read.mapping import apply_mapping
 from pipeline.read.privacy import personal_values
-from pipeline.read.reading import CellChunk, CellSource, ReadResult, read_cells_into_contract
+from pipeline.read.reading import (CellChunk, CellSource, ReadResult, header_lookup,
+                                   read_cells_into_contract)
 
 # Where each kind of problem comes in a report, as in the one-piece path.
 NOTES, READING, FILE, SUITE, CROSS, PERSONAL = range(6)
@@ -76,7 +77,9 @@ def mapped(cells: pd.DataFrame, mapping: Mapping | None, contract: Contract, fil
     return apply_mapping(cells, mapping, {c.name for c in columns if c.type == "date"},
                          {c.name for c in columns if c.multiple}, file_date,
                          {c.name for c in columns if c.choices},
-                         lines=list(range(first_line, first_line + len(cells))))
+                         lines=list(range(first_line, first_line + len(cells))),
+                         recognise=lambda header: header_lookup(contract).get(
+                             normalize_header(header)))
 
 
 @dataclass

@@ -150,7 +150,7 @@ def dry_run(partner_id: str, file_path: str) -> tuple[str, str]:
             ZoneInfo(territory.timezone)),
         sha256=sha256_of(path), status=status,
         rows_total=0 if exam.frame is None else len(exam.frame), problems=exam.problems,
-        unknown_columns=exam.unknown_columns)
+        unknown_columns=exam.unknown_columns, headers=exam.headers)
     return status, report
 
 

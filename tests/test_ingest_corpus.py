@@ -285,7 +285,8 @@ def test_partner_mapping_reads_its_own_layout_and_names_what_it_does_not_cover(d
     payload = payload.replace("Démarches, Sécurité", "Démarches, Jardinage")
     outcome, report = ingest(data_dir, "ville-orsay", "guichets_2.csv", payload.encode("cp1252"))
     assert outcome.status == ledger.STATUS_REJECTED  # "Jardinage" is in no list
-    assert "Ligne 2, colonne « services », valeur « Jardinage »" in report
+    # The report names the partner's own column, the one they will look for.
+    assert "Ligne 2, colonne « Services proposés », valeur « Jardinage »" in report
     assert "absente de votre table de correspondance" in report
     assert "Colonnes non reconnues, ignorées : « Remarque interne »" in report
 

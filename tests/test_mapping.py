@@ -125,6 +125,24 @@ TERRITORY = textwrap.dedent('''\
     "Lundi après-midi" = "Mo"
     "Mardi matin" = "Tu"
     "Mardi après-midi" = "Tu"
+
+    [[partners]]
+    id = "ville-alias"
+    name = "Ville aux en-têtes du modèle"
+    communes = ["*"]
+    datasets = ["lieux"]
+
+    [partners.mapping]
+    file_date = ["date_maj"]
+
+    [partners.mapping.join]
+    id = ["Nom", "CP"]
+
+    [partners.mapping.defaults]
+    pivot = "00000000000000"
+
+    [partners.mapping.values.courriels]
+    "accueil @palaiseau.fr" = ""
     ''')
 
 HEADER = ("N°;Nom;Numéro;Voie;Ville;CP;INSEE;Site;Type;Labels;Service 1;Service 2;"
@@ -184,6 +202,8 @@ def test_what_the_mapping_does_not_cover_is_reported(territory: Path):
     assert outcome.status == ledger.STATUS_ACCEPTED_WITH_WARNINGS, report
     assert "Ligne 2, colonne « Labels », valeur « Label Jardin »" in report
     assert "Ligne 2, colonne « Lundi après-midi », valeur « sur rendez-vous »" in report
+    # A slip in a day's cell is the partner's to fix: told how to write it.
+    assert "Écrivez les plages du jour comme « 09:00-12:00 / 14:00-17:00 »" in report
     assert "Colonnes non reconnues, ignorées : « Note »" in report
 
 
@@ -194,6 +214,69 @@ def test_zero_padded_codes_and_a_code_given_as_a_number(territory: Path):
     accepted_but_not_placed(outcome, report)
     venue = warehouse.current_rows("lieux").set_index("id").loc["V2"]
     assert (venue["code_postal"], venue["code_insee"]) == ("01000", "01053")
+
+
+def test_a_mapping_acts_on_columns_headed_as_the_standard_names_them(territory: Path):
+    """« Mail » is read as courriels (an alias): its value table applies. « Nom » is joined
+    into the identifier and still read as the venue's name. The report names « Tel », the
+    partner's header, not the contract's « telephone »."""
+    payload = ("Nom;Ville;CP;Adresse;Mail;Tel;services\n"
+               "Médiathèque;Palaiseau;91120;1 place de la Mairie;accueil @palaiseau.fr;"
+               "01 69 31 00 00;Aide aux démarches administratives\n").encode()
+    outcome, report = ingest(territory, "ville-alias", "lieux.csv", payload)
+    assert outcome.status != ledger.STATUS_REJECTED, report
+    venue = warehouse.current_rows("lieux").iloc[0]
+    assert (venue["id"], venue["nom"]) == ("Médiathèque 91120", "Médiathèque")
+    assert venue["courriels"] is None
+    assert "Ligne 2, colonne « Tel », valeur « 01 69 31 00 00 »" in report
+    assert "colonne « telephone »" not in report
+
+
+def test_one_line_text_loses_its_line_breaks_a_presentation_keeps_them(territory: Path):
+    payload = ("id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,services,"
+               "presentation_detail\n"
+               'V1,00000000000000,"Médiathèque\nGeorge Sand",Palaiseau,91120,91477,'
+               '"1 place de la Mairie \n\n\n\nBâtiment B",2026-01-15,'
+               'Aide aux démarches administratives,"Ateliers le mardi.\n\nSur rendez-vous : '
+               '06 12 34 56 78 ou mediatheque@palaiseau.fr"\n').encode()
+    outcome, report = ingest(territory, "agglo-lieux", "lieux.csv", payload)
+    # The venue's own booking number and address in its presentation are public.
+    assert outcome.status != ledger.STATUS_REJECTED, report
+    venue = warehouse.current_rows("lieux").iloc[0]
+    assert venue["adresse"] == "1 place de la Mairie Bâtiment B"
+    assert venue["nom"] == "Médiathèque George Sand"
+    assert venue["presentation_detail"].startswith("Ateliers le mardi.\n\nSur rendez-vous")
+
+
+def test_a_person_s_mobile_in_a_venue_name_is_still_refused(territory: Path):
+    payload = ("id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,services\n"
+               "V1,00000000000000,Jean Dupont 06 12 34 56 78,Palaiseau,91120,91477,"
+               "1 place de la Mairie,2026-01-15,Aide aux démarches administratives\n").encode()
+    outcome, report = ingest(territory, "agglo-lieux", "lieux.csv", payload)
+    assert outcome.status == ledger.STATUS_REJECTED and "(masqué)" in report
+
+
+def test_letters_lost_before_sending_are_named_cell_by_cell(territory: Path):
+    payload = ("id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,services\n"
+               "V1,00000000000000,Biblioth\ufffdque,Palaiseau,91120,91477,1 place de la Mairie,"
+               "2026-01-15,Aide aux démarches administratives\n").encode()
+    outcome, report = ingest(territory, "agglo-lieux", "lieux.csv", payload)
+    assert outcome.status == ledger.STATUS_ACCEPTED_WITH_WARNINGS, report
+    assert "Ligne 2, colonne « nom », valeur « Biblioth\ufffdque »" in report
+    assert "Des lettres de cette case ont été perdues" in report
+
+
+def test_a_postal_code_that_is_not_its_insee_commune_s_is_said(territory: Path):
+    payload = ("id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,services\n"
+               "V1,00000000000000,Médiathèque,Palaiseau,91190,91477,1 place de la Mairie,"
+               "2026-01-15,Aide aux démarches administratives\n"
+               "V2,00000000000000,Mairie,Palaiseau,91120,91477,1 place de la Mairie,"
+               "2026-01-15,Aide aux démarches administratives\n").encode()
+    outcome, report = ingest(territory, "agglo-lieux", "lieux.csv", payload)
+    assert outcome.status == ledger.STATUS_ACCEPTED_WITH_WARNINGS and outcome.rows_loaded == 2
+    assert "Ce code postal n'est pas celui de la commune 91477 (Palaiseau)" in report
+    assert "Ligne 2, colonne « code_postal », valeur « 91190 »" in report
+    assert "Ligne 3, colonne « code_postal »" not in report
 
 
 # --- territory.toml checked at load ------------------------------------------------------------

@@ -57,6 +57,10 @@ class Column:
     # list is dropped with a warning instead of refusing the file: losing one label misleads
     # no one, refusing a whole directory for it would keep every venue off the site.
     drop_unknown_choices: bool = False
+    # Text that may run over several lines (a presentation). Any other text column is one
+    # line: a line break inside a cell (tools export « 1 rue X\n\n\n\nLieu-dit ») reads
+    # as one space, so that addresses and names stay one line on pages and in downloads.
+    multiline: bool = False
 
     @property
     def choice_labels(self) -> list[str]:

@@ -91,7 +91,7 @@ def _entry(file: Received, exam: Examination, territory: Territory,
         else exam.dataset,
         received_at=file.received_at.astimezone(ZoneInfo(territory.timezone)),
         sha256=file.sha256, status=status, rows_total=exam.rows, problems=exam.problems,
-        unknown_columns=exam.unknown_columns)
+        unknown_columns=exam.unknown_columns, headers=exam.headers)
     stored = stored_path(paths, file.partner, file.sha256, file.path.name,
                          status != ledger.STATUS_REJECTED)
     return ledger.LedgerEntry(

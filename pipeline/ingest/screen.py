@@ -18,6 +18,7 @@ from pipeline.chunks import FirstLook, LargeFile, first_look, mapped
 from pipeline.config import Partner, Territory
 from pipeline.contracts.datasets import CONTRACTS, contract_for
 from pipeline.contracts.model import Contract
+from pipeline.contracts.partner_mapping import Mapping
 from pipeline.problems import Problem, file_problem
 from pipeline.read.places import place_rows
 from pipeline.read.privacy import PRIVACY_ADVICE, personal_headers, personal_values
@@ -46,6 +47,9 @@ class Examination:
     large: LargeFile | None = None
     # The Great Expectations suite's result on this file, once it ran (kept for stewards).
     validation: ValidationResult | None = None
+    # Contract column -> the header the partner's file gives it, where they differ (« mail »
+    # for courriels, « commentaire » renamed by a mapping): reports name the partner's column.
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -140,11 +144,37 @@ def _read(path: Path, partner: Partner, territory: Territory, named: str | None,
     if refusal is not None:
         return refusal
     contract = contract_for(dataset)
+    exam = _read_contract(look, cells, contract, partner, territory, notes, file_date)
+    exam.headers = partner_headers([str(h) for h in look.chunk.cells.columns], partner.mapping,
+                                   contract)
+    return exam
+
+
+def partner_headers(headers: list[str], mapping: Mapping | None,
+                    contract: Contract) -> dict[str, str]:
+    """Contract column -> the partner's own header for it, where they differ: renamed by the
+    mapping (one header to one column), or a header the contract reads as the column (an
+    alias). Columns built from several headers (hours by day, joins, terms) keep their name."""
+    renamed = dict(mapping.columns) if mapping is not None else {}
+    sources = mapping.source_columns() if mapping is not None else set()
+    names: dict[str, str] = {}
+    for header, targets in renamed.items():
+        if header in headers and len(targets) == 1:
+            names.setdefault(targets[0], header)
+    recognised, _ = map_headers([h for h in headers if h not in sources], contract)
+    for header, target in recognised.items():
+        names.setdefault(target, header)
+    return {column: header for column, header in names.items() if header != column}
+
+
+def _read_contract(look: FirstLook, cells: pd.DataFrame, contract: Contract, partner: Partner,
+                   territory: Territory, notes: list[Problem], file_date: date) -> Examination:
+    """The file read into ``contract``: now when it is one chunk, a chunk at a time later."""
     # Venues are placed by pipeline.read.places (names, former names and postal codes); the exact
     # name lookup would place a row whose postal code contradicts its name.
     communes = {} if contract.commune_name_column else territory.insee_by_name
     if look.more:
-        return Examination(dataset, contract=contract, large=LargeFile(
+        return Examination(contract.dataset, contract=contract, large=LargeFile(
             look.source, contract, partner.id, territory.partner_communes(partner), communes,
             partner.mapping, file_date=file_date,
             place=lambda frame: place_rows(frame, contract, territory)))

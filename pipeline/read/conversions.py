@@ -405,10 +405,16 @@ def _as_text(cells: pd.Series) -> Distinct:
     return Distinct(found.codes, as_text)
 
 
-def _plain_text(cells: pd.Series, found: Distinct) -> list:
-    """Single-valued text: trimmed, blanks as None."""
+_LINE_BREAK = re.compile(r"\s*[\r\n\v\f\u2028\u2029]\s*")
+
+
+def _plain_text(cells: pd.Series, found: Distinct, multiline: bool = True) -> list:
+    """Single-valued text: trimmed, blanks as None; unless ``multiline``, line breaks inside
+    (with the spaces around them) read as one space."""
     found = _as_text(cells) if cells.dtype == object else found
-    return found.take([value.strip() for value in found.values])
+    if multiline:
+        return found.take([value.strip() for value in found.values])
+    return found.take([_LINE_BREAK.sub(" ", value.strip()) for value in found.values])
 
 
 def convert_column(col: Column, cells: pd.Series, found: Distinct, lines: list[int],
@@ -419,7 +425,7 @@ def convert_column(col: Column, cells: pd.Series, found: Distinct, lines: list[i
     problem can quote the partner's own writing. Dates, codes and labels repeat: each
     distinct value is converted once, then the results are taken back to the rows."""
     if col.type == "text" and not col.multiple:
-        return _plain_text(cells, found), None
+        return _plain_text(cells, found, col.multiline), None
     converted = [_convert(col, value, communes_by_name) for value in found.values]
     flagged = [n for n, c in enumerate(converted) if c.error or c.warning]
     if flagged:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
@@ -32,6 +33,16 @@ _HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 MAPPING_ADVICE = ("Signalez-le à l'équipe de l'agglomération, qui complétera la correspondance "
                   "prévue pour vos fichiers.")
+
+
+# An unreadable day cell is most often a slip in the cell itself (« 07:30:12:30 »,
+# « 09:00-12:00-14:00-17:00 »): the partner can fix it; a whole way of writing hours that
+# the mapping does not know is for the team.
+DAY_HOURS_ADVICE = ("Écrivez les plages du jour comme « 09:00-12:00 / 14:00-17:00 » (un tiret "
+                    "entre le début et la fin de chaque plage, une barre « / » entre deux "
+                    "plages), ou laissez la case vide si le lieu est fermé ce jour-là. Si toutes "
+                    "vos cases d'horaires sont écrites autrement, signalez-le à l'équipe de "
+                    "l'agglomération, qui complétera la correspondance prévue pour vos fichiers.")
 
 
 def _note(line: int | None, column: str, value: str, message: str) -> Problem:
@@ -91,9 +102,10 @@ def _hours(cells: pd.DataFrame, days: dict[str, str], notes: list[Problem],
             slots = day_slots(row[column])
             if slots is None:
                 readable = False
-                notes.append(_note(line, column, _text(row[column]),
-                                   "Horaires de ce jour illisibles : la fiche gardera les "
-                                   "horaires tels quels."))
+                notes.append(Problem(line, column, _text(row[column]),
+                                     "Horaires de ce jour illisibles : la fiche gardera les "
+                                     "horaires tels quels.", DAY_HOURS_ADVICE,
+                                     "avertissement"))
             elif slots:
                 by_day.setdefault(days[column], []).extend(slots.split(","))
         rules = [f"{day} {','.join(sorted(dict.fromkeys(by_day[day])))}"
@@ -200,25 +212,34 @@ def _missing_sources(cells: pd.DataFrame, mapping: Mapping, notes: list[Problem]
                                              "est absente du fichier."))
 
 
-def _adopt(out: pd.DataFrame, column: str) -> pd.DataFrame:
+def _adopt(out: pd.DataFrame, column: str,
+           recognise: Callable[[str], str | None] | None = None) -> pd.DataFrame:
     """A file column already headed as the contract column ("Code postal" for
-    ``code_postal``) is the one that values, transforms and defaults act on."""
+    ``code_postal``), or with a header the contract reads as that column (``recognise``: one
+    of its aliases, « mail » for ``courriels``), is the one that values, transforms and
+    defaults act on: otherwise they would silently miss the column the contract then reads."""
     if column in out.columns:
         return out
     same = [c for c in out.columns if _fold(re.sub(r"[^\w]+", " ", str(c))).replace(" ", "_")
             == column]
+    if not same and recognise is not None:
+        same = [c for c in out.columns if recognise(str(c)) == column]
     return out.rename(columns={same[0]: column}) if len(same) == 1 else out
 
 
 def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: set[str],
                   list_columns: set[str] = frozenset(), file_date: date | None = None,
                   closed_columns: set[str] | None = None,
-                  lines: list[int] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+                  lines: list[int] | None = None,
+                  recognise: Callable[[str], str | None] | None = None,
+                  ) -> tuple[pd.DataFrame, list[Problem]]:
     """The partner's cells laid out as the contract's columns, and what the mapping could not
     cover. ``list_columns`` are the contract's multi-valued columns, ``closed_columns`` those
     with a closed list of values (labels missing from their value table are reported; None:
     every column with a value table); ``file_date`` fills the columns of ``file_date``;
-    ``lines`` are the spreadsheet lines of the rows."""
+    ``lines`` are the spreadsheet lines of the rows; ``recognise`` the contract column a file
+    header is read as (None: none), so that a column headed by an alias gets its values,
+    transforms and defaults."""
     if mapping is None:
         return cells, []
     closed_columns = set(mapping.values) if closed_columns is None else closed_columns
@@ -230,11 +251,13 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
     produced = _produce(cells, mapping, list_columns, lines, notes)
     _uncovered_terms(cells, mapping, lines, notes)
     kept = cells.drop(columns=[c for c in cells.columns
-                               if c in mapping.source_columns() or c in produced])
+                               if c in produced or (c in mapping.source_columns()
+                                                    and not _still_read(c, mapping, produced,
+                                                                        recognise))])
     out = pd.concat([kept, pd.DataFrame(produced, index=cells.index)], axis=1)
     for column in (set(mapping.values) | set(mapping.transforms) | set(mapping.defaults)
                    | set(mapping.file_date)):
-        out = _adopt(out, column)
+        out = _adopt(out, column, recognise)
     _translate(out, mapping, list_columns, closed_columns, lines, notes)
     _fill(out, mapping, file_date)
     if mapping.date_format:
@@ -243,6 +266,18 @@ def apply_mapping(cells: pd.DataFrame, mapping: Mapping | None, date_columns: se
     # Rows left empty by spreadsheets stay empty (and skipped), whatever constants fill.
     out.loc[blank, :] = ""
     return out, notes
+
+
+def _still_read(header: str, mapping: Mapping, produced: dict[str, pd.Series],
+                recognise: Callable[[str], str | None] | None) -> bool:
+    """A column the mapping only reads into others ([join], [terms], hours) that is also
+    headed as a contract column (« nom » joined into an id) still feeds that column, unless
+    the mapping renames it, ignores it or fills that column another way."""
+    if recognise is None or header in mapping.columns or header in mapping.ignore_columns:
+        return False
+    target = recognise(str(header))
+    renamed = {t for targets in mapping.columns.values() for t in targets}
+    return target is not None and target not in produced and target not in renamed
 
 
 def _produce(cells: pd.DataFrame, mapping: Mapping, list_columns: set[str], lines: list[int],

@@ -100,7 +100,8 @@ def place_rows(frame: pd.DataFrame, contract: Contract,
     codes = frame[code_column]
     misplaced = frame.index[codes.notna() & ~codes.astype(str).str.match(INSEE_CODE)]
     if misplaced.empty and codes.notna().all():
-        return []  # every row has its INSEE code: no name index to build (one per venue file)
+        # Every row has its INSEE code: no name index to build (one per venue file).
+        return postal_code_mismatches(frame, code_column, territory)
     gazetteer = Gazetteer(territory.communes)
     example = (f"{territory.communes[0].insee} pour {territory.communes[0].name}"
                if territory.communes else "91477 pour Palaiseau")
@@ -124,4 +125,34 @@ def place_rows(frame: pd.DataFrame, contract: Contract,
             int(frame.at[index, "_ligne"]), name_column,
             "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name),
             placed.reason, fix))
+    return problems + postal_code_mismatches(frame, code_column, territory)
+
+
+POSTAL_MISMATCH_FIX = ("Vérifiez le code postal et le code INSEE de ce lieu. Si ce code postal "
+                       "est bien celui de la commune, signalez-le à l'équipe de "
+                       "l'agglomération, qui l'ajoutera à la liste des codes postaux de la "
+                       "commune.")
+
+
+def postal_code_mismatches(frame: pd.DataFrame, code_column: str,
+                           territory: Territory) -> list[Problem]:
+    """A warning for each row whose INSEE code names a commune of the territory with declared
+    postal codes, and whose postal code is none of them: one of the two is wrong, and the page
+    would show an address residents cannot trust (« 84700 Avignon »: 84700 is Sorgues')."""
+    if POSTAL_CODE_COLUMN not in frame.columns:
+        return []
+    communes = {c.insee: c for c in territory.communes if c.postal_codes}
+    problems = []
+    pairs = zip(frame["_ligne"].tolist(), frame[code_column].tolist(),
+                frame[POSTAL_CODE_COLUMN].tolist())
+    for line, insee, postal in pairs:
+        commune = communes.get(insee) if isinstance(insee, str) else None
+        code = _postal(postal)
+        if commune is None or not re.fullmatch(r"\d{5}", code) or code in commune.postal_codes:
+            continue
+        problems.append(Problem(
+            int(line), POSTAL_CODE_COLUMN, code,
+            f"Ce code postal n'est pas celui de la commune {commune.insee} ({commune.name}) : "
+            f"ses codes postaux sont {', '.join(commune.postal_codes)}. Le lieu est placé "
+            "dans la commune de son code INSEE.", POSTAL_MISMATCH_FIX, "avertissement"))
     return problems

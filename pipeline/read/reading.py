@@ -546,6 +546,7 @@ def to_contract(cells: pd.DataFrame, contract: Contract,
             continue
         column = cells.iloc[:, source[col.name]]
         distinct = found[source[col.name]] if found is not None else Distinct.of(column)
+        problems += _lost_letters(col.name, distinct, lines)
         out[col.name], raw = convert_column(col, column, distinct, lines, communes_by_name,
                                             problems)
         if raw is not None:
@@ -560,6 +561,30 @@ def to_contract(cells: pd.DataFrame, contract: Contract,
     frame["_ligne"] = lines
     missing = [c.name for c in contract.columns if c.required and c.name not in mapping.values()]
     return ReadResult(frame, problems, unknown, missing, written=written)
+
+
+# The replacement character: what a tool writes for each letter it could not convert when it
+# read or saved the file in the wrong encoding. The letter is lost for good: no decoding of
+# the file brings it back, only a new export.
+LOST_LETTER = "\ufffd"
+LOST_LETTERS_RULE = ("Des lettres de cette case ont été perdues avant l'envoi (remplacées par "
+                     "« \ufffd ») : la valeur sera publiée ainsi.")
+LOST_LETTERS_FIX = ("Exportez à nouveau le fichier depuis l'outil d'origine, au format CSV UTF-8 "
+                    "ou XLSX, sans l'ouvrir ni l'enregistrer entre-temps dans un autre encodage ; "
+                    "sinon, corrigez les lettres accentuées de ces cases.")
+
+
+def _lost_letters(column: str, found: Distinct, lines: list[int]) -> list[Problem]:
+    """A warning for each cell of ``column`` (``found``: its distinct cells, ``lines`` their
+    rows' lines) holding the replacement character: the row is accepted (the rest of it is
+    right) but its lost letters are never published silently."""
+    lost = [n for n, value in enumerate(found.values.tolist())
+            if isinstance(value, str) and LOST_LETTER in value]
+    if not lost:
+        return []
+    return [Problem(lines[row], column, found.values[found.codes[row]].strip(),
+                    LOST_LETTERS_RULE, LOST_LETTERS_FIX, "avertissement")
+            for row in np.flatnonzero(np.isin(found.codes, lost))]
 
 
 def _fill_insee_from_names(frame: pd.DataFrame, contract: Contract,

@@ -23,19 +23,21 @@ VERDICTS = {
 }
 
 
-def _location(problem: Problem) -> str:
+def _location(problem: Problem, headers: dict[str, str] | None = None) -> str:
+    """``headers``: contract column -> the partner's own header for it, named instead."""
     parts = []
     if problem.line is not None:
         parts.append(f"ligne {problem.line}")
     if problem.column:
-        parts.append(f"colonne « {problem.column} »")
+        parts.append(f"colonne « {(headers or {}).get(problem.column, problem.column)} »")
     if problem.line is not None and problem.column:
         parts.append(f"valeur « {problem.value} »" if problem.value else "case vide")
     text = ", ".join(parts)
     return text[:1].upper() + text[1:] if text else "Fichier entier"
 
 
-def problem_section(title: str, problems: list[Problem]) -> list[str]:
+def problem_section(title: str, problems: list[Problem],
+                    headers: dict[str, str] | None = None) -> list[str]:
     if not problems:
         return []
     lines = ["", title, "-" * len(title)]
@@ -45,7 +47,7 @@ def problem_section(title: str, problems: list[Problem]) -> list[str]:
     for (_column, rule, fix), items in by_rule.items():
         lines += ["", f"• {rule}", f"  Comment corriger : {fix}"]
         for problem in items[:MAX_DETAILS_PER_RULE]:
-            lines.append(f"  - {_location(problem)}")
+            lines.append(f"  - {_location(problem, headers)}")
         total = _count(items)
         if total > MAX_DETAILS_PER_RULE:
             lines.append(f"  … et {total - MAX_DETAILS_PER_RULE} autres lignes avec ce problème.")
@@ -61,7 +63,10 @@ def _count(problems: list[Problem]) -> int:
 def render_report(*, territory_name: str, partner_name: str, original_name: str,
                   dataset_title: str, received_at: datetime, sha256: str, status: str,
                   rows_total: int, problems: list[Problem], unknown_columns: list[str],
-                  duplicate_of: str | None = None) -> str:
+                  duplicate_of: str | None = None,
+                  headers: dict[str, str] | None = None) -> str:
+    """``headers``: contract column -> the header the partner's file gives it, where they
+    differ; problems name the partner's column, the one they will look for."""
     errors = [p for p in problems if p.severity == "erreur"]
     warnings = [p for p in problems if p.severity != "erreur"]
     lines = [
@@ -81,10 +86,11 @@ def render_report(*, territory_name: str, partner_name: str, original_name: str,
     if duplicate_of:
         lines += ["", f"Ce fichier est identique à un fichier déjà reçu le {duplicate_of} : "
                       "il n'a rien changé."]
-    lines += problem_section("Erreurs à corriger (le fichier est refusé tant qu'elles restent)", errors)
+    lines += problem_section("Erreurs à corriger (le fichier est refusé tant qu'elles restent)",
+                             errors, headers)
     # A refused file was not accepted: its warnings are only listed, under a neutral title.
     lines += problem_section("Avertissements" if status == STATUS_REJECTED
-                      else "Avertissements (le fichier est accepté)", warnings)
+                      else "Avertissements (le fichier est accepté)", warnings, headers)
     if unknown_columns:
         lines += ["", "Colonnes non reconnues, ignorées : "
                   + ", ".join(f"« {c} »" for c in unknown_columns),
