@@ -10,6 +10,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_ingest_corpus import drop
 
@@ -127,3 +128,107 @@ def test_the_angers_directory_is_published_one_page_per_venue(real_env):
     library = [p.read_text(encoding="utf-8") for p in pages
                if "Bibliothèque municipale - Belle-Beille" in p.read_text(encoding="utf-8")]
     assert len(library) == 1 and "Le mardi de 15 h à 18 h 30" in library[0]
+
+
+# --- Real CSV exports (tests/corpus/README.md): France Services' national list and the
+# Région Sud census, cut to a few departments, bytes as published.
+
+def _csv_records(name: str, delimiter: str) -> list[dict[str, str]]:
+    import csv
+
+    with (CORPUS / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=delimiter))
+
+
+def test_france_services_national_list(real_env):
+    """Quoted CSV with cells over several lines, one column per day, venues' own contacts in
+    their presentation, one address with a space in it dropped by the mapping's value table."""
+    records = _csv_records("france-services.csv", ",")
+    assert len(records) == 197
+    outcome, report = _ingest(real_env, "france-services", "france-services.csv")
+    assert outcome.status == ledger.STATUS_ACCEPTED_WITH_WARNINGS, report
+    assert outcome.rows_loaded == 197, report
+    venues = warehouse.current_rows("lieux").set_index("id")
+    assert len(venues) == 197 and venues["code_insee"].notna().all()
+    # Read through the alias « mail » for courriels, the value table still applies.
+    nogent = venues.loc["temp_45"]
+    assert pd.isna(nogent["courriels"]) and nogent["telephone"] == "+33237435641"
+    assert "maisondes services" not in report
+    # « 09:30-12:30/\n\n 13:30-18:00 »: one day over two lines of its cell.
+    assert venues.loc["temp_148", "horaires"] == (
+        "Mo 13:00-18:00; Tu 09:30-13:00,14:00-19:00; We 09:30-12:30,13:30-18:00; "
+        "Th 09:00-12:00; Fr 09:30-12:30,13:30-18:00; Sa 10:00-13:00")
+    assert is_valid(venues.loc["temp_148", "horaires"])
+    # Line breaks inside an address read as one space; a presentation keeps its paragraphs.
+    assert venues["adresse"].str.contains("\n").sum() == 0
+    assert "303 Rue Francois Mitterand Dzuomogne" in set(venues["adresse"])
+    assert venues["presentation_detail"].str.contains("\n", na=False).any()
+    # A venue's booking address and number in its own presentation are public, not personal.
+    vico = venues[venues["nom"] == "France services Vico"].iloc[0]
+    assert "vico@france-services.gouv.fr" in vico["presentation_detail"]
+    assert "(masqué)" not in report
+    assert set(venues["itinerance"]) == {"Fixe", "Itinérant"}
+    assert (venues["itinerance"] == "Itinérant").sum() == sum(
+        r["itinerance"] == "Oui" for r in records)
+    assert set(venues["dispositif_programmes_nationaux"]) == {"France Services"}
+    assert venues["latitude"].between(-22, 51).all()  # Mayotte and La Réunion included
+    # A slip in a day's cell: the partner is told how to write it, and the row is kept.
+    line = next(n for n, r in enumerate(records, start=2) if r["id_fs"] == "temp_67")
+    assert f"Ligne {line}, colonne « h_vendredi », valeur « 07:30:12:30 »" in report
+    assert "Écrivez les plages du jour comme « 09:00-12:00 / 14:00-17:00 »" in report
+    unreadable = venues.loc["temp_152", "horaires"]
+    assert "h_jeudi: 09:00-12:00-14:00-17:00" in unreadable and not is_valid(unreadable)
+
+
+def test_region_sud_census_with_lost_letters(real_env):
+    """« ; » CSV whose accented letters were lost before publication, codes without their
+    leading zero, no identifier (made from name and address by [join], which also reads « nom »
+    as the venue's name), the week in French words."""
+    records = _csv_records("regionsud-lieux-extrait.csv", ";")
+    assert len(records) == 104
+    outcome, report = _ingest(real_env, "region-sud", "regionsud-lieux-extrait.csv")
+    assert outcome.status == ledger.STATUS_ACCEPTED_WITH_WARNINGS, report
+    assert outcome.rows_loaded == 104, report
+    assert "La colonne obligatoire « nom » est absente" not in report
+    venues = warehouse.current_rows("lieux").set_index("source_line")
+    digne = venues.loc[2]
+    assert digne["nom"] == "Centre Communal d'Action Sociale"
+    assert (digne["code_postal"], digne["code_insee"]) == ("04000", "04070")
+    assert digne["adresse"] == "rue pierre magnan"
+    assert venues.loc[3, "adresse"] == "66 boulevard gassendi"
+    assert venues["code_postal"].str.fullmatch(r"\d{5}").all()
+    assert venues["id"].is_unique
+    # Every cell with a lost letter is named, once per column, with what to do.
+    lost = [n for n, r in enumerate(records, start=2) if "\ufffd" in r["nom"]]
+    assert lost and all(f"Ligne {n}, colonne « nom », valeur « {records[n - 2]['nom']} »"
+                        in report for n in lost)
+    assert "Des lettres de cette case ont été perdues" in report
+    assert "Exportez à nouveau le fichier depuis l'outil d'origine" in report
+    # The report names the partner's own columns, renamed by the mapping.
+    assert "Ligne 97, colonne « contact_telephone », valeur « 04 90 32 45 65 »" in report
+    assert venues.loc[97, "telephone"] == "+33490324565"
+    # A postal code that is not its INSEE commune's: placed by the code, and said.
+    assert venues.loc[94, "code_insee"] == "84007"
+    assert ("Ce code postal n'est pas celui de la commune 84007 (Avignon)" in report
+            and "Ligne 94, colonne « adresse_code_postal », valeur « 84700 »" in report)
+    # Hours in words read when every word is understood; with a lost « à », kept as written.
+    hours = venues["horaires"].dropna()
+    assert "Mo-Fr 09:30-12:30,14:00-18:00" in set(hours)
+    assert "Lundi au vendredi de 9h \ufffd 12h30 et de 14h \ufffd 17h" in set(hours)
+    assert set(venues["formations_labels"].dropna()) == {
+        "Fabriques de Territoire", "SUD LABS (PACA)|Fabriques de Territoire"}
+    assert (venues["dispositif_programmes_nationaux"] == "France Services").sum() == 15
+
+
+def test_region_sud_record_cut_in_two_is_refused_at_its_lines(real_env):
+    """An unquoted line break in the census cut one venue in two: its first half has no
+    commune, the second slides ten columns (its town in « siret »). Refused, both lines named."""
+    outcome, report = _ingest(real_env, "region-sud", "regionsud-ligne-coupee.csv")
+    assert outcome.status == ledger.STATUS_REJECTED and outcome.rows_loaded == 0
+    assert warehouse.current_rows("lieux").empty
+    assert "Ligne 6, colonne « adresse_commune », case vide" in report
+    assert "Ligne 7, colonne « adresse_commune », case vide" in report
+    assert "Ligne 7, colonne « siret », valeur « CAMARET-SUR-AIGUES »" in report
+    # The commune whose « É » was lost is not guessed.
+    assert "Ligne 3, colonne « adresse_commune », valeur « S\ufffdRIGNAN-DU-COMTAT »" in report
+    assert (real_env / "inbox" / "region-sud" / "regionsud-ligne-coupee.csv").exists() is False
