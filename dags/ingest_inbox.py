@@ -26,6 +26,9 @@ contrôles croisés avec l'entrepôt, chargement des lignes acceptées et inscri
 partenaire a son rapport). Un échec signale donc une panne (disque, base) : lisez le journal de
 la tâche, corrigez la cause, puis relancez la tâche ; le traitement est idempotent, un fichier
 déjà enregistré n'est jamais compté deux fois.
+Un fichier qui fait échouer son traitement deux fois, ou dont le traitement est tué trois fois
+(mémoire épuisée, lecteur qui plante, délai dépassé), est mis en quarantaine avec un rapport au
+partenaire et une alerte : un fichier ne bloque jamais son dossier de dépôt.
 """
 
 
@@ -34,6 +37,8 @@ déjà enregistré n'est jamais compté deux fois.
 # AssetWatcher (Airflow 3.3 ships no file-system event trigger that keeps the file) and over a
 # deferrable sensor (needs a triggerer, which the tests' scheduler and `airflow dags test` lack,
 # and a sensor's skip would not stop the all_done tasks below). See docs/operations.md.
+# The 30-minute task timeout is also INCLUSION_ATTEMPT_MINUTES's default (pipeline.ingest.safety_net):
+# change both together.
 @dag(**dag_settings("reception_fichiers", timedelta(seconds=30), "ingestion", DOC,
                     2, timedelta(seconds=30), timedelta(minutes=30)))
 def reception_fichiers():

@@ -70,7 +70,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "Base URL where steward alerts are written; unset: <data>/alertes.",
        "pipeline.storage, pipeline.alerts"),
     _S("INCLUSION_STATE_URL", "str", None,
-       "Base URL of the state the workers share: the safety net's failure counts and the "
+       "Base URL of the state the workers share: the safety net's failure counts and attempt "
+       "marks, and the "
        "alerts' repeat markers; unset: <data>/etat. Set it (s3://…) whenever several workers "
        "share no disk. docs/object-storage.md.",
        "pipeline.storage, pipeline.ingest.safety_net, pipeline.alerts"),
@@ -106,6 +107,15 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "pipeline.read.reading"),
     _S("INCLUSION_MAX_FAILURES", "int", "2",
        "At this many unexpected failures of the same file, it is quarantined and stewards alerted.",
+       "pipeline.ingest.safety_net"),
+    _S("INCLUSION_MAX_INTERRUPTIONS", "int", "3",
+       "At this many attempts on the same file killed before they ended (out of memory, a "
+       "crashing reader, the task's timeout, a stopped worker), it is quarantined and stewards "
+       "alerted.",
+       "pipeline.ingest.safety_net"),
+    _S("INCLUSION_ATTEMPT_MINUTES", "float", "30",
+       "An unfinished attempt begun on another machine counts as killed once this old (the "
+       "reception DAG's task timeout); on the same machine, as soon as its process is gone.",
        "pipeline.ingest.safety_net"),
     _S("INCLUSION_PULL_TIMEOUT", "float", "30",
        "Network timeout in seconds when fetching a partner file from a web address.",

@@ -92,3 +92,28 @@ def test_the_steward_puts_a_file_quarantined_by_the_net_back_once_the_bug_is_fix
     (outcome,) = process_files([(PARTNER, str(path))])
     assert outcome.status == ledger.STATUS_ACCEPTED
     assert main(["reprocess", PARTNER, "0" * 10]) == 1  # nothing matches: said, not guessed
+
+
+def test_an_attempt_ending_in_any_handled_way_leaves_no_mark(env: Path,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    """Only a kill leaves an attempt's mark (tests/test_killed_attempts.py): a refusal, an
+    unexpected error (counted as a failure instead) and a success remove theirs."""
+    from pipeline.ingest import screen
+    from pipeline.ingest.flow import BatchIncomplete
+
+    marks = env / "etat" / "pannes" / PARTNER / "essais"
+    refused = inbox(env) / "ateliers_vides.csv"
+    refused.write_text("rien;a;voir\n1;2;3\n", encoding="utf-8")
+    (outcome,) = process_files([(PARTNER, str(refused))])
+    assert outcome.status == ledger.STATUS_REJECTED and files_in(marks) == []
+
+    path = inbox(env) / "ateliers.csv"
+    path.write_text(SESSIONS, encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(screen, "_read", lambda *_: (_ for _ in ()).throw(RuntimeError("bogue")))
+        with pytest.raises(BatchIncomplete):
+            process_files([(PARTNER, str(path))])
+    assert files_in(marks) == [] and len(files_in(env / "etat" / "pannes")) == 1  # a failure
+    (outcome,) = process_files([(PARTNER, str(path))])
+    assert outcome.status == ledger.STATUS_ACCEPTED
+    assert files_in(env / "etat" / "pannes") == []

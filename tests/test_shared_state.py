@@ -142,6 +142,55 @@ def test_a_success_on_one_worker_forgets_the_failures_of_the_other(
     assert object_store.keys("quarantine/") == []
 
 
+# A worker whose reader kills its own process (the out-of-memory killer, a segfault) on the
+# batch's object.
+KILLED_READING = (
+    "import os, signal\n"
+    "from pipeline.ingest import screen\n"
+    "def read(*_args):\n"
+    "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    "screen._read = read\n"
+    "from pipeline.ingest.objects import process_batch\n"
+    "from pipeline.receive.inbox import plan_batches, scan_inboxes\n"
+    "(batch,) = plan_batches(scan_inboxes())\n"
+    "process_batch(batch['fichiers'])\n")
+
+
+@pytest.mark.crash
+def test_an_object_killing_workers_on_two_machines_is_quarantined_by_the_next_one(
+        object_store, two_workers, monkeypatch):
+    """Each killed attempt leaves its mark on the store, whichever worker it ran on (and its
+    disk lost); the next attempt counts them all and quarantines the object without reading
+    it."""
+    import signal
+
+    from test_crash import run
+
+    first, second = two_workers
+    object_store.put(KEY, workshops(8))
+    for folder in (first, second, first):
+        assert run(KILLED_READING, folder).wait(timeout=300) == -signal.SIGKILL
+        shutil.rmtree(folder / "inbox")  # the killed worker's copy, lost with its disk
+    assert len(object_store.keys(f"etat/pannes/{PARTNER}/essais/")) == 3
+    assert failure_records(object_store) == []  # killed, not failed
+    assert object_store.keys("inbox/") == [KEY]
+
+    on_worker(monkeypatch, second)
+    (batch,) = plan_batches(scan_inboxes())
+    with pytest.raises(BatchIncomplete, match="mis en quarantaine après 3 interruptions"):
+        process_batch(batch["fichiers"])
+    (quarantined,) = object_store.keys("quarantine/")
+    assert object_store.get(quarantined) == workshops(8)
+    report = object_store.get(KEY + REPORT).decode("utf-8")
+    assert "son traitement s'est interrompu 3 fois" in report
+    assert object_store.keys("inbox/") == [KEY + REPORT]
+    (alert,) = object_store.keys("alertes/")
+    assert f"s3://{object_store.bucket}/quarantine/" in object_store.get(alert).decode("utf-8")
+    assert object_store.keys(f"etat/pannes/{PARTNER}/essais/") == []
+    assert ledger.entries() == []
+    assert files_under(second / "etat") == []  # nothing of it kept on the worker's disk
+
+
 # 2. The alerts' repeat markers ---------------------------------------------------------------
 
 def test_the_same_alert_from_two_workers_goes_out_once_in_the_repeat_window(

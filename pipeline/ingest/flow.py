@@ -14,7 +14,9 @@ A file still being written (``pipeline.receive.filestate``: held open for writin
 time or inode changed between the fingerprint, the commit and the move) is left in its inbox with
 nothing committed: the next scan takes the complete file. A file that hits an unexpected error
 stays in its inbox for the task's retry; after repeated failures of the same bytes it is
-quarantined with a report (``pipeline.ingest.safety_net``). Names written into the archive, the
+quarantined with a report (``pipeline.ingest.safety_net``), and so is a file whose processing
+was killed again and again (each step of a file's own work, and the batch's validation, leaves
+a mark while it runs, which only a kill leaves behind). Names written into the archive, the
 quarantine and beside the file fit the file system's limit (``pipeline.files.fit_name``).
 """
 
@@ -72,10 +74,15 @@ def process_files(files: list[tuple[str, str]], territory: Territory | None = No
     busy = paths_open_for_writing([Path(file_path) for _, file_path in files])
     for number, (partner_id, file_path) in enumerate(files):
         receive(batch, number, batch.territory.partner(partner_id), Path(file_path), busy)
-    validate_screened([(s.exam, s.file.partner) for s in batch.waiting.values()],
-                      batch.territory)
+    with safety_net.attempt(batch.paths, [(s.file.partner, s.file.path, s.file.sha256)
+                                           for s in batch.waiting.values()], "contrôle du lot"):
+        validate_screened([(s.exam, s.file.partner) for s in batch.waiting.values()],
+                          batch.territory)
     for number, screened in batch.waiting.items():
-        with isolated(batch, screened.file.partner, screened.file.path):
+        file = screened.file
+        with isolated(batch, file.partner, file.path), \
+                safety_net.attempt(batch.paths, [(file.partner, file.path, file.sha256)],
+                                   "chargement"):
             batch.outcomes[number] = conclude(screened, batch)
     if batch.failed:  # the task fails (alert, retry); the others are done, not to be redone
         raise BatchIncomplete(f"{len(batch.failed)} fichier(s) non traité(s) à cause d'une "
@@ -97,11 +104,17 @@ def receive(batch: Batch, number: int, partner: Partner, path: Path, busy: set[P
             batch.outcomes[number] = refile_known(known, partner, path, batch.paths,
                                                   batch.territory)
             return
-        file = Received(partner, path, sha256,
-                        datetime.fromtimestamp(path.stat().st_mtime, UTC), signature)
-        exam = (Examination("retrait") if withdrawals.is_withdrawal(path)  # read at its turn
-                else screen(path, partner, batch.territory))
-        batch.waiting[number] = Screened(file, exam)
+        stopped = safety_net.quarantine_if_interrupted(partner, path, sha256, batch.paths,
+                                                       batch.territory)
+        if stopped:  # killed again and again: not read once more
+            batch.failed.append(stopped)
+            return
+        with safety_net.attempt(batch.paths, [(partner, path, sha256)], "lecture"):
+            file = Received(partner, path, sha256,
+                            datetime.fromtimestamp(path.stat().st_mtime, UTC), signature)
+            exam = (Examination("retrait") if withdrawals.is_withdrawal(path)  # read at its turn
+                    else screen(path, partner, batch.territory))
+            batch.waiting[number] = Screened(file, exam)
 
 
 def conclude(screened: Screened, batch: Batch) -> Outcome:
@@ -121,7 +134,8 @@ def _note_gone(batch: Batch, partner: Partner, path: Path) -> None:
     attempt (the retry must still fail, for the alert), or taken by someone else (nothing to
     do)."""
     if safety_net.quarantined_after_failures(batch.paths, partner, path):
-        batch.failed.append(f"{partner.id}/{path.name} (mis en quarantaine après des pannes)")
+        batch.failed.append(f"{partner.id}/{path.name} (mis en quarantaine après des pannes ou "
+                            "des interruptions)")
     else:
         log.warning("%s/%s n'est plus dans le dossier de dépôt (retiré par le partenaire, ou "
                     "déjà traité par une autre exécution)", partner.id, path.name)

@@ -130,6 +130,7 @@ def refile_known(known: ledger.LedgerEntry, partner: Partner, path: Path, paths:
             f"{received:%d/%m/%Y à %H:%M} : il n'a rien changé.\n")
     report = known.report if path.name == known.original_name else known.report + note
     write_atomically(report_path(path.parent, path.name), report)
+    safety_net.forget(paths, partner, known.sha256)  # a kill after the commit left marks
     _file_away(path, paths.root / known.stored_path)
     return Outcome(partner.id, path.name, known.sha256, known.dataset, known.status, 0,
                    known.errors, known.warnings, duplicate=True)
