@@ -89,6 +89,23 @@ def test_problems_are_grouped_by_rule_in_order_of_first_appearance():
         "  - Ligne 4, colonne « date », valeur « 32/11/2026 »"]
 
 
+def test_a_rule_met_in_several_columns_is_said_once_each_line_naming_its_column():
+    """Lost letters in the name, the address and the town of a real regional export: one
+    section, not three copies of the same advice."""
+    lost = "Des lettres de cette case ont été perdues avant l'envoi (remplacées par « \ufffd »)."
+    again = "Exportez à nouveau le fichier en UTF-8."
+    problems = [warning(2, "M\ufffddiath\ufffdque", "nom"), warning(2, "Ch\ufffdteau", "adresse"),
+                warning(3, "Ari\ufffdge", "commune")]
+    problems = [Problem(p.line, p.column, p.value, lost, again, p.severity) for p in problems]
+    lines = report(STATUS_ACCEPTED_WITH_WARNINGS, problems).splitlines()
+    assert lines.count(f"• {lost}") == 1 and lines.count(f"  Comment corriger : {again}") == 1
+    at = lines.index(f"• {lost}")
+    assert lines[at + 2:at + 5] == [
+        "  - Ligne 2, colonne « nom », valeur « M\ufffddiath\ufffdque »",
+        "  - Ligne 2, colonne « adresse », valeur « Ch\ufffdteau »",
+        "  - Ligne 3, colonne « commune », valeur « Ari\ufffdge »"]
+
+
 def test_a_rule_lists_at_most_its_cap_of_lines_then_counts_the_rest():
     problems = [error(line) for line in range(2, 2 + MAX_DETAILS_PER_RULE + 7)]
     lines = report(STATUS_REJECTED, problems, rows_total=500).splitlines()

@@ -41,10 +41,12 @@ def problem_section(title: str, problems: list[Problem],
     if not problems:
         return []
     lines = ["", title, "-" * len(title)]
-    by_rule: OrderedDict[tuple[str, str, str], list[Problem]] = OrderedDict()
+    # One section per rule, whatever the column: each line below names its column, and a
+    # rule met in several columns (lost letters, a phone rewritten) is said once.
+    by_rule: OrderedDict[tuple[str, str], list[Problem]] = OrderedDict()
     for problem in problems:
-        by_rule.setdefault((problem.column, problem.rule, problem.fix), []).append(problem)
-    for (_column, rule, fix), items in by_rule.items():
+        by_rule.setdefault((problem.rule, problem.fix), []).append(problem)
+    for (rule, fix), items in by_rule.items():
         lines += ["", f"• {rule}", f"  Comment corriger : {fix}"]
         for problem in items[:MAX_DETAILS_PER_RULE]:
             lines.append(f"  - {_location(problem, headers)}")
