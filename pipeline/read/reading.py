@@ -517,12 +517,35 @@ def _header_problems(near: dict[str, str], short_rows: list[tuple[int, int]],
         "par le modèle de fichier.",
         f"Rien à faire pour cet envoi ; nommez la colonne « {target} » dans les prochains.",
         "avertissement") for header, target in near.items()]
+    cut = _cut_in_two(short_rows, width)
     problems += [Problem(
         line, "", "", f"Cette ligne a {found} cases au lieu de {width} (les colonnes de "
         "l'en-tête) : les dernières ont été lues comme vides.",
         "Vérifiez qu'aucune valeur n'a glissé d'une colonne à l'autre ; si ces cases sont "
-        "bien vides, rien à faire.", "avertissement") for line, found in short_rows]
+        "bien vides, rien à faire.", "avertissement")
+        for line, found in short_rows if line not in cut and line - 1 not in cut]
+    problems += [Problem(
+        line, "", "", f"Les lignes {line} et {line + 1} semblent n'en faire qu'une, coupée en "
+        f"deux par un retour à la ligne tapé dans une case : {found} cases puis "
+        f"{cut[line]}, soit {width} une fois recollées. Les valeurs de la ligne {line + 1} ont "
+        "glissé dans d'autres colonnes.",
+        "Dans votre fichier, supprimez le retour à la ligne dans cette case (souvent une "
+        "adresse ou un commentaire), ou entourez la case de guillemets (\"…\") ; enregistrer "
+        "au format CSV depuis votre tableur le fait pour vous.", "avertissement")
+        for line, found in short_rows if line in cut]
     return problems
+
+
+def _cut_in_two(short_rows: list[tuple[int, int]], width: int) -> dict[int, int]:
+    """First line -> cells of the second, for two consecutive short lines whose cells make one
+    row once joined (the cell holding the line break counts in both)."""
+    cells = dict(short_rows)
+    cut: dict[int, int] = {}
+    for line, found in short_rows:
+        following = cells.get(line + 1)
+        if following is not None and line - 1 not in cut and found + following - 1 == width:
+            cut[line] = following
+    return cut
 
 
 def to_contract(cells: pd.DataFrame, contract: Contract,
