@@ -385,7 +385,7 @@ def test_every_row_that_cannot_be_placed_gets_its_message(territory: Path):
     assert "n'a le code postal « 91300 »" in report
     assert "Ligne 4, colonne « commune », valeur « Marcoussis »" in report
     assert "Ligne 5, colonne « commune », case vide" in report
-    assert "Indiquez le code INSEE de la commune du lieu dans la colonne « code_insee »" in report
+    assert "Indiquez le code INSEE de la commune du lieu dans la colonne « Code INSEE »" in report
     assert warehouse.current_rows("lieux").empty
 
 

@@ -48,7 +48,7 @@ def _column_expectations(contract: Contract, col: Column) -> list[dict]:
     out: list[dict] = []
     if col.required:
         out.append(_expectation("expect_column_values_to_not_be_null", {"column": name}, name,
-                                f"La colonne « {name} » doit être remplie.",
+                                f"« {col.label} » : cette case doit être remplie.",
                                 f"Indiquez : {col.description}"))
     if col.required_when_status and contract.status_column:
         codes = ", ".join(repr(s) for s in col.required_when_status)
@@ -59,7 +59,7 @@ def _column_expectations(contract: Contract, col: Column) -> list[dict]:
             {"column": name, "row_condition": f"{contract.status_column} in [{codes}]",
              "condition_parser": "pandas"},
             name,
-            f"La colonne « {name} » doit être remplie quand le statut est "
+            f"« {col.label} » : cette case doit être remplie quand le statut est "
             f"« {' / '.join(labels)} ».",
             f"Indiquez : {col.description}"))
     if col.type == "insee" and name == contract.commune_column:

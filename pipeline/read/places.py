@@ -105,8 +105,8 @@ def place_rows(frame: pd.DataFrame, contract: Contract,
     gazetteer = Gazetteer(territory.communes)
     example = (f"{territory.communes[0].insee} pour {territory.communes[0].name}"
                if territory.communes else "91477 pour Palaiseau")
-    fix = (f"Indiquez le code INSEE de la commune du lieu dans la colonne « {code_column} » "
-           f"(par exemple {example}).")
+    fix = (f"Indiquez le code INSEE de la commune du lieu dans la colonne « "
+           f"{contract.column(code_column).label} » (par exemple {example}).")
     postal = (frame[POSTAL_CODE_COLUMN] if POSTAL_CODE_COLUMN in frame.columns
               else pd.Series(None, index=frame.index))
     problems = []
