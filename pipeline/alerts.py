@@ -229,6 +229,10 @@ def _advice(error: BaseException) -> str:
         if "Timeout" in kind.__name__:
             return ("la tâche a dépassé son délai d'exécution : regardez dans le journal "
                     "l'étape qui a duré (volume des données, verrou de la base, disque lent)")
+        if kind.__name__ == "SiteStoreUnreachable":
+            return ("le stockage objet n'a répondu à aucune des tentatives : vérifiez qu'il "
+                    "est joignable (adresse de la connexion, réseau, état du service), puis "
+                    "relancez la tâche ; le site en ligne n'a pas changé")
         if isinstance(cause, OSError):
             return ("l'erreur vient du système de fichiers ou du réseau (voir le message) : "
                     "vérifiez le chemin, l'espace disque ou les droits qu'il nomme")
