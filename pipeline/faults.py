@@ -1,4 +1,4 @@
-"""Named points where the crash-safety tests and the cluster's failure drills stop a process.
+"""Named points where the crash-safety tests and the cluster's drills stop a process.
 
 With ``INCLUSION_FAULT_PAUSE=<point>``, the first process to reach that point creates the file
 named by ``INCLUSION_FAULT_MARKER`` (exclusively: of several workers armed alike, only one
