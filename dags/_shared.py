@@ -69,6 +69,16 @@ def check_storage() -> None:
         raise AirflowFailException(str(error)) from None
 
 
+def store_retries() -> tuple[int, timedelta]:
+    """The retries of the task that puts the site online on an object store, and the first
+    delay between them (doubled at each retry): INCLUSION_STORE_RETRIES and
+    INCLUSION_STORE_RETRY_DELAY_SECONDS, read when the DAG file is parsed."""
+    from pipeline import settings
+
+    return (settings.get("INCLUSION_STORE_RETRIES"),
+            timedelta(seconds=settings.get("INCLUSION_STORE_RETRY_DELAY_SECONDS")))
+
+
 def dag_settings(dag_id: str, schedule, kind: str, doc: str, retries: int,
                  retry_delay: timedelta, timeout: timedelta) -> dict:
     """The ``@dag`` arguments every DAG of the project shares (tests/test_dag_integrity.py):

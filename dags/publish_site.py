@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from _shared import (SITE, TIMEZONE, WAREHOUSE, StewardDecision, check_storage,
-                     check_warehouse, dag_settings)
+                     check_warehouse, dag_settings, store_retries)
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 APPROVE, REJECT = "Publier", "Écarter"
-# An object store away for a while delays the publication without an alert (4 retries, delays
-# doubling from 1 min: 15 to 30 min in all); after that the stewards get one, and the live site
-# stays.
-STORE_RETRIES = 4
+# An object store away for a while delays the publication without an alert (by default 4
+# retries, delays doubling from 1 min: 15 to 30 min in all; INCLUSION_STORE_RETRIES and
+# INCLUSION_STORE_RETRY_DELAY_SECONDS, read here at parse); after that the stewards get one, and
+# the live site stays.
+STORE_RETRIES, STORE_RETRY_DELAY = store_retries()
 # A steward who does not answer within this delay: the approval task fails (alert), the live
 # site stays and the build waits in <site>/attente/ until the next publication replaces it.
 DECISION_DELAY = timedelta(days=2)
@@ -94,7 +95,7 @@ def publication_site():
                "formulaire. Sans réponse en 2 jours, la tâche échoue et le site ne change pas.")
 
     @task(trigger_rule="none_failed_min_one_success", outlets=[SITE],
-          retries=STORE_RETRIES, retry_delay=timedelta(minutes=1),
+          retries=STORE_RETRIES, retry_delay=STORE_RETRY_DELAY,
           doc_md="Met en ligne la version construite (échange atomique du lien current ; sur "
                  "un stockage objet : envoi sous son propre préfixe, vérification, puis "
                  "écriture du pointeur current.json) et joint le résumé des changements à "

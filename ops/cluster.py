@@ -51,6 +51,12 @@ CLUSTER_SETTINGS = frozenset({*AREA_SETTINGS, "INCLUSION_DATA", "INCLUSION_WAREH
 AIRFLOW_DAGS = ("reception_fichiers", "publication_site", "relance_partenaires")
 # Restarted when they exit on their own (Cluster.watch), as their service manager would.
 RESTARTED = frozenset({"api-server", "scheduler", "dag-processor", "triggerer", *WORKERS})
+# botocore's settings in the connection's extra (``config_kwargs``, read by the Amazon provider
+# for s3fs and for the task logs). botocore's defaults (60 s to connect, 60 s per read, up to 5
+# tries) times s3fs's own 5 tries would hold a task for about half an hour on a store that
+# accepts connections but does not answer; here a request gives up after read_timeout x 5 tries
+# (s3fs) and the task fails, to be retried.
+STORE_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 10, "retries": {"total_max_attempts": 1}}
 
 
 def free_port() -> int:
@@ -122,6 +128,8 @@ class Processes:
         chosen = [c for c in reversed(self.children) if name is None or c.name == name]
         for child in chosen:
             _signal_session(child.process.pid, sig)
+            if sig != signal.SIGKILL:  # a child stopped by a drill (SIGSTOP) takes it now
+                _signal_session(child.process.pid, signal.SIGCONT)
         for child in chosen:
             try:
                 child.process.wait(timeout=timeout)
@@ -232,6 +240,8 @@ class Cluster:
     # Added to every process's environment, and to one process's (by name).
     extra_env: dict[str, str] = field(default_factory=dict)
     worker_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Seconds a request to the store may wait for an answer (STORE_TIMEOUTS).
+    store_read_timeout: float = 10
 
     @property
     def s3_endpoint(self) -> str:
@@ -250,10 +260,14 @@ class Cluster:
         return f"{self.postgres.url}/airflow"
 
     def connection(self) -> str:
-        """The Airflow connection to the object store (moto's dummy credentials)."""
+        """The Airflow connection to the object store (moto's dummy credentials), with short
+        timeouts (STORE_TIMEOUTS) so that a store that stops answering fails a task within a
+        minute or so instead of holding it."""
         return json.dumps({"conn_type": "aws", "login": "test", "password": "test",
                            "extra": {"endpoint_url": self.s3_endpoint,
-                                     "region_name": "us-east-1"}})
+                                     "region_name": "us-east-1",
+                                     "config_kwargs": {**STORE_TIMEOUTS,
+                                                       "read_timeout": self.store_read_timeout}}})
 
     def s3(self):
         import boto3
@@ -351,6 +365,15 @@ class Cluster:
         self.postgres.stop()
         self.postgres.start()
 
+    def freeze_store(self) -> None:
+        """The S3 server stopped (SIGSTOP): connections are still accepted by the system, but
+        nothing answers, as with a store gone away behind a load balancer."""
+        _signal_session(self.processes.get("s3").process.pid, signal.SIGSTOP)
+
+    def thaw_store(self) -> None:
+        """The S3 server goes on (SIGCONT) and answers what waited meanwhile."""
+        _signal_session(self.processes.get("s3").process.pid, signal.SIGCONT)
+
     def watch(self) -> list[str]:
         """Restarts the Airflow processes that exited (RESTARTED); returns their names."""
         return self.processes.restart_exited(RESTARTED)
@@ -385,11 +408,13 @@ def _api_healthy(url: str) -> bool:
 @contextmanager
 def cluster(root: Path | None = None, *, shared_folder: bool = False, concurrency: int = 2,
             settle_seconds: float | None = None, extra_env: dict[str, str] | None = None,
-            worker_env: dict[str, dict[str, str]] | None = None) -> Iterator[Cluster]:
+            worker_env: dict[str, dict[str, str]] | None = None,
+            store_read_timeout: float = 10) -> Iterator[Cluster]:
     """Starts everything, waits until the DAGs are parsed and both workers are ready, yields
     the cluster, and stops every child on exit. ``root`` (created if needed; a temporary folder
     by default) is removed afterwards. ``extra_env`` goes to every process, ``worker_env`` to
-    one worker (by name) only."""
+    one worker (by name) only; ``store_read_timeout``: seconds a store request may wait for
+    an answer (STORE_TIMEOUTS)."""
     if shutil.which("redis-server") is None:
         raise RuntimeError("redis-server est introuvable : apt-get install redis-server")
     if not postgres_available():
@@ -409,7 +434,7 @@ def cluster(root: Path | None = None, *, shared_folder: bool = False, concurrenc
                           extra_env={**(extra_env or {}), **(
                               {} if settle_seconds is None
                               else {"INCLUSION_SETTLE_SECONDS": str(settle_seconds)})},
-                          worker_env=worker_env or {})
+                          worker_env=worker_env or {}, store_read_timeout=store_read_timeout)
             try:
                 _start_redis(processes, root, the.redis_port)
                 _start_s3(processes, the.s3_port)

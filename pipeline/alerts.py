@@ -1,7 +1,13 @@
 """Steward alerts: a failed task writes a French alert file into the alerts area (the data
 folder's ``alertes/``, or ``INCLUSION_ALERTS_URL`` on an object store) and the task log, and
 sends an e-mail when SMTP is configured (``INCLUSION_SMTP_HOST``, ``_PORT``, ``_FROM``,
-``_TO``). Alerts never raise: a broken mail server must not hide the first failure."""
+``_TO``). Alerts never raise: a broken mail server must not hide the first failure.
+
+An alert reaches the object store (its repeat marker, then its file) within STORE_SECONDS or
+not at all: a store that accepts connections but does not answer would otherwise hold the
+failure callback until Airflow kills the task process (``[core] task_success_overtime``, 20 s
+after the task reported its failure), and the alert would be lost. Past that time the alert goes
+to the worker's own data folder, as when the store refuses it."""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ import json
 import logging
 import os
 import smtplib
+import threading
+import time
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -23,6 +31,8 @@ from pipeline.config import REPO_ROOT, data_paths
 from pipeline.files import write_atomically
 
 log = logging.getLogger(__name__)
+# Seconds the store has, in all, to take an alert's marker and file (see the docstring).
+STORE_SECONDS = 8
 
 
 def alerts_folder() -> Path:
@@ -36,12 +46,14 @@ def raise_alert(subject: str, body: str, now: datetime | None = None,
     now = now or datetime.now(UTC)
     folder = alerts_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    if repeat_key is not None and _repeated(repeat_key, now):
+    deadline = time.monotonic() + STORE_SECONDS
+    if repeat_key is not None and _repeated(repeat_key, now, deadline):
         log.error("ALERTE (déjà envoyée, répétition non renvoyée) : %s — %s", subject, body)
         return None
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in subject)[:80]
     text = f"{subject}\n\n{body}\n"
-    path = None if storage.in_data_folder("alerts") else _write_to_store(now, safe, text)
+    path = None if storage.in_data_folder("alerts") else _write_to_store(now, safe, text,
+                                                                          deadline)
     if path is None:
         path = _new_name(folder, now, safe, Path.exists)
         write_atomically(path, text)
@@ -60,21 +72,48 @@ def _new_name(folder, now: datetime, safe: str, exists):
     return path
 
 
-def _write_to_store(now: datetime, safe: str, text: str):
+def _write_to_store(now: datetime, safe: str, text: str, deadline: float):
     """The alert as an object of the alerts area (``INCLUSION_ALERTS_URL``); None when the
-    store cannot be written (unreachable, for instance): the alert then goes to the data
-    folder, since an alert must never be lost nor raise."""
-    try:
+    store cannot be written before ``deadline`` (unreachable, for instance): the alert then
+    goes to the data folder, since an alert must never be lost nor raise."""
+    def write():
         path = _new_name(storage.area("alerts"), now, safe, lambda p: p.exists())
         path.write_bytes(text.encode("utf-8"))
         return path
+
+    try:
+        return _before(deadline, write)
     except Exception:
         log.exception("alerte non écrite dans %s ; écrite dans le dossier de données",
                       storage.area_url("alerts"))
         return None
 
 
-def _repeated(key: str, now: datetime) -> bool:
+def _before(deadline: float, function, *arguments):
+    """``function(*arguments)``, given until ``deadline`` (``time.monotonic``); TimeoutError
+    after that. The call runs in a daemon thread, left behind when it is late: it ends with the
+    process at the latest, and what it still writes is at worst a second copy of the alert."""
+    if time.monotonic() >= deadline:  # an earlier step of this alert used the time up
+        raise TimeoutError(f"le stockage objet n'a pas répondu en {STORE_SECONDS} s")
+    outcome: dict = {}
+
+    def call():
+        try:
+            outcome["value"] = function(*arguments)
+        except BaseException as error:  # handed to the caller
+            outcome["error"] = error
+
+    worker = threading.Thread(target=call, name="alerte-stockage", daemon=True)
+    worker.start()
+    worker.join(max(deadline - time.monotonic(), 0))
+    if worker.is_alive():
+        raise TimeoutError(f"le stockage objet n'a pas répondu en {STORE_SECONDS} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _repeated(key: str, now: datetime, deadline: float) -> bool:
     """Whether this alert went out within the repeat window; if not, remember it now.
 
     The markers are in the state area's ``alertes-envoyees/`` (``INCLUSION_STATE_URL``,
@@ -88,8 +127,8 @@ def _repeated(key: str, now: datetime) -> bool:
     window = settings.get("INCLUSION_ALERT_REPEAT_HOURS") * 3600
     if not storage.is_local("state"):
         try:
-            return _repeated_on_store(storage.area("state") / "alertes-envoyees" / name, now,
-                                      window)
+            return _before(deadline, _repeated_on_store,
+                           storage.area("state") / "alertes-envoyees" / name, now, window)
         except Exception:
             log.exception("marque d'alerte non lue dans %s ; gardée dans le dossier de données",
                           storage.area_url("state"))
@@ -190,6 +229,10 @@ def _advice(error: BaseException) -> str:
         if "Timeout" in kind.__name__:
             return ("la tâche a dépassé son délai d'exécution : regardez dans le journal "
                     "l'étape qui a duré (volume des données, verrou de la base, disque lent)")
+        if kind.__name__ == "SiteStoreUnreachable":
+            return ("le stockage objet n'a répondu à aucune des tentatives : vérifiez qu'il "
+                    "est joignable (adresse de la connexion, réseau, état du service), puis "
+                    "relancez la tâche ; le site en ligne n'a pas changé")
         if isinstance(cause, OSError):
             return ("l'erreur vient du système de fichiers ou du réseau (voir le message) : "
                     "vérifiez le chemin, l'espace disque ou les droits qu'il nomme")

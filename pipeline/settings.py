@@ -153,6 +153,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "The same failure of the same task (same step, error and place) alerts once in this many "
        "hours: a DAG scheduled every 30 s that keeps failing does not send an alert per run.",
        "pipeline.alerts"),
+    _S("INCLUSION_STORE_RETRIES", "int", "4",
+       "Retries of the task putting the site online (mettre_en_ligne) when the object store "
+       "does not answer, before the stewards get an alert; read when the DAG is parsed.",
+       "dags/publish_site.py"),
+    _S("INCLUSION_STORE_RETRY_DELAY_SECONDS", "int", "60",
+       "First delay before such a retry, doubled at each one (60: 15 to 30 min in all with 4 "
+       "retries); read when the DAG is parsed. The cluster's failure drill shortens it.",
+       "dags/publish_site.py"),
     _S("INCLUSION_WORKER_NAME", "str", None,
        "This Airflow process's name in the task instances (AIRFLOW__CORE__HOSTNAME_CALLABLE = "
        "pipeline.settings.hostname), so that two Celery workers on one host are told apart; "
@@ -162,11 +170,13 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "File receiving one JSON line per timed stage (seconds, peak memory), for benchmarks.",
        "pipeline.stages, bench"),
     _S("INCLUSION_FAULT_PAUSE", "str", None,
-       "Tests only: name of the fault point where the process pauses to be killed.",
-       "pipeline.faults, tests/test_crash.py"),
+       "Tests only: name of the fault point where the first process to reach it pauses, to be "
+       "killed or released.",
+       "pipeline.faults, tests/test_crash.py, tests/test_cluster.py"),
     _S("INCLUSION_FAULT_MARKER", "path", None,
-       "Tests only: file receiving the process id when the fault point is reached.",
-       "pipeline.faults, tests/test_crash.py"),
+       "Tests only: file created by the first process reaching the fault point, with its process "
+       "id and worker name; emptying it releases the process.",
+       "pipeline.faults, tests/test_crash.py, tests/test_cluster.py"),
     _S("INCLUSION_SCREENSHOTS", "str", None,
        "Tests only: set to docs to refresh the README's screenshots from the browser tests.",
        "tests/test_browser.py"),

@@ -354,6 +354,7 @@ def _go_live_on_store(build_id: str, build: Path) -> dict:
     under its own prefix (sent by ``prepare``; completed here if not), then switch the pointer
     in one write and prune old builds. The worker's local ``current`` follows afterwards, as
     its mirror of the live build."""
+    fault_point("publish-before-go-live")  # the cluster's drill cuts the store here
     with _on_store("mise en ligne (pointeur du stockage objet)"), \
             stage("publish", step="upload"):
         if build.exists():

@@ -400,6 +400,8 @@ def test_a_failed_site_check_alert_names_the_check(loaded, monkeypatch):
     (sqlite3.OperationalError("database is locked"), "base de l'entrepôt"),
     (type("AirflowTaskTimeout", (Exception,), {})("Timeout, PID: 12"), "délai d'exécution"),
     (KeyError("code_insee"), "ni le disque ni la base ne sont en cause"),
+    (type("SiteStoreUnreachable", (ConnectionError,), {})("le stockage ne répond pas"),
+     "vérifiez qu'il est joignable"),
 ])
 def test_alert_advice_follows_the_kind_of_error(data_dir, error, advice):
     task_failure_alert({"task_instance": _PublicationTask(), "exception": error})

@@ -216,6 +216,25 @@ def test_the_same_alert_from_two_workers_goes_out_once_in_the_repeat_window(
     assert files_under(first / "etat") == files_under(second / "etat") == []
 
 
+def test_a_store_that_does_not_answer_gets_the_alert_in_the_data_folder_in_time(
+        object_store, data_dir, monkeypatch):
+    """Airflow kills a failure callback 20 s after the task reported its failure: an alert the
+    store holds longer than STORE_SECONDS goes to the worker's own folder instead."""
+    import time
+
+    from pipeline import alerts
+    from pipeline.storage import objects
+
+    monkeypatch.setattr(alerts, "STORE_SECONDS", 0.5)
+    monkeypatch.setattr(objects, "stat_object", lambda _path: time.sleep(30))
+    started = time.monotonic()
+    path = raise_alert("Échec d'essai", "Le détail.", repeat_key="essai")
+    assert time.monotonic() - started < 5
+    assert path.parent == data_dir / "alertes"
+    assert path.read_text(encoding="utf-8") == "Échec d'essai\n\nLe détail.\n"
+    assert object_store.keys("alertes/") == []
+
+
 def test_markers_are_written_only_on_a_condition(object_store, data_dir):
     from pipeline import storage
     from pipeline.storage import objects
