@@ -38,6 +38,9 @@ est automatique.
 
 **Si une tâche échoue**, le site en ligne ne change pas : les habitants voient la dernière version
 correcte. Lisez le journal, corrigez, relancez. `make rollback` remet la version précédente.
+Une ancienne exécution relancée après qu'une version plus récente est en ligne ne la
+remplace pas : sa tâche `mettre_en_ligne` est sautée (le site ne revient jamais en arrière
+de lui-même).
 
 **Site sur un stockage objet** (`INCLUSION_SITE_STORE_URL`) : le site est construit et vérifié
 sur le poste de travail, puis envoyé sous `builds/<version>/`, vérifié sur place, et le pointeur
@@ -105,10 +108,15 @@ def publication_site():
     def mettre_en_ligne(candidate: dict, outlet_events=None, ti=None) -> dict:
         from dataclasses import asdict
 
-        from publish.site import go_live
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from publish.site import StaleBuild, go_live
 
         decision = _decision(ti) or "mise en ligne automatique (aucune anomalie)"
-        published = go_live(candidate["build_id"], decision=decision)
+        try:
+            published = go_live(candidate["build_id"], decision=decision)
+        except StaleBuild as stale:  # an old run cleared again: the newer site stays
+            raise AirflowSkipException(str(stale)) from None
         outlet_events[SITE].extra = {"build_id": published.build_id, "pages": published.pages,
                                      "anomalies": candidate["anomalies"], "decision": decision,
                                      "resume": candidate["text"]}

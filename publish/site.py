@@ -57,6 +57,11 @@ class SiteCheckFailed(Exception):
     pass
 
 
+class StaleBuild(Exception):
+    """A build older than the live one was asked to go online (an old run re-run): nothing
+    changes; not a failure to retry."""
+
+
 @dataclass
 class Published:
     build_id: str
@@ -324,6 +329,13 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
     """Put a prepared build online (atomic swap), then prune old builds and the history.
     A retry after it went online only points ``current`` at it again."""
     paths = paths or data_paths()
+    newer = _newer_live_build(build_id, paths)
+    if newer is not None:
+        raise StaleBuild(
+            f"la version {build_id} n'est pas mise en ligne : une version construite après "
+            f"elle ({newer}) est déjà en ligne, et une version en ligne ne revient jamais en "
+            "arrière d'elle-même (une ancienne publication relancée, par exemple). Pour "
+            "remettre une version antérieure, utilisez make rollback.")
     pending = pending_folder(paths) / build_id
     final = paths.site_builds / build_id
     remote = None
@@ -347,6 +359,21 @@ def go_live(build_id: str, paths: DataPaths | None = None, decision: str | None 
     if remote is not None:
         return Published(build_id, remote["url"], remote["pages"])
     return Published(build_id, str(final), recorded_pages(final) or count_pages(final))
+
+
+def _newer_live_build(build_id: str, paths: DataPaths) -> str | None:
+    """The live build (or, after a rollback, the build rolled back from) when it was built
+    after ``build_id``: ids are the runs' times, so they sort in build order."""
+    if bucket.is_remote():
+        with _on_store("lecture du pointeur (stockage objet)"):
+            found = bucket.live()
+        pointer = found[0] if found else {}
+        ids = [pointer.get("build_id"), pointer.get("rolled_back_from")]
+    else:
+        current = paths.site_current
+        ids = [current.resolve().name] if current.exists() else []
+    newer = [i for i in ids if i and i > build_id]
+    return max(newer) if newer else None
 
 
 def _go_live_on_store(build_id: str, build: Path) -> dict:
@@ -377,8 +404,9 @@ def _on_store(step: str) -> Iterator[None]:
             if bucket.unreachable(error):
                 raise bucket.SiteStoreUnreachable(
                     f"le stockage objet du site ({storage.area_url('site')}) ne répond pas "
-                    f"({type(error).__name__}) ; le site en ligne n'a pas changé : la "
-                    "publication sera retentée") from error
+                    f"({type(error).__name__}) ; le site en ligne n'a pas changé. La tâche "
+                    "est retentée tant qu'il lui reste des essais ; après le dernier, relancez-la "
+                    "une fois le stockage revenu") from error
             raise
 
 

@@ -195,7 +195,18 @@ def test_the_worker_putting_it_online_needs_only_the_store(store, data_dir):
     assert pointer(store)["previous"] == [first.build_id] and complete(store, second.build_id)
     assert local_live(data_dir) == first.build_id  # its own mirror keeps what it had
     with pytest.raises(publishing.SiteCheckFailed, match="ni en attente"):
-        publishing.go_live("20200101T000000")
+        publishing.go_live("20990101T000000")
+
+
+def test_an_older_build_never_replaces_the_live_pointer(store, data_dir):
+    """Another worker's old run, cleared again once the store came back, finds a newer build
+    online: the pointer does not move back."""
+    older = publishing.prepare(REFERENCE_RUN)
+    newer = publishing.publish(REFERENCE_RUN + timedelta(days=1))
+    with pytest.raises(publishing.StaleBuild, match=newer.build_id):
+        publishing.go_live(older.build_id)
+    assert pointer(store)["build_id"] == newer.build_id
+    assert complete(store, newer.build_id)
 
 
 @pytest.mark.heavy  # four builds of the site

@@ -491,3 +491,15 @@ def test_a_refused_publication_leaves_the_live_site_byte_for_byte(loaded):
     with pytest.raises(publishing.SiteCheckFailed):
         publishing.rollback()
     assert publishing.prepare(REFERENCE_RUN + timedelta(hours=2)).needs_approval
+
+
+def test_an_old_run_cleared_again_never_takes_the_place_of_a_newer_live_site(loaded):
+    """A steward clears a publication that failed yesterday, after today's went online: the
+    live site stays today's (the task is skipped, not failed), and rollback is the only way
+    back."""
+    yesterday = publishing.prepare(REFERENCE_RUN)
+    today = publishing.publish(REFERENCE_RUN + timedelta(days=1))
+    with pytest.raises(publishing.StaleBuild, match=f"{today.build_id}.*make rollback"):
+        publishing.go_live(yesterday.build_id)
+    assert live(loaded) == Path(today.path)
+    assert Path(yesterday.path).exists()  # left as it was
