@@ -198,7 +198,7 @@ def iter_csv_cells(path: Path, encoding: str, delimiter: str, width: int,
                 for cells in reader:
                     any_chunk = True
                     yield _with_short_rows(CellChunk(cells.reset_index(drop=True), first_line),
-                                           short_rows or [])
+                                           short_rows or [], width)
                     first_line += len(cells)
             if not any_chunk:  # a header and no rows
                 yield CellChunk(pd.read_csv(path, nrows=0, **options), first_line)
@@ -206,10 +206,15 @@ def iter_csv_cells(path: Path, encoding: str, delimiter: str, width: int,
             raise UnreadableFile(_parser_error_message(str(exc))) from exc
 
 
-def _with_short_rows(chunk: CellChunk, short_rows: list[tuple[int, int]]) -> CellChunk:
+def _with_short_rows(chunk: CellChunk, short_rows: list[tuple[int, int]],
+                     width: int) -> CellChunk:
+    # A row cut in two goes with its first line, even when its second line starts the next
+    # chunk: the report then tells the same story whatever the chunk size.
+    cut = _cut_in_two(short_rows, width)
     last = chunk.first_line + len(chunk.cells)
-    chunk.cells.attrs[SHORT_ROWS] = [(line, found) for line, found in short_rows
-                                     if chunk.first_line <= line < last]
+    chunk.cells.attrs[SHORT_ROWS] = [
+        (line, found) for line, found in short_rows
+        if chunk.first_line <= (line - 1 if line - 1 in cut else line) < last]
     return chunk
 
 
