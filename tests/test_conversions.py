@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from unittest import mock
 
 import pandas as pd
 from hypothesis import given, settings
@@ -14,8 +15,9 @@ from hypothesis import strategies as st
 
 from pipeline.contracts.datasets import contract_for
 from pipeline.read.conversions import _blank, _convert, as_written, canonical_text
-from pipeline.read.privacy import EMAIL, MOBILE, personal_values
-from pipeline.read.reading import check_row_widths, read_cells_into_contract
+from pipeline.read.privacy import EMAIL, MOBILE, holds_email_or_mobile, personal_values
+from pipeline.read import reading
+from pipeline.read.reading import check_row_widths, file_row_widths, read_cells_into_contract
 from pipeline.read.unreadable import UnreadableFile
 
 COMMUNES = {"palaiseau": "91477", "massy": "91377", "orsay": "91471"}
@@ -132,3 +134,37 @@ def test_privacy_screen_finds_each_leaking_cell(texts):
     frame = pd.DataFrame({"prescripteur": texts, "_ligne": range(2, 2 + len(texts))})
     found = [p.line for p in personal_values(frame, "pass", ["prescripteur"])]
     assert found == [n + 2 for n, text in enumerate(texts) if EMAIL.search(text) or MOBILE.search(text)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from([";", ",", "\t"]), st.integers(1, 5),
+       st.lists(st.lists(CELL | st.sampled_from(["é", "x\ry", "\0", "ŒŸ", "", 'a"b', '"a"b', '"',
+                                                 '""', '"a""b"', ' "c"', '"\r\n"']), max_size=7),
+                max_size=12),
+       st.sampled_from(["\n", "\r\n"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+       st.booleans(), st.integers(1, 64))
+def test_row_widths_from_the_file_bytes_as_from_its_lines(
+        tmp_path_factory, delimiter, width, rows, newline, encoding, final_newline, block):
+    """The numpy count on the file's bytes, block after block, notes the same rows as the
+    line-by-line reference, and refuses the same files."""
+    text = newline.join([delimiter.join(["h"] * width)] + [delimiter.join(r) for r in rows])
+    text += newline if final_newline else ""
+    path = tmp_path_factory.mktemp("largeurs") / "f.csv"
+    path.write_bytes(text.encode(encoding))
+    decoded = path.read_bytes().decode(encoding)
+
+    def widths(reader):
+        try:
+            return reader()
+        except UnreadableFile as refused:
+            return str(refused)
+
+    expected = widths(lambda: check_row_widths(io.StringIO(decoded, newline=""), delimiter, width))
+    with mock.patch.object(reading, "_WIDTH_BLOCK", block):
+        assert widths(lambda: file_row_widths(path, encoding, delimiter, width)) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0167+3 .-a\n\0", max_size=40))
+def test_mobile_search_without_look_behind_finds_what_the_pattern_finds(text):
+    assert holds_email_or_mobile(text) == bool(MOBILE.search(text) or EMAIL.search(text))

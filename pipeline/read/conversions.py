@@ -406,15 +406,18 @@ def _as_text(cells: pd.Series) -> Distinct:
 
 
 _LINE_BREAK = re.compile(r"\s*[\r\n\v\f\u2028\u2029]\s*")
+_BREAK_CHARACTER = re.compile(r"[\r\n\v\f\u2028\u2029]")
 
 
 def _plain_text(cells: pd.Series, found: Distinct, multiline: bool = True) -> list:
     """Single-valued text: trimmed, blanks as None; unless ``multiline``, line breaks inside
     (with the spaces around them) read as one space."""
     found = _as_text(cells) if cells.dtype == object else found
-    if multiline:
-        return found.take([value.strip() for value in found.values])
-    return found.take([_LINE_BREAK.sub(" ", value.strip()) for value in found.values])
+    values = found.values.tolist()
+    # One search over the column's distinct texts first: most columns hold no line break.
+    if multiline or not _BREAK_CHARACTER.search("\0".join(values)):
+        return found.take([value.strip() for value in values])
+    return found.take([_LINE_BREAK.sub(" ", value.strip()) for value in values])
 
 
 def convert_column(col: Column, cells: pd.Series, found: Distinct, lines: list[int],
@@ -441,9 +444,11 @@ def _written(found: Distinct, converted: list[Converted]) -> pd.Categorical | No
     changed. Categorical: one small code per row, each distinct text once (bounded memory)."""
     texts: dict[str, int] = {}
     category = np.full(len(converted) + 1, -1, dtype=np.int64)  # the last: blank cells
-    for n, (value, c) in enumerate(zip(found.values, converted)):
-        text = as_written(value)
-        if text != canonical_text(c.value):
+    for n, (value, c) in enumerate(zip(found.values.tolist(), converted)):
+        # Text cells of a CSV (most of them) skip the general formatting.
+        text = value.strip() if type(value) is str else as_written(value)
+        shown = c.value if type(c.value) is str else canonical_text(c.value)
+        if text != shown:
             category[n] = texts.setdefault(text, len(texts))
     if not texts:
         return None

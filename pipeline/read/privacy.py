@@ -48,12 +48,26 @@ LONE_PERSON_WORDS = {"participant", "beneficiaire", "usager", "apprenant", "stag
                      "personne", "habitant", "adherent", "inscrit", "eleve", "client"}
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 MOBILE = re.compile(r"(?<!\d)(?:\+33\s?|0)[67](?:[\s.-]?\d{2}){4}(?!\d)")
+# ``MOBILE`` without its look-behind, which keeps the regex engine from skipping ahead to a
+# « + » or a « 0 » (three times slower over a column's texts); checked after a match.
+_MOBILE_FROM_START = re.compile(MOBILE.pattern.removeprefix(r"(?<!\d)"))
+_DIGIT = re.compile(r"\d")
+
+
+def _holds_mobile(text: str) -> bool:
+    position = 0
+    while match := _MOBILE_FROM_START.search(text, position):
+        start = match.start()
+        if start == 0 or not _DIGIT.match(text, start - 1):
+            return True
+        position = start + 1
+    return False
 
 
 def holds_email_or_mobile(text: str) -> bool:
     """``EMAIL`` or ``MOBILE`` found in the text; an address needs its « @ », which is cheap to
     look for (the address pattern alone backtracks over every word)."""
-    return bool(("@" in text and EMAIL.search(text)) or MOBILE.search(text))
+    return bool(("@" in text and EMAIL.search(text)) or _holds_mobile(text))
 
 
 def _words(key: str) -> set[str]:

@@ -174,8 +174,7 @@ def open_csv(path: Path) -> tuple[str, str, int, list[tuple[int, int]]]:
     delimiter = _sniff_delimiter(head)
     header = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
     _refuse_duplicate_headers(header)
-    with path.open(encoding=encoding, newline="") as handle:
-        short_rows = check_row_widths(handle, delimiter, len(header))
+    short_rows = file_row_widths(path, encoding, delimiter, len(header))
     return encoding, delimiter, len(header), short_rows
 
 
@@ -252,15 +251,12 @@ def _quoted_widths(lines: Iterable[str], delimiter: str, width: int, first: int,
         raise UnreadableFile(UNCLOSED_QUOTE.format(line=line + 1)) from exc
 
 
-def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[tuple[int, int]]:
-    """Refuses rows with more cells than the header (a delimiter inside an unquoted cell
-    shifts every following value into the wrong column); returns the rows with fewer cells,
-    which some spreadsheets write when the last cells are empty.
-
-    A line without quote, NUL or overlong cell (most of a file) is not parsed: its cells are
-    counted from its delimiters, as the csv module would split it. From the first line
-    holding one of those on, the csv module reads the rest (a quoted cell may span lines)."""
-    too_many, too_few = [], []
+def _width_notes(width: int) -> tuple[Callable[[int, list[str]], None],
+                                       list[tuple[int, int]], list[tuple[int, int]]]:
+    """A ``note`` (spreadsheet line, cells) and the lists it fills: rows with more cells than
+    the header (when the extra ones hold something) and rows with fewer."""
+    too_many: list[tuple[int, int]] = []
+    too_few: list[tuple[int, int]] = []
 
     def note(line: int, cells: list[str]) -> None:
         if line == 1 or not cells:
@@ -270,6 +266,23 @@ def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[t
         elif len(cells) < width:
             too_few.append((line, len(cells)))
 
+    return note, too_many, too_few
+
+
+def _refuse_too_many(too_many: list[tuple[int, int]], width: int, delimiter: str) -> None:
+    if too_many:
+        raise UnreadableFile(_jam_message(too_many, width, delimiter))
+
+
+def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[tuple[int, int]]:
+    """Refuses rows with more cells than the header (a delimiter inside an unquoted cell
+    shifts every following value into the wrong column); returns the rows with fewer cells,
+    which some spreadsheets write when the last cells are empty.
+
+    A line without quote, NUL or overlong cell (most of a file) is not parsed: its cells are
+    counted from its delimiters, as the csv module would split it. From the first line
+    holding one of those on, the csv module reads the rest (a quoted cell may span lines)."""
+    note, too_many, too_few = _width_notes(width)
     lines, limit = iter(lines), csv.field_size_limit()
     for number, line in enumerate(lines, start=1):
         if '"' in line or "\0" in line or len(line) > limit:
@@ -278,9 +291,116 @@ def check_row_widths(lines: Iterable[str], delimiter: str, width: int) -> list[t
         if line.count(delimiter) + 1 != width:  # the usual row has nothing to say
             text = line.rstrip("\r\n")
             note(number, text.split(delimiter) if text else [])
-    if too_many:
-        raise UnreadableFile(_jam_message(too_many, width, delimiter))
+    _refuse_too_many(too_many, width, delimiter)
     return too_few
+
+
+# Encodings whose delimiters, line feeds, quotes and NUL are single ASCII bytes that no other
+# character's bytes contain: their lines can be measured on the bytes.
+_ASCII_SAFE = {"utf-8", "utf-8-sig", "cp1252", "latin-1", "iso8859-1"}
+_WIDTH_BLOCK = 8 << 20
+
+
+def file_row_widths(path: Path, encoding: str, delimiter: str,
+                    width: int) -> list[tuple[int, int]]:
+    """``check_row_widths`` over a file, with the cells of each record counted by numpy on
+    the file's bytes, a block at a time: quotes are followed by their parity (a line break or
+    a delimiter between an opening and a closing quote belongs to the cell), and only a record
+    of another width than the header's is decoded and split. From the first record the csv
+    module might read otherwise (a quote inside an unquoted cell or not closed, a NUL, a
+    carriage return not followed by a line feed, more bytes than its cell limit), the csv
+    module reads the rest, as in ``check_row_widths``."""
+    if codecs.lookup(encoding).name not in _ASCII_SAFE or len(delimiter.encode()) != 1:
+        with path.open(encoding=encoding, newline="") as handle:
+            return check_row_widths(handle, delimiter, width)
+    note, too_many, too_few = _width_notes(width)
+    records_before, data_offset, carry = 0, 0, b""
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(_WIDTH_BLOCK)
+            data = carry + block
+            measured = _measure_records(data, not block, delimiter, width, records_before,
+                                        note, encoding)
+            if measured.odd is not None:
+                record, byte = measured.odd
+                handle.seek(data_offset + byte)
+                text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+                _quoted_widths(text, delimiter, width, record, note)
+                break
+            if not block:
+                break
+            records_before += measured.records
+            data_offset, carry = data_offset + measured.consumed, data[measured.consumed:]
+    _refuse_too_many(too_many, width, delimiter)
+    return too_few
+
+
+@dataclass
+class _Measured:
+    consumed: int  # bytes of whole records measured (the rest waits for the next block)
+    records: int
+    odd: tuple[int, int] | None = None  # (spreadsheet line, byte offset) where the csv module
+    #                                     must take over
+
+
+def _measure_records(chunk: bytes, final: bool, delimiter: str, width: int,
+                     records_before: int, note: Callable[[int, list[str]], None],
+                     encoding: str) -> _Measured:
+    """Notes the records of ``chunk`` (it starts at a record) whose cell count differs from
+    ``width``; unless ``final``, an incomplete last record is left for the next block."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    quotes = data == 34
+    quoted = (np.cumsum(quotes) & 1).astype(bool) if quotes.any() else np.zeros_like(quotes)
+    ends = np.flatnonzero((data == 10) & ~quoted)
+    consumed = int(ends[-1]) + 1 if len(ends) else 0
+    if final:
+        consumed = len(data)
+        if consumed and (not len(ends) or ends[-1] != consumed - 1):
+            ends = np.append(ends, consumed)  # a last record without line feed
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    limit = csv.field_size_limit()
+    lone_cr = data == 13
+    lone_cr[:-1] &= data[1:] != 10
+    odd = (data[:consumed] == 0) | (lone_cr[:consumed] & ~quoted[:consumed])
+    if quotes.any() and not _well_quoted(data[:consumed], quotes[:consumed], delimiter):
+        odd |= quotes[:consumed]
+    odd_bytes = np.flatnonzero(odd)
+    odd_records = np.flatnonzero(ends - starts > limit)
+    first_odd = int(min(np.searchsorted(ends, odd_bytes[0]) if len(odd_bytes) else len(ends),
+                        odd_records[0] if len(odd_records) else len(ends)))
+    if first_odd == len(ends) and not final and not len(ends) and len(data) > limit:
+        return _Measured(0, 0, (records_before + 1, 0))  # a record longer than any cell
+    delimiters = np.flatnonzero((data == ord(delimiter)) & ~quoted)
+    cells = (np.searchsorted(delimiters, ends[:first_odd])
+             - np.searchsorted(delimiters, starts[:first_odd]) + 1)
+    lengths = ends[:first_odd] - starts[:first_odd]
+    lengths -= (lengths > 0) & (data[np.maximum(ends[:first_odd] - 1, 0)] == 13)  # \r\n
+    for index in np.flatnonzero((cells != width) & (lengths > 0)).tolist():
+        text = chunk[starts[index]:starts[index] + lengths[index]].decode(encoding)
+        note(records_before + index + 1,
+             next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), []))
+    if first_odd < len(ends):
+        return _Measured(consumed, first_odd, (records_before + first_odd + 1,
+                                               int(starts[first_odd])))
+    return _Measured(consumed, len(ends))
+
+
+def _well_quoted(data: np.ndarray, quotes: np.ndarray, delimiter: str) -> bool:
+    """Every quote opens a cell (at its start, or doubled inside a quoted cell) or closes one
+    (before a delimiter, a line end or a doubled quote), and every opened cell is closed: the
+    csv module then splits the records exactly where the quotes' parity says."""
+    positions = np.flatnonzero(quotes)
+    opening, closing = positions[0::2], positions[1::2]
+    if len(opening) != len(closing):
+        return False
+    cell_edges = np.array([ord(delimiter), 10, 13], dtype=np.uint8)
+    before = data[np.maximum(opening - 1, 0)]
+    opens_well = (opening == 0) | np.isin(before, cell_edges)
+    opens_well[1:] |= closing[:-1] == opening[1:] - 1  # a doubled quote: "" inside a cell
+    after = data[np.minimum(closing + 1, len(data) - 1)]
+    closes_well = (closing == len(data) - 1) | np.isin(after, cell_edges)
+    closes_well[:-1] |= opening[1:] == closing[:-1] + 1
+    return bool(opens_well.all() and closes_well.all())
 
 
 def _jam_message(rows: list[tuple[int, int]], width: int, delimiter: str) -> str:
@@ -606,8 +726,14 @@ def _lost_letters(column: str, found: Distinct, lines: list[int]) -> list[Proble
     """A warning for each cell of ``column`` (``found``: its distinct cells, ``lines`` their
     rows' lines) holding the replacement character: the row is accepted (the rest of it is
     right) but its lost letters are never published silently."""
-    lost = [n for n, value in enumerate(found.values.tolist())
-            if isinstance(value, str) and LOST_LETTER in value]
+    values = found.values.tolist()
+    try:  # one search over the distinct cells first: a lost letter is rare
+        joined = "".join(values)
+    except TypeError:  # numbers or dates from a workbook
+        joined = "".join(v for v in values if type(v) is str)
+    if LOST_LETTER not in joined:
+        return []
+    lost = [n for n, value in enumerate(values) if isinstance(value, str) and LOST_LETTER in value]
     if not lost:
         return []
     return [Problem(lines[row], column, found.values[found.codes[row]].strip(),
