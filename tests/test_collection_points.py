@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import segno
 
 from pages.phones import collection_places, collection_points
-from pages.posters import MASK
 from pipeline.config import ConfigError, load_territory
+from qr_reading import decoded
 
 TERRITORY = """[territory]
 name = "Essai"
@@ -161,16 +160,5 @@ def test_each_declared_bin_has_a_poster_with_a_qr_code_back_to_it(site):
         assert point.address in poster and "Emmaüs International" in poster
         assert f'src="/telephones/{point.id}/qr.svg"' in poster
         svg = read(site, f"telephones/{point.id}/qr.svg")
-        expected = segno.make(f"{base}/telephones/#point-{point.id}", error="m", mask=MASK,
-                              micro=False)
-        side = (expected.symbol_size(scale=1, border=0)[0] + 4) * 6
-        assert ET.fromstring(svg).get("width") == str(side)
-        assert svg == svg_of(expected)
-
-
-def svg_of(symbol) -> str:
-    import io
-    buffer = io.BytesIO()
-    symbol.save(buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True,
-                title="Code QR vers les points de collecte de téléphones")
-    return buffer.getvalue().decode("utf-8")
+        assert decoded(svg).text == f"{base}/telephones/#point-{point.id}"
+        assert "Code QR vers les points de collecte de téléphones" in svg

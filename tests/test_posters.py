@@ -1,12 +1,12 @@
-"""pages/posters.py: the QR code of a workshop poster is a standalone, stable SVG."""
+"""pages/posters.py: the QR code of a poster is a standalone, stable SVG that reads back as its
+address."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import segno
-
-from pages.posters import MASK, qr_svg
+from pages.posters import BORDER, SCALE, qr_modules, qr_svg
+from qr_reading import decoded, drawn_modules
 
 URL = "https://inclusion.exemple.fr/ateliers/ville-palaiseau-pal-2026-014/"
 
@@ -22,16 +22,28 @@ def test_qr_svg_is_a_standalone_svg_with_a_french_title():
     assert "<script" not in svg
 
 
+def test_the_title_is_escaped():
+    svg = qr_svg(URL, title="Lieu <b> & co")
+    assert ET.fromstring(svg).find("{http://www.w3.org/2000/svg}title").text == "Lieu <b> & co"
+
+
 def test_the_code_is_the_same_at_every_build_and_differs_per_page():
-    assert qr_svg(URL) == qr_svg(URL)  # a fixed mask: the reused page stays byte-identical
+    assert qr_svg(URL) == qr_svg(URL)  # the reused page stays byte-identical
     assert qr_svg(URL) != qr_svg(URL.replace("014", "015"))
 
 
-def test_the_code_carries_the_url_at_level_m_with_the_fixed_mask():
-    # The same symbol segno would draw for this URL: what a phone decodes is the URL.
-    symbol = segno.make(URL, error="m", mask=MASK, micro=False)
-    assert (symbol.error, symbol.mask, symbol.is_micro) == ("M", MASK, False)
-    scale, border = 6, 2
-    side = (symbol.symbol_size(scale=1, border=0)[0] + 2 * border) * scale
-    root = ET.fromstring(qr_svg(URL))
-    assert (root.get("width"), root.get("height")) == (str(side), str(side))
+def test_a_phone_reads_the_url_back_at_level_m():
+    for url in (URL, "https://x.fr/", "https://inclusion.exemple.fr/lieux/" + "a" * 180 + "/"):
+        result = decoded(qr_svg(url))
+        assert (result.text, result.ec_level) == (url, "M")
+
+
+def test_the_strokes_paint_exactly_the_symbol_inside_its_quiet_zone():
+    modules = qr_modules(URL)
+    drawn = drawn_modules(qr_svg(URL))
+    side = modules.shape[0] + 2 * BORDER
+    assert drawn.shape == (side, side)
+    assert (drawn[BORDER:-BORDER, BORDER:-BORDER] == modules).all()
+    assert not drawn[:BORDER].any() and not drawn[-BORDER:].any()
+    assert not drawn[:, :BORDER].any() and not drawn[:, -BORDER:].any()
+    assert ET.fromstring(qr_svg(URL)).get("width") == str(side * SCALE)
