@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -122,31 +123,56 @@ def nearest_venues(need: Need | None, commune: str, point: tuple[float, float],
     return nearby.nearest(need, commune, nearby.distances(point), limit)
 
 
+class Around(NamedTuple):
+    """The upcoming sessions within ``WORKSHOP_RADIUS_M`` of a point: their positions in the
+    list (soonest first) and their distances in metres."""
+
+    indices: np.ndarray
+    distances: np.ndarray
+
+
 class NearbySessions:
     """The upcoming sessions (soonest first), ready to be searched from many points."""
 
     def __init__(self, sessions: list[dict]) -> None:
         self.sessions = sessions
-        self.lat, self.lon = _coordinates(sessions)
+        # 300,000 sessions take place in a few thousand venues: distances are computed once
+        # per place, then spread to the sessions held there.
+        places: dict[tuple, int] = {}
+        self.place_of = np.fromiter(
+            (places.setdefault((s.get("latitude"), s.get("longitude")), len(places))
+             for s in sessions), dtype=np.intp, count=len(sessions))
+        self.lat, self.lon = _coordinates([{"latitude": lat, "longitude": lon}
+                                           for lat, lon in places])
         self.topics = np.array([s["thematique"] for s in sessions], dtype=object)
+        self._topic_masks: dict[tuple, np.ndarray] = {}
 
-    def distances(self, point: tuple[float, float]) -> np.ndarray:
-        return _haversine(point, self.lat, self.lon)
+    def around(self, point: tuple[float, float]) -> Around:
+        to_places = _haversine(point, self.lat, self.lon)
+        indices = np.flatnonzero((to_places <= WORKSHOP_RADIUS_M)[self.place_of])
+        return Around(indices, to_places[self.place_of[indices]])
 
-    def next(self, need: Need, distances: np.ndarray, limit: int = NEXT_WORKSHOPS) -> list[dict]:
+    def next(self, need: Need, around: Around, limit: int = NEXT_WORKSHOPS) -> list[dict]:
         """The soonest sessions on the need's topics within ``WORKSHOP_RADIUS_M``."""
         if not need.topics or not self.sessions:
             return []
-        near = np.isin(self.topics, need.topics) & (distances <= WORKSHOP_RADIUS_M)
-        return [{"seance": self.sessions[i], "distance": f"à {distance_text(float(distances[i]))}"}
-                for i in np.flatnonzero(near)[:limit]]
+        chosen = np.flatnonzero(self._on_topics(need.topics)[around.indices])[:limit]
+        return [{"seance": self.sessions[around.indices[i]],
+                 "distance": f"à {distance_text(float(around.distances[i]))}"}
+                for i in chosen]
+
+    def _on_topics(self, topics) -> np.ndarray:
+        key = tuple(topics)
+        if key not in self._topic_masks:
+            self._topic_masks[key] = np.isin(self.topics, list(key))
+        return self._topic_masks[key]
 
 
 def next_workshops(need: Need, point: tuple[float, float], sessions: list[dict],
                    limit: int = NEXT_WORKSHOPS) -> list[dict]:
     """``NearbySessions.next`` for one point."""
     nearby = NearbySessions(sessions)
-    return nearby.next(need, nearby.distances(point), limit)
+    return nearby.next(need, nearby.around(point), limit)
 
 
 def _coordinates(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:

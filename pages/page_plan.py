@@ -229,7 +229,7 @@ def _guide(site: dict) -> Iterator[Item]:
     shown: dict[str, dict] = {}
     for commune in communes:  # distances from the commune's point, once for all its pages
         code, name = commune["commune"], commune["nom_commune"]
-        to_venues, to_sessions = nearby.distances(commune["point"]), upcoming.distances(
+        to_venues, to_sessions = nearby.distances(commune["point"]), upcoming.around(
             commune["point"])
         for need in needs:
             yield Page(f"trouver/{need.slug}/{code}/index.html", "guide_results",

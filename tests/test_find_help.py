@@ -75,6 +75,38 @@ def test_next_workshops_are_the_soonest_on_the_topics_within_reach():
     assert found[0]["distance"] == "à 690 m"  # 623 m north, 308 m east
 
 
+def test_the_next_workshops_from_many_points_are_those_a_session_by_session_search_finds():
+    # NearbySessions measures from each venue once for all the sessions held there; the
+    # result must be what measuring every session one by one gives.
+    import random
+
+    from pages.find_help import WORKSHOP_RADIUS_M, NearbySessions
+    from pages.venues import distance_text, haversine_m
+
+    rng = random.Random(7)
+    places = [(round(48.5 + rng.random() * 0.5, 4), round(2.0 + rng.random() * 0.6, 4))
+              for _ in range(40)] + [(None, None)]
+    topics = sorted(KNOWN_TOPICS)
+    sessions = [dict(zip(("latitude", "longitude"), rng.choice(places)),
+                     thematique=rng.choice(topics), n=i) for i in range(3000)]
+    nearby = NearbySessions(sessions)
+    shown = 0
+    for point in [(48.7144, 2.2458), (48.6, 2.5), (49.5, 1.0)] + places[:5]:
+        if point[0] is None:
+            continue
+        around = nearby.around(point)
+        for need in NEEDS:
+            expected = [(s["n"], distance_text(d)) for s in sessions
+                        if s["thematique"] in need.topics and s["latitude"] is not None
+                        and (d := haversine_m(*point, s["latitude"], s["longitude"]))
+                        <= WORKSHOP_RADIUS_M][:5] if need.topics else []
+            found = nearby.next(need, around, limit=5)
+            assert [(f["seance"]["n"], f["distance"].removeprefix("à ")) for f in found] \
+                == expected
+            shown += len(found)
+    assert shown > 100  # the points do find sessions, near and far
+
+
 HOSTILE = 'Café & co ? #1 100% "sûr"\nBcc: pirate@example.org'
 
 
