@@ -77,3 +77,16 @@ def test_data_docs_are_built_into_the_data_folder_and_request_nothing_elsewhere(
     assert "duree_minutes" in pages["ateliers"]
     for html in pages.values():
         assert not re.search(r'<(?:script|link|img|iframe)[^>]*(?:src|href)="https?://', html)
+
+
+def test_data_docs_are_rebuilt_only_when_a_suite_changes(data_dir, monkeypatch):
+    import pipeline.check.datadocs as datadocs
+
+    index = datadocs.build_data_docs()
+    page = next(index.parent.rglob("ateliers.html"))
+    page.write_text("ancienne version", encoding="utf-8")
+    assert datadocs.build_data_docs() == index
+    assert page.read_text(encoding="utf-8") == "ancienne version"  # same suites: kept
+    monkeypatch.setattr(datadocs, "_suites_fingerprint", lambda: "une règle a changé")
+    datadocs.build_data_docs()
+    assert "duree_minutes" in page.read_text(encoding="utf-8")
