@@ -59,6 +59,7 @@ JINJA_FILTERS = {
     "date_courte": formatting.short_date,
     "heure": formatting.clock,
     "duree": formatting.duration,
+    "options_communes": formatting.commune_options,
 }
 
 MARKDOWN = {

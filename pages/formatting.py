@@ -9,6 +9,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
+from markupsafe import Markup
 
 # Parsed once: Babel would otherwise parse "fr_FR" on every call (100,000 pages call these).
 LOCALE = Locale.parse("fr_FR")
@@ -66,3 +67,25 @@ def duration(minutes: object) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+# (list, html) by the list's id, for the lists of one build; the list is held so that its id
+# cannot be given to another object while it is remembered.
+_COMMUNE_OPTIONS: dict[int, tuple[list, Markup]] = {}
+
+
+def commune_options(places: list[dict]) -> Markup:
+    """The « Près de quelle commune ? » options: the same 1,000 communes on each of the 2,000
+    list pages of a national site, written once per build instead of once per page."""
+    remembered = _COMMUNE_OPTIONS.get(id(places))
+    if remembered is not None and remembered[0] is places:
+        return remembered[1]
+    html = Markup("").join(
+        Markup('<option value="{}" data-lat="{}" data-lon="{}" data-cp="{}">{}</option>').format(
+            c["commune"], c["latitude"], c["longitude"],
+            Markup(" ").join(c["codes_postaux"]), c["nom_commune"])
+        for c in places)
+    if len(_COMMUNE_OPTIONS) >= 8:  # a long-lived process building site after site
+        _COMMUNE_OPTIONS.clear()
+    _COMMUNE_OPTIONS[id(places)] = (places, html)
+    return html

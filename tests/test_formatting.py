@@ -72,3 +72,23 @@ def test_clock(value, text):
 ])
 def test_duration(minutes, text):
     assert duration(minutes) == text
+
+
+def test_the_commune_options_are_what_the_template_loop_wrote_and_escape_partner_text():
+    from jinja2 import Environment
+
+    from pages.formatting import commune_options
+
+    places = [{"commune": "91477", "latitude": 48.7144, "longitude": 2.2458,
+               "codes_postaux": ["91120"], "nom_commune": "Palaiseau"},
+              {"commune": '9"1<x>', "latitude": None, "longitude": None,
+               "codes_postaux": ["91300", "<b>&"], "nom_commune": "Massy <script>&co"}]
+    loop = Environment(autoescape=True).from_string(
+        "{% for c in places %}<option value=\"{{ c.commune }}\" data-lat=\"{{ c.latitude }}\" "
+        "data-lon=\"{{ c.longitude }}\" data-cp=\"{{ c.codes_postaux|join(' ') }}\">"
+        "{{ c.nom_commune }}</option>{% endfor %}")
+    html = commune_options(places)
+    assert html == loop.render(places=places)
+    assert "<script>" not in html and "Massy &lt;script&gt;&amp;co" in html
+    assert commune_options(places) is html  # written once per list of communes
+    assert commune_options(list(places)) == html
