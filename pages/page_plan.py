@@ -487,6 +487,9 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     """From a Pelican generator: every page through Pelican's writer (its templates, context
     and signals), every file as is; unchanged reusable ones are taken from the live build when
     the build has a cache (``INCLUSION_BUILD_CACHE``, a ``publish.build_cache.BuildCache``)."""
+    from pages.template_lookup import look_up_dict_items_first
+
+    look_up_dict_items_first(generator.env)
     output = Path(generator.output_path)
     cache = generator.settings.get("INCLUSION_BUILD_CACHE")
     # Shared by every plan the writer writes (site and results), when it keeps the set.
