@@ -57,6 +57,9 @@ class File:
     # False for a file made from its key and the rendering code alone (a QR code): the live
     # build's copy is reused on the first build of a new day too (publish.build_cache).
     dated: bool = True
+    # (url, title) of a QR code: drawn by ``pages.qr_drawing`` (in a second process when a
+    # build has many), ``content`` gives the same bytes.
+    qr: tuple[str, str] | None = None
 
 
 Item = Page | File
@@ -65,7 +68,8 @@ Item = Page | File
 def qr_file(path: str, url: str, title: str, key: str) -> File:
     from pages.posters import qr_svg
 
-    return File(path, lambda: qr_svg(url, title).encode("utf-8"), key=key, dated=False)
+    return File(path, lambda: qr_svg(url, title).encode("utf-8"), key=key, dated=False,
+                qr=(url, title))
 
 
 def fingerprinted_assets(theme: Path) -> dict[str, tuple[Path, str]]:
@@ -487,6 +491,7 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     """From a Pelican generator: every page through Pelican's writer (its templates, context
     and signals), every file as is; unchanged reusable ones are taken from the live build when
     the build has a cache (``INCLUSION_BUILD_CACHE``, a ``publish.build_cache.BuildCache``)."""
+    from pages.qr_drawing import QrDrawer
     from pages.template_lookup import look_up_dict_items_first
 
     look_up_dict_items_first(generator.env)
@@ -494,22 +499,37 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     cache = generator.settings.get("INCLUSION_BUILD_CACHE")
     # Shared by every plan the writer writes (site and results), when it keeps the set.
     planned: set[str] = getattr(writer, "planned_paths", set())
-    for item in plan:
-        _claim(planned, item.save_as if isinstance(item, Page) else item.path)
-        if isinstance(item, Page):
-            if cache:
-                cache.pages += 1
-            if cache and item.reusable and cache.reuse(
-                    item.save_as, cache.page_key(item.template, item.breadcrumb,
-                                                 {**item.context, "_depends": item.depends}),
-                    output):
-                continue
-            writer.write_file(item.save_as, generator.get_template(item.template),
-                              generator.context, relative_urls=False, page_name=item.page_name,
-                              breadcrumb=item.breadcrumb, **item.context)
-        elif not (cache and item.key is not None
-                  and cache.reuse(item.path, cache.file_key(item.key, item.dated), output)):
-            write_file(output, item)
+    drawer = QrDrawer()
+    try:
+        for item in plan:
+            _write_item(generator, writer, output, cache, planned, drawer, item)
+        drawer.finish()
+    except BaseException:
+        drawer.abandon()
+        raise
+
+
+def _write_item(generator, writer, output: Path, cache, planned: set[str], drawer,
+                item: Item) -> None:
+    _claim(planned, item.save_as if isinstance(item, Page) else item.path)
+    if isinstance(item, Page):
+        if cache:
+            cache.pages += 1
+        if cache and item.reusable and cache.reuse(
+                item.save_as, cache.page_key(item.template, item.breadcrumb,
+                                             {**item.context, "_depends": item.depends}),
+                output):
+            return
+        writer.write_file(item.save_as, generator.get_template(item.template),
+                          generator.context, relative_urls=False, page_name=item.page_name,
+                          breadcrumb=item.breadcrumb, **item.context)
+    elif cache and item.key is not None and cache.reuse(
+            item.path, cache.file_key(item.key, item.dated), output):
+        return
+    elif item.qr is not None:
+        drawer.add(output / item.path, *item.qr)
+    else:
+        write_file(output, item)
 
 
 def _claim(planned: set[str], path: str) -> None:
