@@ -51,7 +51,10 @@ PLUGIN_PATHS = [str(HERE / "site" / "plugins")]
 PLUGINS = ["data_pages", "results_pages"]
 
 # Partner text reaches templates: escape everything unless a template says otherwise.
-JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
+# auto_reload off: templates do not change during a build, and Jinja would otherwise look at
+# every extended, imported or included template's file time on every page.
+JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True,
+                     "auto_reload": False}
 JINJA_FILTERS = {
     "nombre": formatting.number,
     "pourcent": formatting.percent,
