@@ -167,10 +167,15 @@ def _jinja_environment():
 
     from jinja2 import Environment, FileSystemLoader
 
+    from pages.template_lookup import look_up_dict_items_first
+
     settings = runpy.run_path(str(REPO_ROOT / "pelican.conf.py"))
     env = Environment(loader=FileSystemLoader(str(REPO_ROOT / "site" / "theme" / "templates")),
                       **settings["JINJA_ENVIRONMENT"])
     env.filters.update(settings["JINJA_FILTERS"])
+    # The same lookup as the site's plugins (pages.page_plan.write_plan): the floor is the same
+    # template work without Pelican, not a slower engine.
+    look_up_dict_items_first(env)
     return env
 
 
@@ -179,12 +184,14 @@ def render_with_jinja(site_data: dict, results: dict, output: Path,
     """The same plan as the Pelican plugins, rendered with plain Jinja2; returns pages."""
     from pages.page_plan import (Page, asset_urls, files_under, fingerprinted_assets,
                                  results_plan, site_plan, sitemap, venues_split, write_file)
+    from pages.qr_drawing import QrDrawer
     from pages.search_index import build_index
 
     env = _jinja_environment()
     assets = fingerprinted_assets(REPO_ROOT / "site" / "theme")
     shared = {"site": site_data, "results": results, "asset": asset_urls(assets)}
     pages = 0
+    drawer = QrDrawer()  # QR codes drawn beside the pages, as the plugins do
     for item in [*site_plan(site_data, assets), *results_plan(results)]:
         if isinstance(item, Page):
             if only_template and item.template != only_template:
@@ -195,8 +202,11 @@ def render_with_jinja(site_data: dict, results: dict, output: Path,
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(html, encoding="utf-8")
             pages += 1
+        elif not only_template and item.qr is not None:
+            drawer.add(output / item.path, *item.qr)
         elif not only_template:
             write_file(output, item)
+    drawer.finish()
     if not only_template:
         shutil.copytree(REPO_ROOT / "site" / "theme" / "static", output / "theme",
                         dirs_exist_ok=True)  # as Pelican copies the theme's static files
