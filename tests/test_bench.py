@@ -78,6 +78,9 @@ def test_synthetic_national_data_goes_through_airflow_and_the_figures_are_writte
     assert stages["site build"]["count"] > 100
     incremental = written["incremental"]
     assert incremental["rows"] == 1000 and incremental["seconds"] > 0
+    # Both DAG runs in one Airflow process, each timed.
+    assert set(incremental["dag_seconds"]) == {"reception_fichiers", "publication_site"}
+    assert incremental["one_process"]["seconds"] >= sum(incremental["dag_seconds"].values())
     # Beside its file-system floor: a hard-linked copy of the live tree, measured in the run.
     assert incremental["floor_cp_al_s"] > 0
     assert incremental["vs_floor"] == pytest.approx(
