@@ -202,10 +202,8 @@ def render_with_jinja(site_data: dict, results: dict, output: Path,
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(html, encoding="utf-8")
             pages += 1
-        elif not only_template and item.qr is not None:
-            drawer.add(output / item.path, *item.qr)
         elif not only_template:
-            write_file(output, item)
+            write_file(output, item, drawer)
     drawer.finish()
     if not only_template:
         shutil.copytree(REPO_ROOT / "site" / "theme" / "static", output / "theme",

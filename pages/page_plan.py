@@ -526,10 +526,8 @@ def _write_item(generator, writer, output: Path, cache, planned: set[str], drawe
     elif cache and item.key is not None and cache.reuse(
             item.path, cache.file_key(item.key, item.dated), output):
         return
-    elif item.qr is not None:
-        drawer.add(output / item.path, *item.qr)
     else:
-        write_file(output, item)
+        write_file(output, item, drawer)
 
 
 def _claim(planned: set[str], path: str) -> None:
@@ -551,8 +549,13 @@ def files_under(root: Path) -> Iterator[str]:
             yield prefix + name
 
 
-def write_file(output: Path, item: File) -> None:
-    replace_file(output / item.path, item.content())
+def write_file(output: Path, item: File, drawer=None) -> None:
+    """``drawer`` (a ``pages.qr_drawing.QrDrawer``): QR codes go to it, written by its
+    ``finish``."""
+    if drawer is not None and item.qr is not None:
+        drawer.add(output / item.path, *item.qr)
+    else:
+        replace_file(output / item.path, item.content())
 
 
 def sitemap(output: Path, site_url: str, files: list[str] | None = None) -> bytes:

@@ -8,6 +8,8 @@ for the same address. The national site draws some 68,000 of them.
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import zxingcpp
 
@@ -27,7 +29,7 @@ def qr_svg(url: str, title: str = "Code QR vers la page de l'atelier") -> str:
     modules = qr_modules(url)
     side = (modules.shape[0] + 2 * BORDER) * SCALE
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side}" '
-            f'class="qr"><title>{_escaped(title)}</title>'
+            f'class="qr"><title>{escape(title, quote=False)}</title>'
             f'<path transform="scale({SCALE})" stroke="#000" d="{_runs_path(modules)}"/></svg>')
 
 
@@ -48,7 +50,3 @@ def _runs_path(modules: np.ndarray) -> str:
     dy = np.diff(row).tolist()
     first = f"M{column[0]} {row[0]}.5h{lengths[0]}"
     return first + "".join([f"m{a} {b}h{c}" for a, b, c in zip(dx, dy, lengths[1:].tolist())])
-
-
-def _escaped(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
