@@ -184,6 +184,7 @@ def render_with_jinja(site_data: dict, results: dict, output: Path,
     """The same plan as the Pelican plugins, rendered with plain Jinja2; returns pages."""
     from pages.page_plan import (Page, asset_urls, files_under, fingerprinted_assets,
                                  results_plan, site_plan, sitemap, venues_split, write_file)
+    from pages.plan_split import write_items
     from pages.qr_drawing import QrDrawer
     from pages.search_index import build_index
 
@@ -191,20 +192,28 @@ def render_with_jinja(site_data: dict, results: dict, output: Path,
     assets = fingerprinted_assets(REPO_ROOT / "site" / "theme")
     shared = {"site": site_data, "results": results, "asset": asset_urls(assets)}
     pages = 0
-    drawer = QrDrawer()  # QR codes drawn beside the pages, as the plugins do
-    for item in [*site_plan(site_data, assets), *results_plan(results)]:
+
+    def count(item) -> None:
+        nonlocal pages
+        pages += isinstance(item, Page) and only_template in (None, item.template)
+
+    def render(item) -> None:
         if isinstance(item, Page):
             if only_template and item.template != only_template:
-                continue
+                return
             html = env.get_template(f"{item.template}.html").render(
                 **shared, page_name=item.page_name, breadcrumb=item.breadcrumb, **item.context)
             target = output / item.save_as
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(html, encoding="utf-8")
-            pages += 1
         elif not only_template:
             write_file(output, item, drawer)
-    drawer.finish()
+
+    # QR codes drawn beside the pages, and the plan shared by two processes past its first
+    # items, as the plugins do (pages.plan_split): the floor differs only by Pelican.
+    drawer = QrDrawer()
+    write_items([*site_plan(site_data, assets), *results_plan(results)], render, drawer,
+                each=count)
     if not only_template:
         shutil.copytree(REPO_ROOT / "site" / "theme" / "static", output / "theme",
                         dirs_exist_ok=True)  # as Pelican copies the theme's static files

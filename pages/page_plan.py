@@ -490,7 +490,10 @@ def _covering(sources: list[dict], commune: str) -> list[dict]:
 def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     """From a Pelican generator: every page through Pelican's writer (its templates, context
     and signals), every file as is; unchanged reusable ones are taken from the live build when
-    the build has a cache (``INCLUSION_BUILD_CACHE``, a ``publish.build_cache.BuildCache``)."""
+    the build has a cache (``INCLUSION_BUILD_CACHE``, a ``publish.build_cache.BuildCache``).
+    A large plan is shared with a second, forked process after its first items
+    (``pages.plan_split``)."""
+    from pages.plan_split import write_items
     from pages.qr_drawing import QrDrawer
     from pages.template_lookup import look_up_dict_items_first
 
@@ -499,22 +502,19 @@ def write_plan(generator, writer, plan: Iterator[Item]) -> None:
     cache = generator.settings.get("INCLUSION_BUILD_CACHE")
     # Shared by every plan the writer writes (site and results), when it keeps the set.
     planned: set[str] = getattr(writer, "planned_paths", set())
-    drawer = QrDrawer()
-    try:
-        for item in plan:
-            _write_item(generator, writer, output, cache, planned, drawer, item)
-        drawer.finish()
-    except BaseException:
-        drawer.abandon()
-        raise
 
-
-def _write_item(generator, writer, output: Path, cache, planned: set[str], drawer,
-                item: Item) -> None:
-    _claim(planned, item.save_as if isinstance(item, Page) else item.path)
-    if isinstance(item, Page):
-        if cache:
+    def claim_and_count(item: Item) -> None:
+        _claim(planned, item.save_as if isinstance(item, Page) else item.path)
+        if cache and isinstance(item, Page):
             cache.pages += 1
+
+    drawer = QrDrawer()
+    write_items(plan, lambda item: _write_item(generator, writer, output, cache, drawer, item),
+                drawer, cache, claim_and_count)
+
+
+def _write_item(generator, writer, output: Path, cache, drawer, item: Item) -> None:
+    if isinstance(item, Page):
         if cache and item.reusable and cache.reuse(
                 item.save_as, cache.page_key(item.template, item.breadcrumb,
                                              {**item.context, "_depends": item.depends}),

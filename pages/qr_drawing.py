@@ -13,8 +13,10 @@ child exits 0 once every file is written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +69,19 @@ class QrDrawer:
             self.process.kill()
             self.process.wait()
             self.process = None
+
+    def forget(self) -> None:
+        """In a forked copy of the build (``pages.plan_split``): let go of the parent's second
+        process without writing to it or waiting for it. Only the copy's end of the pipe is
+        closed (not flushed: its buffer holds lines the parent sends itself), so the second
+        process still ends when the parent closes its own; the object is kept so that no
+        finaliser ever flushes it."""
+        if self.process is not None and self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.process.stdin.fileno())
+        self._forgotten, self.process = self.process, None
+        self.waiting, self.handed = [], []
+        self.offload_from = sys.maxsize
 
     def _start(self) -> None:
         try:

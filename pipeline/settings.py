@@ -137,6 +137,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
        "Above this many communes, a results dataset page charts only the communes with the "
        "highest values and its table by commune is split into one page per département.",
        "pages.page_plan"),
+    _S("INCLUSION_SITE_SPLIT_AFTER", "int", "3000",
+       "Items of a site plan written in one process before a second, forked process shares "
+       "the rest (two cores); 0: never split. Small sites never reach it.",
+       "pages.plan_split"),
     _S("INCLUSION_SMTP_HOST", "str", None,
        "Mail server for steward alerts; alerts are only written to files when unset.",
        "pipeline.alerts"),

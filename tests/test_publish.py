@@ -82,6 +82,23 @@ def test_only_the_last_builds_are_kept(loaded):
         assert venue.is_file()
 
 
+def test_old_builds_are_dropped_by_the_next_build_not_by_the_swap(loaded):
+    live_build = Path(publishing.publish(REFERENCE_RUN).path)
+    builds = loaded / "site" / "builds"
+    old = [builds / f"2026010{day}T060000" for day in range(1, 8)]
+    for folder in old:  # seven older builds, each with a page hard-linked from the live one
+        (folder / "lieux").mkdir(parents=True)
+        os.link(live_build / "index.html", folder / "index.html")
+    candidate = publishing.prepare(REFERENCE_RUN + timedelta(hours=1))
+    kept = sorted(p.name for p in builds.iterdir())
+    # The five newest of the older and live builds stay (the new one waits in attente/).
+    assert kept == sorted([f.name for f in old[-4:]] + [live_build.name])
+    assert (live_build / "index.html").read_bytes()  # the live build is whole
+    publishing.go_live(candidate.build_id)
+    assert len(list(builds.iterdir())) == publishing.KEEP_BUILDS + 1  # the swap drops nothing
+    assert live(loaded).name == candidate.build_id
+
+
 def test_task_failure_writes_a_french_alert(data_dir):
     class FakeTaskInstance:
         dag_id, task_id, map_index, run_id = "reception_fichiers", "traiter_lot", 3, "r1"
