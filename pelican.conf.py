@@ -11,7 +11,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # so that ``pages`` imports when pelican runs from elsewhere
 
-from pages import formatting  # noqa: E402
+from pages import formatting, mailto  # noqa: E402
 
 SITENAME = "Numérique pour tous"
 SITEURL = ""
@@ -63,6 +63,10 @@ JINJA_FILTERS = {
     "heure": formatting.clock,
     "duree": formatting.duration,
     "options_communes": formatting.commune_options,
+    # A venue page's mailto links, made only for the pages rendered (not for every venue of
+    # every build: percent-encoding 30,000 messages twice took seconds in each process).
+    "lien_partage": mailto.share_link,
+    "lien_signalement": mailto.report_link_of,
 }
 
 MARKDOWN = {

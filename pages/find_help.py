@@ -20,9 +20,11 @@ import numpy as np
 
 from pipeline.contracts.datasets import WORKSHOP_TOPICS
 from pipeline.contracts.venues import SERVICES
-from pages.venues import EARTH_RADIUS_M, distance_text
+from pages.venues import distance_text, haversine_to_many
 
 NEAREST_VENUES = 5
+# Venues ordered once per point (``Nearby``): enough for every need but the rarest.
+RANKED = 256
 SHEET_VENUES = 8
 NEXT_WORKSHOPS = 4
 # Workshops farther than this from the commune's point are not « near » a resident.
@@ -85,13 +87,15 @@ class Nearby:
         self.placed = ~np.isnan(self.lat)
         self._masks: dict[str | None, np.ndarray] = {}
         self._unplaced: dict[str, list[dict]] = {}
+        self._ranked_for: np.ndarray | None = None
+        self._ranked_order: tuple[np.ndarray, float] = (np.empty(0, dtype=np.intp), math.inf)
         for venue in venues:
             if venue["latitude"] is None:
                 self._unplaced.setdefault(venue["commune"], []).append(venue)
 
     def distances(self, point: tuple[float, float]) -> np.ndarray:
         """Metres from ``point`` to every venue (NaN without coordinates)."""
-        return _haversine(point, self.lat, self.lon)
+        return haversine_to_many(point, self.lat, self.lon)
 
     def _mask(self, need: Need | None) -> np.ndarray:
         key = need.slug if need else None
@@ -105,15 +109,42 @@ class Nearby:
         """The ``limit`` matching venues nearest (``distances`` from ``self.distances``),
         nearest first, each as ``{"lieu": view, "distance": "à 850 m"}``; venues of the
         commune itself without coordinates (a mobile venue) follow, as « dans la commune »."""
-        candidates = np.flatnonzero(self._mask(need))
-        if len(candidates) > limit:
-            candidates = candidates[np.argpartition(distances[candidates], limit - 1)[:limit]]
-        ordered = sorted(candidates, key=lambda i: (distances[i], self.venues[i]["nom"]))
         found = [{"lieu": self.venues[i], "distance": f"à {distance_text(float(distances[i]))}"}
-                 for i in ordered]
+                 for i in self._nearest_matching(need, distances, limit)]
         found += [{"lieu": v, "distance": "dans la commune, emplacement variable"}
                   for v in self._unplaced.get(commune, []) if matches(need, v)]
         return found
+
+    def _nearest_matching(self, need: Need | None, distances: np.ndarray,
+                          limit: int) -> list[int]:
+        """Positions of the ``limit`` matching venues nearest, ordered by distance then name.
+        A point's pages ask for a dozen needs with the same ``distances``: its ``RANKED``
+        nearest venues are ordered once, and a need takes its first matches among them when
+        they are all nearer than any venue left out; otherwise it searches every venue."""
+        mask = self._mask(need)
+        ranked, edge = self._ranked(distances)
+        hits = ranked[mask[ranked]]
+        if len(hits) >= limit and (limit == 0 or distances[hits[limit - 1]] < edge):
+            return hits[:limit].tolist()
+        candidates = np.flatnonzero(mask)
+        if len(candidates) > limit:
+            candidates = candidates[np.argpartition(distances[candidates], limit - 1)[:limit]]
+        return sorted(candidates, key=lambda i: (distances[i], self.venues[i]["nom"]))
+
+    def _ranked(self, distances: np.ndarray) -> tuple[np.ndarray, float]:
+        """The ``RANKED`` placed venues nearest (all when fewer), ordered by distance then
+        name, and the distance below which no venue was left out; kept for the last
+        ``distances`` asked about."""
+        if self._ranked_for is not distances:
+            placed = np.flatnonzero(self.placed)
+            edge = math.inf
+            if len(placed) > RANKED:
+                placed = placed[np.argpartition(distances[placed], RANKED - 1)[:RANKED]]
+                edge = float(distances[placed].max())
+            order = sorted(placed, key=lambda i: (distances[i], self.venues[i]["nom"]))
+            self._ranked_for = distances
+            self._ranked_order = (np.array(order, dtype=np.intp), edge)
+        return self._ranked_order
 
 
 def nearest_venues(need: Need | None, commune: str, point: tuple[float, float],
@@ -148,7 +179,7 @@ class NearbySessions:
         self._topic_masks: dict[tuple, np.ndarray] = {}
 
     def around(self, point: tuple[float, float]) -> Around:
-        to_places = _haversine(point, self.lat, self.lon)
+        to_places = haversine_to_many(point, self.lat, self.lon)
         indices = np.flatnonzero((to_places <= WORKSHOP_RADIUS_M)[self.place_of])
         return Around(indices, to_places[self.place_of[indices]])
 
@@ -180,15 +211,6 @@ def _coordinates(items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     lat = [np.nan if i.get("latitude") is None else i["latitude"] for i in items]
     lon = [np.nan if i.get("longitude") is None else i["longitude"] for i in items]
     return np.array(lat, dtype=float), np.array(lon, dtype=float)
-
-
-def _haversine(point: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Metres from ``point`` to each position (NaN where unknown), with the formula of
-    ``pages.venues.haversine_m``."""
-    p1, p2 = math.radians(point[0]), np.radians(lat)
-    dp, dl = p2 - p1, np.radians(lon - point[1])
-    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
 
 
 def guide_data(venues: list[dict], sessions: list[dict], places: list[dict]) -> dict:

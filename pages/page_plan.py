@@ -192,17 +192,12 @@ def _venues(site: dict) -> Iterator[Item]:
                         "count": len(group["lieux"]), "split": True,
                         **_venue_filters(group["lieux"], site)},
                        reusable=True)
-    from pages.mailto import report_link, share_link
-
     crumb = ("Lieux d'aide", "/lieux/")
     base = site["territory"].get("site_url", "")
-    steward = site["territory"]["steward_email"]
-    for venue in venues:
+    for venue in venues:  # (its mailto links: filters of venue.html, from v and page_url)
         url = f"{base}/lieux/{venue['slug']}/"
         yield Page(f"lieux/{venue['slug']}/index.html", "venue", [HOME, crumb],
-                   {"title": venue["nom"], "v": venue, "page_url": url,
-                    "partage": share_link(venue, url),
-                    "signaler": report_link(steward, venue, url)}, reusable=True)
+                   {"title": venue["nom"], "v": venue, "page_url": url}, reusable=True)
     for name, download in site.get("exports", {}).items():
         yield File(f"donnees/{name}", lambda d=download: d.render().encode("utf-8"),
                    key=download.key)
@@ -263,7 +258,7 @@ def _pass(site: dict) -> Iterator[Item]:
     the page keeps the explanation and an index of communes by département, and each commune
     has its page: its prescribers, its venues accepting the pass and the nearest communes
     where it is accepted (for a commune with none, where to go)."""
-    from pages.venues import nearest_communes
+    from pages.venues import NearestCommunes
 
     title = "Obtenir un pass numérique"
     prescribers = {c["commune"]: c["prescripteurs"] for c in site.get("pass_prescribers", [])}
@@ -286,7 +281,7 @@ def _pass(site: dict) -> Iterator[Item]:
                {"title": title, "departements": departements,
                 "count": sum(map(len, accepting.values()))})
     points = {p["commune"]: (p["latitude"], p["longitude"]) for p in site.get("venue_communes", [])}
-    with_venues = [(code, names[code]) for code in accepting]
+    neighbours = NearestCommunes([(code, names[code]) for code in accepting], points)
     for code, name in names.items():
         yield Page(f"pass-numerique/commune/{code}/index.html", "pass_commune",
                    [HOME, ("Pass numérique", "/pass-numerique/")],
@@ -294,7 +289,7 @@ def _pass(site: dict) -> Iterator[Item]:
                     "prescripteurs": prescribers.get(code, []),
                     "lieux": [{"slug": v["slug"], "nom": v["nom"]}
                               for v in accepting.get(code, [])],
-                    "voisines": nearest_communes(code, with_venues, points)}, reusable=True)
+                    "voisines": neighbours(code)}, reusable=True)
 
 
 def _by_commune(sessions: list[dict]) -> dict[str, list[dict]]:

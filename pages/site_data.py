@@ -17,7 +17,7 @@ import pandas as pd
 from pages import exports, phones
 from pages.find_help import guide_data
 from pages.prescribers import prescribers_from_counts
-from pages.venues import (commune_points, nearest_communes, public_holiday_dates, unique_slugs,
+from pages.venues import (NearestCommunes, commune_points, public_holiday_dates, unique_slugs,
                           venue_key, venue_views)
 from pipeline.config import Territory
 from pipeline.contracts.datasets import COLLECTION, VENUES, VOUCHERS, WORKSHOPS
@@ -123,8 +123,9 @@ def _venue_data(territory: Territory, venues: pd.DataFrame,
     listed = [(code, name) for code, name in sorted(territory.commune_names.items(),
                                                     key=lambda item: item[1])
               if code in by_commune]
+    neighbours = NearestCommunes(listed, points)
     groups = [{"commune": code, "nom_commune": name, "lieux": by_commune[code],
-               "voisines": nearest_communes(code, listed, points)} for code, name in listed]
+               "voisines": neighbours(code)} for code, name in listed]
     places = [{"commune": c.insee, "nom_commune": c.name, "codes_postaux": list(c.postal_codes),
                "latitude": round(points[c.insee][0], 5), "longitude": round(points[c.insee][1], 5)}
               for c in sorted(territory.communes, key=lambda c: c.name) if c.insee in points]

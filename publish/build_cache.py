@@ -79,10 +79,12 @@ class BuildCache:
         # The venue search index's key (``pages.search_index``); manifests written before the
         # index existed have none, so the first build after them indexes.
         self.known_search_key: str | None = None
+        self.known_search_parts: dict[str, str] = {}  # page -> digest of its indexed part
         if previous is not None and manifest_path(previous).is_file():
             stored = json.loads(manifest_path(previous).read_text(encoding="utf-8"))
             self.known, self.known_memo = stored.get("keys", {}), stored.get("memo", {})
             self.known_search_key = stored.get("search")
+            self.known_search_parts = stored.get("search_parts", {})
         self.code = rendering_version()
         self.base = _sha(self.code + repr(site_wide))
         self.keys: dict[str, str] = {}
@@ -94,6 +96,7 @@ class BuildCache:
         self._folders: set[str] = set()
         self.files: list[str] | None = None  # every file of the finished build, walked once
         self.search_key: str | None = None  # this build's search index, when it has one
+        self.search_parts: dict[str, str] = {}
         self.search_reused = False  # ... and whether it is the live build's, linked
 
     def value_key(self, value: object) -> str:
@@ -155,5 +158,5 @@ class BuildCache:
     def save(self, build: Path) -> None:
         replace_file(manifest_path(build), json.dumps(
             {"pages": self.checked_pages, "keys": self.keys, "memo": self.memo,
-             "search": self.search_key},
+             "search": self.search_key, "search_parts": self.search_parts},
             separators=(",", ":")).encode("utf-8"))

@@ -146,7 +146,8 @@ def test_remembered_text_is_reused_only_for_the_same_key(site: Path):
 def test_saved_manifest_holds_keys_memo_and_page_count(site: Path):
     build, cache = first_build(site)
     stored = json.loads(manifest_path(build).read_text(encoding="utf-8"))
-    assert stored == {"pages": 1, "keys": cache.keys, "memo": {}, "search": None}
+    assert stored == {"pages": 1, "keys": cache.keys, "memo": {}, "search": None,
+                      "search_parts": {}}
 
 
 def test_a_manifest_without_a_search_key_still_loads(site: Path):

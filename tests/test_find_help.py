@@ -107,6 +107,42 @@ def test_the_next_workshops_from_many_points_are_those_a_session_by_session_sear
     assert shown > 100  # the points do find sessions, near and far
 
 
+@pytest.mark.parametrize("ranked", [3, 40, 256], ids=["peu", "moyen", "défaut"])
+def test_the_nearest_venues_from_many_points_are_those_a_full_sort_finds(monkeypatch, ranked):
+    # Nearby orders a point's RANKED nearest venues once and serves each need from them,
+    # falling back to every venue for rare needs; the result must be the full sort's.
+    import random
+
+    from pages import find_help
+    from pages.find_help import Nearby
+
+    monkeypatch.setattr(find_help, "RANKED", ranked)
+    rng = random.Random(11)
+    services = sorted(KNOWN_SERVICES)
+    venues = [venue(f"Lieu {i:03d}", rng.sample(services, rng.choice([1, 1, 2])),
+                    round(48.5 + rng.random() * 0.5, 5), round(2.0 + rng.random() * 0.6, 5))
+              for i in range(300)]
+    venues += [venue("Même endroit A", services[:1], 48.7, 2.3),  # equal distances: by name
+               venue("Même endroit B", services[:1], 48.7, 2.3), venue("Bus", services)]
+    nearby = Nearby(venues)
+    from pages.venues import distance_text
+
+    checked = 0
+    for point in [(48.7144, 2.2458), (48.7, 2.3), (49.5, 1.0), (48.51, 2.59)]:
+        distances = nearby.distances(point)
+        for need in (None, *NEEDS):
+            for limit in (1, 5, 8):
+                expected = sorted((i for i, v in enumerate(venues) if v["latitude"] is not None
+                                   and find_help.matches(need, v)),
+                                  key=lambda i: (distances[i], venues[i]["nom"]))[:limit]
+                found = nearby.nearest(need, "00000", distances, limit)
+                assert [f["lieu"]["nom"] for f in found] == [venues[i]["nom"] for i in expected]
+                assert [f["distance"] for f in found] == [
+                    f"à {distance_text(float(distances[i]))}" for i in expected]
+                checked += len(found)
+    assert checked > 300
+
+
 HOSTILE = 'Café & co ? #1 100% "sûr"\nBcc: pirate@example.org'
 
 

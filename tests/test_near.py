@@ -87,6 +87,28 @@ def test_neighbours_nearest_first():
     assert nearest_communes("e", names, points) == []  # no point: no neighbours
 
 
+def test_nearest_communes_for_many_communes_are_those_a_one_by_one_sort_finds():
+    # NearestCommunes preselects with vectorised distances and measures the few nearest
+    # exactly: the result must be the sort of every candidate by (metres, name, code).
+    import random
+
+    from pages.venues import NearestCommunes
+
+    rng = random.Random(5)
+    points = {f"{i:05d}": (46.0 + rng.random() * 4, 1.0 + rng.random() * 4) for i in range(400)}
+    points["twin1"] = points["twin2"] = (47.0, 2.0)  # the same point: ordered by name
+    names = [(code, f"Commune {rng.randrange(50)}") for code in points] + [("nowhere", "Nulle")]
+    searched = NearestCommunes(names, points)
+    for code in [*list(points)[:60], "twin1", "nowhere"]:
+        for limit in (1, 3, 7):
+            found = sorted((haversine_m(*points[code], *points[other]), name, other)
+                           for other, name in names if other != code and other in points
+                           ) if code in points else []
+            assert searched(code, limit) == [
+                {"commune": other, "nom_commune": name, "distance": distance_text(metres)}
+                for metres, name, other in found[:limit]]
+
+
 def _territory(tmp_path, commune_lines: str):
     path = tmp_path / "territory.toml"
     path.write_text('[territory]\nname = "T"\n[[communes]]\ninsee = "91477"\nname = "Palaiseau"\n'

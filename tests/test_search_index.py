@@ -13,7 +13,7 @@ import pytest
 
 from pages.page_plan import files_under
 from pages.search_index import (END, FOLDER, UNUSED, build_index, index_key, indexed_part,
-                                venue_pages)
+                                key_of, part_digests, venue_pages)
 from pipeline import settings
 from publish.build_cache import BuildCache
 
@@ -70,6 +70,25 @@ def test_the_index_key_follows_the_indexed_part_of_every_page(tmp_path: Path):
     write_build(tmp_path, {"lieu-91477-01": ("Médiathèque George-Sand", "91120 Palaiseau")})
     assert index_key(tmp_path, pages) != key
     assert indexed_part(b"<p>sans marque</p>") == b"<p>sans marque</p>"
+
+
+def test_pages_linked_from_the_live_build_keep_their_recorded_digest_and_give_the_same_key(
+        tmp_path: Path):
+    first, cache = cached_build(tmp_path, "b1", VENUES, None)
+    assert set(cache.search_parts) == {f"lieux/{slug}/index.html" for slug in VENUES}
+    assert BuildCache(first, "2026-11-25").known_search_parts == cache.search_parts
+    second = tmp_path / "builds" / "b2"
+    pages = venue_pages(write_build(second, VENUES))
+    linked = {pages[0]}
+    # A linked page is not read again: its recorded digest stands (here, even over other bytes).
+    (second / pages[0]).write_text(venue_page("Autre nom", "00000 Ailleurs"), encoding="utf-8")
+    digests = part_digests(second, pages, cache.search_parts, linked)
+    assert digests[pages[0]] == cache.search_parts[pages[0]]
+    assert digests[pages[1]] == cache.search_parts[pages[1]]  # read: the same bytes
+    assert key_of(digests) == cache.search_key
+    # A page not linked is read, so the change counts.
+    assert key_of(part_digests(second, pages, cache.search_parts)) != cache.search_key
+    assert key_of(part_digests(first, pages)) == index_key(first, pages) == cache.search_key
 
 
 def test_without_a_cache_the_index_is_built_without_the_unused_interfaces(tmp_path: Path):
