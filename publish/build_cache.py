@@ -80,11 +80,14 @@ class BuildCache:
         # index existed have none, so the first build after them indexes.
         self.known_search_key: str | None = None
         self.known_search_parts: dict[str, str] = {}  # page -> digest of its indexed part
+        # The live build's .html files as its manifest lists them (None: walk the build).
+        self.known_html: list[str] | None = None
         if previous is not None and manifest_path(previous).is_file():
             stored = json.loads(manifest_path(previous).read_text(encoding="utf-8"))
             self.known, self.known_memo = stored.get("keys", {}), stored.get("memo", {})
             self.known_search_key = stored.get("search")
             self.known_search_parts = stored.get("search_parts", {})
+            self.known_html = stored.get("html")
         self.code = rendering_version()
         self.base = _sha(self.code + repr(site_wide))
         self.keys: dict[str, str] = {}
@@ -158,5 +161,7 @@ class BuildCache:
     def save(self, build: Path) -> None:
         replace_file(manifest_path(build), json.dumps(
             {"pages": self.checked_pages, "keys": self.keys, "memo": self.memo,
-             "search": self.search_key, "search_parts": self.search_parts},
+             "search": self.search_key, "search_parts": self.search_parts,
+             "html": None if self.files is None else
+             [name for name in self.files if name.endswith(".html")]},
             separators=(",", ":")).encode("utf-8"))

@@ -147,7 +147,10 @@ def test_saved_manifest_holds_keys_memo_and_page_count(site: Path):
     build, cache = first_build(site)
     stored = json.loads(manifest_path(build).read_text(encoding="utf-8"))
     assert stored == {"pages": 1, "keys": cache.keys, "memo": {}, "search": None,
-                      "search_parts": {}}
+                      "search_parts": {}, "html": None}  # (files not listed by this build)
+    cache.files = ["index.html", "lieux/lieu-1/index.html", "robots.txt"]
+    cache.save(build)
+    assert BuildCache(build, "2026-11-25").known_html == ["index.html", "lieux/lieu-1/index.html"]
 
 
 def test_a_manifest_without_a_search_key_still_loads(site: Path):

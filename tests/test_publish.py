@@ -99,6 +99,25 @@ def test_old_builds_are_dropped_by_the_next_build_not_by_the_swap(loaded):
     assert live(loaded).name == candidate.build_id
 
 
+def test_pages_added_and_removed_are_found_from_the_live_builds_manifest(loaded):
+    import json
+
+    from publish.build_cache import manifest_path
+
+    live_build = Path(publishing.publish(REFERENCE_RUN).path)
+    assert "Pages : 0 ajoutées, 0 retirées" in publishing.prepare(
+        REFERENCE_RUN + timedelta(hours=1)).text  # the manifest's list is the build's own
+    manifest = manifest_path(live_build)
+    stored = json.loads(manifest.read_text(encoding="utf-8"))
+    assert "lieux/index.html" in stored["html"] and "robots.txt" not in stored["html"]
+    stored["html"] = [*stored["html"], "fantome/index.html"]
+    stored["html"].remove("lieux/index.html")
+    manifest.write_text(json.dumps(stored), encoding="utf-8")
+    text = publishing.prepare(REFERENCE_RUN + timedelta(hours=2)).text
+    assert "Pages : 1 ajoutées, 1 retirées" in text
+    assert "- ajoutée : /lieux/" in text and "- retirée : /fantome/" in text
+
+
 def test_task_failure_writes_a_french_alert(data_dir):
     class FakeTaskInstance:
         dag_id, task_id, map_index, run_id = "reception_fichiers", "traiter_lot", 3, "r1"
