@@ -82,7 +82,11 @@ def test_only_the_last_builds_are_kept(loaded):
         assert venue.is_file()
 
 
-def test_old_builds_are_dropped_by_the_next_build_not_by_the_swap(loaded):
+def test_old_builds_leave_at_the_swap_and_are_deleted_in_the_background(loaded):
+    import time
+
+    from pipeline.config import data_paths
+
     live_build = Path(publishing.publish(REFERENCE_RUN).path)
     builds = loaded / "site" / "builds"
     old = [builds / f"2026010{day}T060000" for day in range(1, 8)]
@@ -90,13 +94,18 @@ def test_old_builds_are_dropped_by_the_next_build_not_by_the_swap(loaded):
         (folder / "lieux").mkdir(parents=True)
         os.link(live_build / "index.html", folder / "index.html")
     candidate = publishing.prepare(REFERENCE_RUN + timedelta(hours=1))
-    kept = sorted(p.name for p in builds.iterdir())
-    # The five newest of the older and live builds stay (the new one waits in attente/).
-    assert kept == sorted([f.name for f in old[-4:]] + [live_build.name])
-    assert (live_build / "index.html").read_bytes()  # the live build is whole
+    assert all(folder.is_dir() for folder in old)  # building drops nothing
     publishing.go_live(candidate.build_id)
-    assert len(list(builds.iterdir())) == publishing.KEEP_BUILDS + 1  # the swap drops nothing
+    kept = sorted(p.name for p in builds.iterdir())
+    assert kept == sorted([f.name for f in old[-3:]] + [live_build.name, candidate.build_id])
+    trash = publishing.trash_folder(data_paths())
+    deadline = time.monotonic() + 120  # (a bound for a stuck deletion, not a speed target)
+    while any(trash.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(trash.iterdir())  # emptied by the background process
     assert live(loaded).name == candidate.build_id
+    assert (live_build / "index.html").read_bytes()  # unlinking others' links left it whole
+    assert (live_build / "index.html").stat().st_nlink >= 1
 
 
 def test_pages_added_and_removed_are_found_from_the_live_builds_manifest(loaded):
