@@ -66,7 +66,7 @@ JINJA_FILTERS = {
     # A venue page's mailto links, made only for the pages rendered (not for every venue of
     # every build: percent-encoding 30,000 messages twice took seconds in each process).
     "lien_partage": mailto.share_link,
-    "lien_signalement": mailto.report_link_of,
+    "lien_signalement": mailto.report_link,
 }
 
 MARKDOWN = {

@@ -37,12 +37,7 @@ def share_link(venue: dict, page_url: str) -> str:
     return mailto("", f"Lieu d'aide au numérique : {venue['nom']}", "\n".join(lines))
 
 
-def report_link_of(venue: dict, steward: str, page_url: str) -> str:
-    """``report_link`` with the venue first, as a Jinja filter takes it."""
-    return report_link(steward, venue, page_url)
-
-
-def report_link(steward: str, venue: dict, page_url: str) -> str:
+def report_link(venue: dict, steward: str, page_url: str) -> str:
     """« Signaler une erreur » to the stewards, who find the row from the id and the page."""
     body = "\n".join([f"Lieu : {venue['nom']}", f"Identifiant : {venue['id']}",
                       f"Page : {page_url}", "", "Ce qui est faux ou a changé :", ""])

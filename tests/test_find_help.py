@@ -167,7 +167,7 @@ def test_share_and_report_links_carry_the_venue():
                       "- Du lundi au vendredi de 9 h à 12 h\r\n\r\nTéléphone : 01 69 31 00 00"
                       f"\r\n\r\nPlus d'informations : {url}")
     assert share_link(view, url).startswith("mailto:?subject=")
-    report = report_link("annuaire@example.org", view, url)
+    report = report_link(view, "annuaire@example.org", url)
     body = parse_qs(urlsplit(report).query)["body"][0]
     assert f"Identifiant : {HOSTILE}".replace("\n", "\r\n") in body and url in body
     assert urlsplit(report).path == "annuaire@example.org"
