@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -214,11 +215,25 @@ def _prune(paths: DataPaths, keep: int) -> None:
     trash = trash_folder(paths)
     for stale in builds[:-keep]:
         if stale.resolve() != current:
-            trash.mkdir(parents=True, exist_ok=True)
-            os.replace(stale, trash / f"{stale.name}.{os.getpid()}")
-            manifest_path(stale).unlink(missing_ok=True)
+            _to_trash(stale, trash)
     if trash.is_dir() and any(trash.iterdir()):
         _empty_in_background(trash)
+
+
+def _to_trash(stale: Path, trash: Path) -> None:
+    """Rename an old build into a slot of its own in the trash. The new build is already
+    live when this runs: a rename that fails (a full or read-only disk) leaves the old build
+    in ``builds/`` for the next prune, with a warning, instead of failing the go-live task."""
+    try:
+        trash.mkdir(parents=True, exist_ok=True)
+        slot = Path(tempfile.mkdtemp(prefix=f"{stale.name}.", dir=trash))
+        os.replace(stale, slot / stale.name)
+    except OSError as error:
+        logging.getLogger(__name__).warning(
+            "Ancienne version %s laissée en place (%s) : elle sera retirée à la prochaine "
+            "publication.", stale.name, error)
+        return
+    manifest_path(stale).unlink(missing_ok=True)
 
 
 def trash_folder(paths: DataPaths) -> Path:

@@ -3,7 +3,9 @@ steward's alerts and status."""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -106,6 +108,30 @@ def test_old_builds_leave_at_the_swap_and_are_deleted_in_the_background(loaded):
     assert live(loaded).name == candidate.build_id
     assert (live_build / "index.html").read_bytes()  # unlinking others' links left it whole
     assert (live_build / "index.html").stat().st_nlink >= 1
+
+
+def test_an_old_build_that_cannot_leave_stays_and_the_new_one_is_live(loaded, caplog):
+    from pipeline.config import data_paths
+
+    live_build = Path(publishing.publish(REFERENCE_RUN).path)
+    builds = loaded / "site" / "builds"
+    old = [builds / f"2026010{day}T060000" for day in range(1, 5)]
+    for folder in old:
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_text("ancienne", encoding="utf-8")
+    trash = publishing.trash_folder(data_paths())
+    shutil.rmtree(trash, ignore_errors=True)
+    trash.write_text("un fichier à la place du dossier", encoding="utf-8")  # rename impossible
+    candidate = publishing.prepare(REFERENCE_RUN + timedelta(hours=1))
+    with caplog.at_level(logging.WARNING):
+        publishing.go_live(candidate.build_id)
+    assert live(loaded).name == candidate.build_id
+    assert all(folder.is_dir() for folder in old)  # left for the next prune
+    assert "Ancienne version 20260101T060000 laissée en place" in caplog.text
+    trash.unlink()
+    publishing.publish(REFERENCE_RUN + timedelta(hours=2))  # the next prune takes them
+    assert not old[0].exists()
+    assert len([p for p in builds.iterdir() if p.is_dir()]) == publishing.KEEP_BUILDS
 
 
 def test_pages_added_and_removed_are_found_from_the_live_builds_manifest(loaded):
