@@ -21,7 +21,6 @@ from pages.venues import (NearestCommunes, commune_points, public_holiday_dates,
                           venue_key, venue_views)
 from pipeline.config import Territory
 from pipeline.contracts.datasets import COLLECTION, VENUES, VOUCHERS, WORKSHOPS
-from pipeline.load import warehouse
 from transforms.results.prepare import WarehouseTables
 from transforms.workshops import upcoming_sessions
 
@@ -97,11 +96,11 @@ def _in_territory(venues: pd.DataFrame, communes: dict[str, str]) -> pd.DataFram
     return venues[inside]
 
 
-def _venue_data(territory: Territory, venues: pd.DataFrame,
-                upcoming: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+def _venue_data(territory: Territory, venues: pd.DataFrame, upcoming: list[dict],
+                tables: WarehouseTables) -> tuple[list[dict], list[dict], list[dict]]:
     """Venue views, the venues grouped by commune (each group with its nearest neighbouring
     communes), and the communes residents can sort by distance from (with their point)."""
-    redeemed_at = warehouse.distinct_current(VOUCHERS.dataset, "lieu_utilisation")
+    redeemed_at = tables.distinct(VOUCHERS.dataset, "lieu_utilisation")
     venues = _in_territory(venues, territory.commune_names)
     views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
     points = commune_points(territory.communes, views)
@@ -140,7 +139,7 @@ def build_site_data(territory: Territory, now: datetime,
     upcoming = _session_views(_records(upcoming_sessions(tables[WORKSHOPS.dataset], now)),
                               communes)
     venue_rows = tables[VENUES.dataset]
-    venues, venue_groups, venue_communes = _venue_data(territory, venue_rows, upcoming)
+    venues, venue_groups, venue_communes = _venue_data(territory, venue_rows, upcoming, tables)
     pickups = tables[COLLECTION.dataset]
     # Yearly figures and results pages come from transforms.results (the indicator catalogue).
     return {
@@ -168,7 +167,7 @@ def build_site_data(territory: Territory, now: datetime,
         "guide": guide_data(venues, upcoming, venue_communes),
         # Who hands out the pass numérique (/pass-numerique/, with the venues accepting it).
         # Counted by the database: the 2,000,000 passes' two columns took 450 MB in pandas.
-        "pass_prescribers": prescribers_from_counts(warehouse.current_counts(
+        "pass_prescribers": prescribers_from_counts(tables.file_counts(
             VOUCHERS.dataset, ("commune", "prescripteur")), communes),
         # Pickups per collection point and month, for the open data (pages.public_tables).
         "phone_pickups": _records(phones.pickups_by_month(pickups)),

@@ -295,7 +295,7 @@ def prepare(now: datetime, territory: Territory | None = None,
     from pages.results_view import present
     from pages.site_data import build_site_data
     from transforms.results import build_results
-    from transforms.results.prepare import WarehouseTables
+    from transforms.results.prepare import remembering_tables
 
     territory = territory or load_territory()
     paths = paths or data_paths()
@@ -308,9 +308,10 @@ def prepare(now: datetime, territory: Territory | None = None,
         with failing_step("calcul des indicateurs"), stage("indicators"):
             # Each table read once for the results and the site data; the results first, so
             # that the largest table (2,000,000 passes) is read while little else is held.
-            tables = WarehouseTables()
+            tables = remembering_tables(paths.root, ledger.entries())
             results = build_results(territory, now, tables)
             site_data = build_site_data(territory, now, tables)
+            tables.memo.prune()
             del tables
             figures = changes.key_figures(results)
             site_data[RESULTS_KEY] = add_open_data(

@@ -293,6 +293,57 @@ def test_an_unchanged_dataset_is_not_read_again_and_a_changed_one_is_recomputed(
     assert after == _recomputed(territory)
 
 
+def test_the_site_data_reads_back_what_the_database_counted_on_an_unchanged_dataset(
+        loaded_samples, monkeypatch):
+    """The passes' prescribers and redemption venues are counted by the database once per
+    version of the pass files: a new workshop file does not query them again, a new pass file
+    does, and both give what plain queries give."""
+    from pages.site_data import build_site_data
+    from pipeline.config import data_paths, load_territory
+    from pipeline.load import ledger, warehouse
+    from transforms.results.prepare import remembering_tables
+
+    data_dir, territory = loaded_samples, load_territory()
+
+    def remembered() -> dict:
+        tables = remembering_tables(data_paths().root, ledger.entries())
+        site = build_site_data(territory, REFERENCE_RUN, tables)
+        tables.memo.prune()
+        return site
+
+    first = remembered()
+    queried: list[str] = []
+    counts, distinct = warehouse.current_counts, warehouse.distinct_current
+    monkeypatch.setattr(warehouse, "current_counts",
+                        lambda name, *rest: queried.append(name) or counts(name, *rest))
+    monkeypatch.setattr(warehouse, "distinct_current",
+                        lambda name, column: queried.append(name) or distinct(name, column))
+    _drop_and_load(data_dir, "ville-palaiseau", "ateliers_nouveaux.csv", (
+        "identifiant_seance;commune;lieu;date;heure_debut;duree_minutes;thematique;public;"
+        "places;inscrits;presents;statut;inscription\n"
+        "PAL-NEW;91477;CCAS de Palaiseau;03/03/2026;14h00;60;Prise en main du smartphone;"
+        "Seniors;12;9;8;Réalisée;CCAS de Palaiseau\n"))
+    second = remembered()
+    assert "pass" not in queried
+    assert second["pass_prescribers"] == first["pass_prescribers"]
+    assert _comparable(second) == _comparable(build_site_data(territory, REFERENCE_RUN))
+    queried.clear()
+    _drop_and_load(data_dir, "operateur-pass", "pass_numerique_complement.csv", (
+        "numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
+        "date_utilisation;lieu_utilisation\n" + "".join(
+            f"PN-2027-99000{n};C-2027-9900;10;02/03/2026;Mission locale;91477;;\n"
+            for n in range(1, 7))))
+    third = remembered()
+    assert "pass" in queried
+    assert third["pass_prescribers"] != first["pass_prescribers"]
+    assert _comparable(third) == _comparable(build_site_data(territory, REFERENCE_RUN))
+
+
+def _comparable(site: dict) -> dict:
+    """Site data without the downloads' render functions (their keys stay)."""
+    return {**site, "exports": {name: download.key for name, download in site["exports"].items()}}
+
+
 def test_a_kept_target_on_pickups_follows_a_new_sorting_file(data_dir, tmp_path):
     """Pickups are counted with the refurbisher's sorting joined in: a target on refurbished
     phones must be computed again when only a sorting file arrived."""

@@ -5,11 +5,19 @@ sorting on its pickup), and the columns the catalogue derives once."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
 import pandas as pd
 
 from pipeline.contracts.datasets import CONTRACTS
 from pipeline.contracts.model import Contract
 from transforms.catalogue import DATASETS
+from transforms.memo import ResultsMemo, dataset_versions
+
+T = TypeVar("T")
 
 # The prepared frames' commune column (the code of the tables' rows).
 COMMUNE = "commune"
@@ -142,7 +150,24 @@ class WarehouseTables(dict):
     """Each table's current rows, read from the warehouse on first use only (with only the
     columns the catalogue uses when it says which), equal strings shared (``shared_text``).
     One instance may serve a whole build: the site data and the results read the same
-    tables."""
+    tables.
+
+    With a ``memo`` and the datasets' ``versions`` (``remembering_tables``), what the database
+    counts (``file_counts``) or lists (``distinct``) over a dataset that has not changed since
+    the last build is read back instead of queried again: a new workshop file no longer
+    scans the 2,000,000 passes twice (their prescribers and their redemption venues)."""
+
+    def __init__(self, memo: ResultsMemo | None = None,
+                 versions: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.memo = memo if memo is not None else ResultsMemo(None)
+        self.versions = versions or {}
+
+    def _remembered(self, key: tuple, name: str, compute: Callable[[], T]) -> T:
+        version = self.versions.get(name)
+        if version is None:  # no accepted file: nothing to key it on (and nothing to count)
+            return compute()
+        return self.memo.get((*key, version), compute)
 
     def __missing__(self, name: str) -> pd.DataFrame:
         from pipeline.load import warehouse
@@ -152,14 +177,32 @@ class WarehouseTables(dict):
             name, published.read_columns if published else None))
         return frame
 
-    @staticmethod
-    def distinct(name: str, column: str) -> set:
+    def distinct(self, name: str, column: str) -> set:
         from pipeline.load import warehouse
 
-        return warehouse.distinct_current(name, column)
+        return self._remembered(("distinct", name, column), name,
+                                lambda: warehouse.distinct_current(name, column))
 
-    @staticmethod
-    def file_counts(name: str, columns: tuple[str, ...], year_of: str | None) -> pd.DataFrame:
+    def file_counts(self, name: str, columns: tuple[str, ...],
+                    year_of: str | None = None) -> pd.DataFrame:
         from pipeline.load import warehouse
 
-        return warehouse.current_counts(name, columns, year_of)
+        return self._remembered(("file_counts", name, columns, year_of), name,
+                                lambda: warehouse.current_counts(name, columns, year_of))
+
+
+def query_code() -> str:
+    """What the warehouse's answers depend on besides its rows: the queries' code and the
+    schema's revision."""
+    from pipeline.load import migrate, warehouse
+
+    return hashlib.sha1(Path(warehouse.__file__).read_bytes() + migrate.head().encode(),
+                        usedforsecurity=False).hexdigest()
+
+
+def remembering_tables(root: Path, entries: Iterable) -> WarehouseTables:
+    """A build's tables whose counts and distinct values are kept in ``<root>/cache/entrepot``
+    from one build to the next, keyed on each dataset's accepted files (``entries``: the
+    ledger's). The caller prunes ``tables.memo`` once the build has asked everything."""
+    return WarehouseTables(ResultsMemo(root / "cache" / "entrepot", query_code()),
+                           dataset_versions(entries))
