@@ -22,10 +22,12 @@ from typing import TypeVar
 from pipeline.config import REPO_ROOT
 
 T = TypeVar("T")
-# The code a memorised value comes from: a change to any of these computes every value again.
+# The code a memorised value comes from: a change to any of these computes every value again
+# (the warehouse's queries and schema revisions too: tables and counts are read through them).
 COMPUTING_SOURCES = ("transforms/results", "transforms/catalogue.py",
                      "transforms/suppression.py", "transforms/memo.py",
-                     "pipeline/contracts")
+                     "pipeline/contracts", "pipeline/load/warehouse.py",
+                     "pipeline/load/migrations")
 
 
 def _sha(text: str | bytes) -> str:

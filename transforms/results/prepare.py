@@ -5,7 +5,6 @@ sorting on its pickup), and the columns the catalogue derives once."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -191,18 +190,9 @@ class WarehouseTables(dict):
                                 lambda: warehouse.current_counts(name, columns, year_of))
 
 
-def query_code() -> str:
-    """What the warehouse's answers depend on besides its rows: the queries' code and the
-    schema's revision."""
-    from pipeline.load import migrate, warehouse
-
-    return hashlib.sha1(Path(warehouse.__file__).read_bytes() + migrate.head().encode(),
-                        usedforsecurity=False).hexdigest()
-
-
 def remembering_tables(root: Path, entries: Iterable) -> WarehouseTables:
     """A build's tables whose counts and distinct values are kept in ``<root>/cache/entrepot``
     from one build to the next, keyed on each dataset's accepted files (``entries``: the
-    ledger's). The caller prunes ``tables.memo`` once the build has asked everything."""
-    return WarehouseTables(ResultsMemo(root / "cache" / "entrepot", query_code()),
-                           dataset_versions(entries))
+    ledger's) and the code (``memo.COMPUTING_SOURCES``, the warehouse's queries included).
+    The caller prunes ``tables.memo`` once the build has asked everything."""
+    return WarehouseTables(ResultsMemo(root / "cache" / "entrepot"), dataset_versions(entries))
