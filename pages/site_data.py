@@ -102,7 +102,12 @@ def _venue_data(territory: Territory, venues: pd.DataFrame, upcoming: list[dict]
     communes), and the communes residents can sort by distance from (with their point)."""
     redeemed_at = tables.distinct(VOUCHERS.dataset, "lieu_utilisation")
     venues = _in_territory(venues, territory.commune_names)
-    views = venue_views(venues, redeemed_at, territory.commune_names) if not venues.empty else []
+    communes = territory.commune_names
+    # Kept between builds (tables.remember): they follow the venue and pass files only.
+    views = tables.remember(("venue_views", tuple(sorted(communes.items()))),
+                            (VENUES.dataset, VOUCHERS.dataset),
+                            lambda: venue_views(venues, redeemed_at, communes)
+                            ) if not venues.empty else []
     points = commune_points(territory.communes, views)
     by_key = {venue_key(v["commune"], v["nom"]): v for v in views}
     for session in upcoming:

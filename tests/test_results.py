@@ -296,8 +296,10 @@ def test_an_unchanged_dataset_is_not_read_again_and_a_changed_one_is_recomputed(
 def test_the_site_data_reads_back_what_the_database_counted_on_an_unchanged_dataset(
         loaded_samples, monkeypatch):
     """The passes' prescribers and redemption venues are counted by the database once per
-    version of the pass files: a new workshop file does not query them again, a new pass file
-    does, and both give what plain queries give."""
+    version of the pass files, and the venue views made once per version of the venue and
+    pass files: a new workshop file does not query the passes nor remake the views, a new pass
+    file does both, and each gives what plain queries give."""
+    import pages.site_data
     from pages.site_data import build_site_data
     from pipeline.config import data_paths, load_territory
     from pipeline.load import ledger, warehouse
@@ -311,7 +313,13 @@ def test_the_site_data_reads_back_what_the_database_counted_on_an_unchanged_data
         tables.memo.prune()
         return site
 
+    made: list[int] = []
+    views = pages.site_data.venue_views
+    monkeypatch.setattr(pages.site_data, "venue_views",
+                        lambda venues, *rest: made.append(len(venues)) or views(venues, *rest))
     first = remembered()
+    assert made and first["venues"]
+    made.clear()
     queried: list[str] = []
     counts, distinct = warehouse.current_counts, warehouse.distinct_current
     monkeypatch.setattr(warehouse, "current_counts",
@@ -324,17 +332,19 @@ def test_the_site_data_reads_back_what_the_database_counted_on_an_unchanged_data
         "PAL-NEW;91477;CCAS de Palaiseau;03/03/2026;14h00;60;Prise en main du smartphone;"
         "Seniors;12;9;8;Réalisée;CCAS de Palaiseau\n"))
     second = remembered()
-    assert "pass" not in queried
+    assert "pass" not in queried and made == []
+    assert second["venues"] == build_site_data(territory, REFERENCE_RUN)["venues"]
     assert second["pass_prescribers"] == first["pass_prescribers"]
     assert _comparable(second) == _comparable(build_site_data(territory, REFERENCE_RUN))
     queried.clear()
+    made.clear()
     _drop_and_load(data_dir, "operateur-pass", "pass_numerique_complement.csv", (
         "numero_pass;numero_carnet;valeur_euros;date_distribution;prescripteur;commune;"
         "date_utilisation;lieu_utilisation\n" + "".join(
             f"PN-2027-99000{n};C-2027-9900;10;02/03/2026;Mission locale;91477;;\n"
             for n in range(1, 7))))
     third = remembered()
-    assert "pass" in queried
+    assert "pass" in queried and made
     assert third["pass_prescribers"] != first["pass_prescribers"]
     assert _comparable(third) == _comparable(build_site_data(territory, REFERENCE_RUN))
 

@@ -23,11 +23,12 @@ from pipeline.config import REPO_ROOT
 
 T = TypeVar("T")
 # The code a memorised value comes from: a change to any of these computes every value again
-# (the warehouse's queries and schema revisions too: tables and counts are read through them).
+# (the warehouse's queries and schema revisions too: tables and counts are read through them;
+# pages/venues.py turns the venue table into the directory's venue views).
 COMPUTING_SOURCES = ("transforms/results", "transforms/catalogue.py",
                      "transforms/suppression.py", "transforms/memo.py",
                      "pipeline/contracts", "pipeline/load/warehouse.py",
-                     "pipeline/load/migrations")
+                     "pipeline/load/migrations", "pages/venues.py")
 
 
 def _sha(text: str | bytes) -> str:

@@ -168,6 +168,16 @@ class WarehouseTables(dict):
             return compute()
         return self.memo.get((*key, version), compute)
 
+    def remember(self, key: tuple, names: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """A value made from the datasets ``names`` alone (and the code of
+        ``memo.COMPUTING_SOURCES``), read back while none of them has a new file: the 30,000
+        venue views do not change with a workshop file. Computed when one of them has no
+        accepted file in the ledger: nothing to key it on."""
+        versions = tuple(self.versions.get(name) for name in names)
+        if None in versions:
+            return compute()
+        return self.memo.get((*key, *versions), compute)
+
     def __missing__(self, name: str) -> pd.DataFrame:
         from pipeline.load import warehouse
 
